@@ -1,0 +1,187 @@
+"""The conversation's data model: what was asked, what was painted, how they link.
+
+Plain pydantic models with no I/O; ``chatimg.store`` owns the files. Turns form a
+tree through ``parent`` so undo is "move the head to the parent" and branching is
+"add a turn whose parent is not the newest one".
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FORMAT_VERSION = 1
+
+#: Regions a masked edit can target without naming an object.
+NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center")
+
+STRENGTH_MIN = 0.05
+STRENGTH_MAX = 1.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Edit(BaseModel):
+    """One structured edit: what the rewriter decided the user's words mean.
+
+    ``prompt`` is always the *full* updated image description (never a diff), so any
+    turn can be repainted from scratch. ``strength`` is how much of the previous
+    image may change (img2img strength); ``region`` restricts the change to part of
+    the image (``whole``, a side, ``center`` or the name of an object).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str = Field(min_length=1, description="Full updated image prompt.")
+    instruction: str = Field("", description="The change, in a few words.")
+    strength: float = Field(0.6, ge=STRENGTH_MIN, le=STRENGTH_MAX)
+    region: str = Field("whole", description="whole | left | right | top | bottom | center | an object name")
+    negative_prompt: str = Field("", description="What the image must not show.")
+    reply: str = Field("", description="One short sentence for the user.")
+
+    @field_validator("prompt", "instruction", "negative_prompt", "reply", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _normalise_region(cls, value: object) -> object:
+        if value is None:
+            return "whole"
+        if isinstance(value, str):
+            value = " ".join(value.lower().split()) or "whole"
+            aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
+                       "full": "whole", "image": "whole", "none": "whole"}
+            return aliases.get(value, value)
+        return value
+
+
+PaintMode = Literal["txt2img", "img2img", "inpaint", "none"]
+
+
+class Timings(BaseModel):
+    rewrite_s: float = 0.0
+    paint_s: float = 0.0
+
+
+class Turn(BaseModel):
+    """One exchange: the user's words, the edit chosen, and the image it produced."""
+
+    index: int = Field(ge=0)
+    parent: int | None = None
+    user: str
+    edit: Edit
+    mode: PaintMode = "txt2img"
+    seed: int = Field(ge=0)
+    steps: int = Field(ge=1)
+    guidance: float = Field(ge=0.0)
+    model: str = ""
+    llm: str | None = None
+    image: str | None = Field(None, description="PNG file name inside the session folder.")
+    timings: Timings = Field(default_factory=Timings)
+    created: datetime = Field(default_factory=utcnow)
+
+    @property
+    def prompt(self) -> str:
+        return self.edit.prompt
+
+
+class Settings(BaseModel):
+    """Per-session knobs the user sets with slash commands (``/seed``, ``/steps``...).
+
+    ``None`` means "let the rewriter / painter default decide".
+    """
+
+    seed: int | None = Field(None, ge=0)
+    steps: int | None = Field(None, ge=1, le=200)
+    strength: float | None = Field(None, ge=STRENGTH_MIN, le=STRENGTH_MAX)
+    guidance: float | None = Field(None, ge=0.0, le=30.0)
+
+
+def new_session_id() -> str:
+    """Sortable, readable and unique enough: ``20261125-165012-3fa9``."""
+    return utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+class Session(BaseModel):
+    """A conversation: a tree of turns and a head pointing at the current one."""
+
+    format: int = FORMAT_VERSION
+    id: str = Field(default_factory=new_session_id)
+    title: str = ""
+    created: datetime = Field(default_factory=utcnow)
+    updated: datetime = Field(default_factory=utcnow)
+    model: str = ""
+    llm: str | None = None
+    settings: Settings = Field(default_factory=Settings)
+    turns: list[Turn] = Field(default_factory=list)
+    head: int | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not value or any(c in value for c in "/\\") or value.startswith("."):
+            raise ValueError(f"not a valid session id: {value!r}")
+        return value
+
+    # -- navigation -------------------------------------------------------------------
+    def current(self) -> Turn | None:
+        return None if self.head is None else self.turns[self.head]
+
+    def branch(self, index: int | None = None) -> list[Turn]:
+        """Turns from the root to ``index`` (default: the head), oldest first."""
+        chain: list[Turn] = []
+        cursor = self.head if index is None else index
+        while cursor is not None:
+            turn = self.turns[cursor]
+            chain.append(turn)
+            cursor = turn.parent
+        return chain[::-1]
+
+    def history(self) -> list[tuple[str, str]]:
+        """(user text, resulting prompt) pairs along the current branch, for the rewriter."""
+        return [(t.user, t.edit.prompt) for t in self.branch()]
+
+    def current_prompt(self) -> str | None:
+        turn = self.current()
+        return turn.edit.prompt if turn else None
+
+    # -- mutation -----------------------------------------------------------------------
+    def add_turn(self, turn: Turn) -> Turn:
+        """Append ``turn`` as a child of the head and make it the head."""
+        if turn.index != len(self.turns):
+            raise ValueError(f"turn index {turn.index} != next index {len(self.turns)}")
+        if turn.parent != self.head:
+            raise ValueError(f"turn parent {turn.parent} != head {self.head}")
+        self.turns.append(turn)
+        self.head = turn.index
+        self.updated = utcnow()
+        if not self.title:
+            self.title = turn.user[:60]
+        return turn
+
+    def undo(self) -> Turn | None:
+        """Move the head back to its parent; the undone turn stays on disk (a branch)."""
+        turn = self.current()
+        if turn is None:
+            raise ValueError("nothing to undo")
+        self.head = turn.parent
+        self.updated = utcnow()
+        return self.current()
+
+    def checkout(self, index: int) -> Turn:
+        """Make any earlier turn the head (the next turn branches from it)."""
+        if not 0 <= index < len(self.turns):
+            raise ValueError(f"no turn {index}; this session has {len(self.turns)}")
+        self.head = index
+        self.updated = utcnow()
+        return self.turns[index]
+
+    def next_index(self) -> int:
+        return len(self.turns)
