@@ -1,0 +1,1 @@
+"""Shape world: the procedural scenes the built-in painter is trained on and judged by."""
