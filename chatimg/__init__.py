@@ -6,3 +6,11 @@ torch / transformers / diffusers are imported lazily so start-up stays instant.
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+# Library chatter on stderr would scribble over the TUI; real errors still raise.
+_os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+_os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -1,0 +1,313 @@
+"""Painter: turns an ``Edit`` into pixels with diffusers.
+
+The first turn is text-to-image; later turns run img2img on the previous image, or an
+inpainting pass when the edit targets a region. All three pipelines share one set of
+weights (loaded once). Progress, live previews and cancellation go through diffusers'
+``callback_on_step_end``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from chatimg.session import PaintMode
+
+BUILTIN = "builtin"
+#: Optional file in a model folder that tells chatimg the model's sensible defaults.
+DEFAULTS_FILE = "chatimg.json"
+
+
+class PaintCancelled(Exception):
+    """The user cancelled the turn; whatever diffusers decoded afterwards is discarded."""
+
+
+class PainterError(Exception):
+    """The model could not be loaded or could not paint; the message is for the user."""
+
+
+@dataclass
+class PaintRequest:
+    prompt: str
+    negative_prompt: str = ""
+    init_image: Image.Image | None = None
+    strength: float = 0.6
+    region: str = "whole"
+    seed: int = 0
+    steps: int | None = None
+    guidance: float | None = None
+
+
+@dataclass
+class StepUpdate:
+    step: int
+    total: int
+    preview: Image.Image | None = None
+
+
+@dataclass
+class PaintResult:
+    image: Image.Image
+    mode: PaintMode
+    steps: int
+    guidance: float
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PaintDefaults:
+    steps: int = 25
+    guidance: float = 7.5
+    width: int | None = None
+    height: int | None = None
+
+
+class Painter(Protocol):
+    name: str
+    defaults: PaintDefaults
+
+    def paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None = None,
+              cancel: threading.Event | None = None) -> PaintResult: ...
+
+
+def guess_defaults(spec: str, folder: Path | None) -> PaintDefaults:
+    """Read ``chatimg.json`` from a model folder, else guess from well-known model names."""
+    if folder is not None and (folder / DEFAULTS_FILE).is_file():
+        data = json.loads((folder / DEFAULTS_FILE).read_text())
+        return PaintDefaults(**{k: data[k] for k in ("steps", "guidance", "width", "height") if k in data})
+    name = spec.lower()
+    if "turbo" in name:
+        return PaintDefaults(steps=4, guidance=0.0)
+    if "lcm" in name:
+        return PaintDefaults(steps=6, guidance=1.0)
+    if "pix2pix" in name:
+        return PaintDefaults(steps=20, guidance=7.5)
+    return PaintDefaults()
+
+
+def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
+    """White where the image may change. ``None`` for the whole image or a named object
+    (no segmenter is loaded, so an object edit falls back to a whole-image edit)."""
+    width, height = size
+    boxes = {
+        "left": (0, 0, width // 2, height),
+        "right": (width // 2, 0, width, height),
+        "top": (0, 0, width, height // 2),
+        "bottom": (0, height // 2, width, height),
+        "center": (width // 4, height // 4, 3 * width // 4, 3 * height // 4),
+    }
+    box = boxes.get(region)
+    if box is None:
+        return None
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rectangle(box, fill=255)
+    # A soft edge blends the repainted part into the kept part.
+    return mask.filter(ImageFilter.GaussianBlur(radius=max(1, min(size) // 32)))
+
+
+def effective_steps(steps: int, strength: float) -> int:
+    """img2img runs only ``int(steps * strength)`` steps: make sure that is at least one."""
+    return max(steps, math.ceil(1 / max(strength, 1e-3)))
+
+
+class DiffusersPainter:
+    """Any diffusers checkpoint by repo id or folder, or the built-in shape-world painter."""
+
+    def __init__(self, spec: str = BUILTIN, device: str | None = "auto", dtype: Any = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.spec = spec
+        self.name = spec
+        self._requested_device = device
+        self._dtype = dtype
+        self._progress = progress or (lambda _msg: None)
+        self._pipes: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.device: str | None = None
+        self.defaults = PaintDefaults()
+
+    # -- loading ------------------------------------------------------------------------
+    def load(self) -> DiffusersPainter:
+        with self._lock:
+            if self._pipes:
+                return self
+            from chatimg.devices import default_dtype, resolve_device
+
+            self.device = resolve_device(self._requested_device)
+            dtype = self._dtype or default_dtype(self.device)
+            self._progress(f"loading painter {self.spec} on {self.device}…")
+            base = self._load_base(dtype)
+            base.set_progress_bar_config(disable=True)
+            self._pipes["base"] = base.to(self.device)
+            self._progress(f"painter {self.spec} ready")
+        return self
+
+    def _load_base(self, dtype: Any) -> Any:
+        from diffusers import DiffusionPipeline
+
+        kwargs: dict[str, Any] = {"torch_dtype": dtype, "use_safetensors": True}
+        folder: Path | None = None
+        spec = self.spec
+        if spec == BUILTIN:
+            from chatimg import builtin_painter
+
+            folder = builtin_painter.BUILTIN_PAINTER_DIR
+            if not (folder / "model_index.json").is_file():
+                raise PainterError(f"the built-in painter is missing from {folder}; reinstall chatimg "
+                                   "or pass --model with a diffusers checkpoint")
+            kwargs.update(builtin_painter.load_builtin_components())
+            spec = str(folder)
+        elif Path(spec).expanduser().exists():
+            folder = Path(spec).expanduser().resolve()
+            if not (folder / "model_index.json").is_file():
+                raise PainterError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+            spec = str(folder)
+        try:
+            pipe = DiffusionPipeline.from_pretrained(spec, **kwargs)
+        except (OSError, ValueError, EnvironmentError) as exc:
+            raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).splitlines()[0]}") from exc
+        self.defaults = guess_defaults(self.spec, folder)
+        return pipe
+
+    def _pipe(self, mode: PaintMode) -> Any:
+        """The pipeline for ``mode``, built from the base one's components (shared weights)."""
+        self.load()
+        if mode in self._pipes:
+            return self._pipes[mode]
+        from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting, AutoPipelineForText2Image
+        from diffusers.pipelines.auto_pipeline import (
+            AUTO_IMAGE2IMAGE_PIPELINES_MAPPING,
+            AUTO_INPAINT_PIPELINES_MAPPING,
+            AUTO_TEXT2IMAGE_PIPELINES_MAPPING,
+            _get_task_class,
+        )
+
+        base = self._pipes["base"]
+        mapping = {"txt2img": AUTO_TEXT2IMAGE_PIPELINES_MAPPING, "img2img": AUTO_IMAGE2IMAGE_PIPELINES_MAPPING,
+                   "inpaint": AUTO_INPAINT_PIPELINES_MAPPING}[mode]
+        cls = _get_task_class(mapping, type(base).__name__, throw_error_if_not_exist=False)
+        if cls is None:
+            pipe = None  # e.g. InstructPix2Pix: image-to-image only
+        elif isinstance(base, cls):
+            pipe = base
+        else:
+            auto = {"txt2img": AutoPipelineForText2Image, "img2img": AutoPipelineForImage2Image,
+                    "inpaint": AutoPipelineForInpainting}[mode]
+            # from_pipe shares the weights; passing the dtype keeps them as loaded.
+            pipe = auto.from_pipe(base, torch_dtype=base.dtype)
+            pipe.set_progress_bar_config(disable=True)
+        self._pipes[mode] = pipe
+        return pipe
+
+    # -- painting -----------------------------------------------------------------------
+    def paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None = None,
+              cancel: threading.Event | None = None) -> PaintResult:
+        import torch
+
+        self.load()
+        notes: list[str] = []
+        steps = request.steps or self.defaults.steps
+        guidance = self.defaults.guidance if request.guidance is None else request.guidance
+        mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
+        mask = None
+        if mode == "img2img" and request.region != "whole":
+            mask = region_mask(request.region, request.init_image.size)
+            if mask is None:
+                notes.append(f"no segmenter for {request.region!r}: edited the whole image")
+            elif self._pipe("inpaint") is not None:
+                mode = "inpaint"
+            else:
+                notes.append("this model has no inpainting pipeline: edited the whole image")
+        pipe = self._pipe(mode)
+        kwargs: dict[str, Any] = {}
+        if pipe is None and mode == "txt2img":
+            # Image-to-image-only models start from a neutral canvas.
+            mode, pipe = "img2img", self._pipe("img2img")
+            size = (self.defaults.width or 512, self.defaults.height or 512)
+            request = PaintRequest(**{**request.__dict__, "init_image": Image.new("RGB", size, (128, 128, 128)),
+                                      "strength": 1.0})
+        if pipe is None:
+            raise PainterError(f"{self.spec} cannot run {mode}")
+        if mode == "txt2img":
+            if self.defaults.width and self.defaults.height:
+                kwargs.update(width=self.defaults.width, height=self.defaults.height)
+        else:
+            image = request.init_image.convert("RGB")
+            kwargs["image"] = image
+            if "strength" in _call_params(pipe):
+                kwargs["strength"] = request.strength
+                steps = effective_steps(steps, request.strength)
+            if mode == "inpaint":
+                kwargs.update(mask_image=mask, width=image.width, height=image.height)
+        run_steps = steps if mode == "txt2img" or "strength" not in kwargs else max(1, int(steps * request.strength))
+
+        generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
+        total = run_steps
+
+        def on_step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+            if cancel is not None and cancel.is_set():
+                pipeline._interrupt = True
+            elif on_step is not None:
+                preview = self._preview(pipeline, callback_kwargs.get("latents"), step, total)
+                on_step(StepUpdate(step=step + 1, total=total, preview=preview))
+            return callback_kwargs
+
+        if guidance > 1.0:
+            # Keep classifier-free guidance on: an empty negative prompt, never None.
+            kwargs["negative_prompt"] = request.negative_prompt or ""
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                output = pipe(prompt=request.prompt, num_inference_steps=steps, guidance_scale=guidance,
+                              generator=generator, callback_on_step_end=on_step_end, **kwargs)
+        except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - GPU only
+            raise PainterError("out of GPU memory: try fewer steps or --device cpu") from exc
+        if cancel is not None and cancel.is_set():
+            raise PaintCancelled()
+        image = output.images[0]
+        if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
+            notes.append("the model's safety checker blanked this image")
+        return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
+                           seconds=time.perf_counter() - started, notes=notes)
+
+    def _preview(self, pipe: Any, latents: Any, step: int, total: int) -> Image.Image | None:
+        """A cheap look at the latents: full VAE decode for small VAEs, a linear RGB
+        approximation for big 4-channel ones, every few steps only."""
+        if latents is None or (step + 1) % max(1, total // 8) and step + 1 != total:
+            return None
+        import torch
+
+        vae = getattr(pipe, "vae", None)
+        with torch.inference_mode():
+            small_vae = vae is not None and sum(p.numel() for p in vae.parameters()) < 10_000_000
+            if small_vae:
+                decoded = vae.decode(latents.to(vae.dtype) / vae.config.scaling_factor).sample
+                rgb = (decoded[0].float().clamp(-1, 1) + 1) / 2
+            elif latents.shape[1] == 4:
+                factors = torch.tensor([[0.298, 0.207, 0.208], [0.187, 0.286, 0.173],
+                                        [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]])
+                rgb = torch.einsum("chw,cr->rhw", latents[0].float().cpu(), factors)
+                rgb = ((rgb + 1) / 2).clamp(0, 1)
+            else:
+                return None
+        array = (rgb.permute(1, 2, 0).cpu().numpy() * 255).round().astype("uint8")
+        return Image.fromarray(array)
+
+
+def _call_params(pipe: Any) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(pipe.__call__).parameters)
+
+
+def load_painter(spec: str = BUILTIN, device: str | None = "auto",
+                 progress: Callable[[str], None] | None = None) -> DiffusersPainter:
+    return DiffusersPainter(spec, device=device, progress=progress).load()

@@ -1,0 +1,83 @@
+"""The diffusers painter, on a tiny pipeline loaded through the user-model path."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chatimg.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps, region_mask
+
+
+def test_txt2img_then_img2img(tiny_painter):
+    first = tiny_painter.paint(PaintRequest(prompt="a red circle", seed=1))
+    assert first.mode == "txt2img"
+    assert first.image.size == (32, 32)
+    second = tiny_painter.paint(PaintRequest(prompt="a green circle", init_image=first.image, strength=0.5, seed=1))
+    assert second.mode == "img2img"
+    assert second.image.size == first.image.size
+    assert not np.array_equal(np.asarray(first.image), np.asarray(second.image))
+
+
+def test_same_seed_same_pixels_and_other_seed_differs(tiny_painter):
+    a = tiny_painter.paint(PaintRequest(prompt="a blue square", seed=42)).image
+    b = tiny_painter.paint(PaintRequest(prompt="a blue square", seed=42)).image
+    c = tiny_painter.paint(PaintRequest(prompt="a blue square", seed=43)).image
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_region_edit_uses_inpainting_and_keeps_the_other_side(tiny_painter):
+    base = Image.new("RGB", (32, 32), (200, 30, 30))
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="left", seed=3))
+    assert result.mode == "inpaint"
+    pixels = np.asarray(result.image).astype(int)
+    kept = np.abs(pixels[:, 28:] - np.array([200, 30, 30])).mean()
+    changed = np.abs(pixels[:, :4] - np.array([200, 30, 30])).mean()
+    assert changed > kept
+
+
+def test_named_object_region_falls_back_to_whole_image(tiny_painter):
+    base = Image.new("RGB", (32, 32), (10, 10, 10))
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.5, region="the dog", seed=3))
+    assert result.mode == "img2img"
+    assert any("the dog" in note for note in result.notes)
+
+
+def test_progress_reports_every_step_with_previews(tiny_painter):
+    updates = []
+    tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=4), on_step=updates.append)
+    assert [u.step for u in updates] == [1, 2, 3, 4]
+    assert all(u.total == 4 for u in updates)
+    assert updates[-1].preview is not None and updates[-1].preview.size == (32, 32)
+
+
+def test_cancel_discards_the_image(tiny_painter):
+    cancel = threading.Event()
+    seen = []
+
+    def on_step(update):
+        seen.append(update.step)
+        cancel.set()
+
+    with pytest.raises(PaintCancelled):
+        tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=8), on_step=on_step, cancel=cancel)
+    assert seen == [1]
+
+
+def test_effective_steps_always_runs_at_least_one_step():
+    assert effective_steps(4, 0.1) == 10
+    assert effective_steps(25, 0.6) == 25
+
+
+def test_region_mask_shapes():
+    mask = np.asarray(region_mask("right", (64, 64)))
+    assert mask[:, -1].min() == 255 and mask[:, 0].max() == 0
+    assert region_mask("whole", (64, 64)) is None
+
+
+def test_bad_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(PainterError, match="model_index.json"):
+        DiffusersPainter(str(tmp_path), device="cpu").load()
