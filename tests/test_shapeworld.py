@@ -1,0 +1,130 @@
+"""Shape world: scenes, renderer, captions, prompt parser and the image checker."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from chatimg.shapeworld import (
+    COLOURS, EDIT_KINDS, EDIT_STRENGTHS, DEFAULT_STRENGTH, POSITIONS, SHAPES, SIZES, Scene, Shape,
+    canonical_prompt, caption, check_image, parse_prompt, random_edit, random_scene, read_image, render,
+)
+
+
+def test_vocabulary_covers_the_issue() -> None:
+    assert {"red", "orange", "yellow", "green", "blue", "purple", "white", "black"} <= set(COLOURS)
+    assert set(SHAPES) == {"circle", "square", "triangle"}
+    assert set(SIZES) == {"small", "big"}
+    assert set(POSITIONS) == {"left", "right", "top", "bottom", "center"}
+
+
+def test_random_scene_is_deterministic_and_valid() -> None:
+    assert random_scene(7) == random_scene(7)
+    scenes = [random_scene(i) for i in range(300)]
+    assert {len(s.shapes) for s in scenes} == {1, 2}
+    for s in scenes:
+        assert all(sh.colour != s.background for sh in s.shapes)
+        assert len({sh.position for sh in s.shapes}) == len(s.shapes)
+
+
+def test_scene_rejects_invalid() -> None:
+    with pytest.raises(ValueError):
+        Shape("hexagon", "red", "big", "left")
+    with pytest.raises(ValueError):
+        Scene("red", (Shape("circle", "red", "big", "left"),))
+    with pytest.raises(ValueError):
+        Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "green", "small", "left")))
+
+
+def test_render_is_antialiased_rgb_and_seeded() -> None:
+    scene = random_scene(3)
+    image = render(scene, seed=1)
+    assert image.mode == "RGB" and image.size == (64, 64)
+    assert np.array_equal(np.asarray(image), np.asarray(render(scene, seed=1)))
+    assert not np.array_equal(np.asarray(image), np.asarray(render(scene, seed=2)))  # jitter
+    # Anti-aliasing: edge pixels mix the two colours, so there are more than 2-3 distinct colours.
+    plain = render(Scene("blue", (Shape("circle", "red", "big", "center"),)), seed=0, jitter=False)
+    assert len({tuple(p) for p in np.asarray(plain).reshape(-1, 3)}) > 5
+
+
+def test_checker_reads_rendered_ground_truth() -> None:
+    rng = random.Random(123)
+    scenes = [random_scene(rng) for _ in range(400)]
+    right = sum(check_image(render(s, seed=i)) == s for i, s in enumerate(scenes))
+    assert right / len(scenes) >= 0.99
+
+
+def test_checker_sees_a_plain_background_as_no_scene() -> None:
+    image = render(Scene("green", (Shape("circle", "red", "small", "left"),)), seed=0)
+    arr = np.asarray(image).copy()
+    arr[:] = COLOURS["green"]
+    reading = read_image(arr)
+    assert reading.background == "green" and reading.shapes == []
+    assert check_image(arr) is None
+
+
+def test_captions_vary_and_parse_back() -> None:
+    rng = random.Random(0)
+    scene = Scene("blue", (Shape("circle", "red", "big", "left"),))
+    phrasings = {caption(scene, rng) for _ in range(200)}
+    assert len(phrasings) > 100
+    assert any("backdrop" in p for p in phrasings) and any("disc" in p or "dot" in p for p in phrasings)
+    for _ in range(500):
+        s = random_scene(rng)
+        assert parse_prompt(caption(s, rng)) == s
+        assert parse_prompt(canonical_prompt(s)) == s
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a big red circle on the left, blue background", Scene("blue", (Shape("circle", "red", "big", "left"),))),
+        ("blue backdrop with a large red disc at the left", Scene("blue", (Shape("circle", "red", "big", "left"),))),
+        ("A tiny golden box in the middle against a black backdrop",
+         Scene("black", (Shape("square", "yellow", "small", "center"),))),
+        ("a small green triangle at the top and a big white square at the bottom, on a purple background",
+         Scene("purple", (Shape("triangle", "green", "small", "top"), Shape("square", "white", "big", "bottom")))),
+    ],
+)
+def test_parse_prompt_understands_usual_phrasings(text: str, expected: Scene) -> None:
+    assert parse_prompt(text) == expected
+
+
+def test_parse_prompt_incomplete() -> None:
+    assert parse_prompt("a red circle") is None
+    assert parse_prompt("a dog on a sofa") is None
+    filled = parse_prompt("a red circle", defaults=True)
+    assert filled is not None and filled.shapes[0].colour == "red" and filled.background not in ("red",)
+
+
+def test_canonical_prompt_wording() -> None:
+    scene = Scene("green", (Shape("square", "blue", "small", "right"), Shape("circle", "red", "big", "left")))
+    assert canonical_prompt(scene) == (
+        "a big red circle on the left and a small blue square on the right, on a green background"
+    )
+
+
+@pytest.mark.parametrize("kind", EDIT_KINDS)
+def test_random_edit_changes_one_attribute(kind: str) -> None:
+    rng = random.Random(5)
+    for i in range(50):
+        scene = random_scene(i, two_shape_share=0.0 if kind == "position" else 0.5)
+        edited = random_edit(scene, kind, rng)
+        assert edited != scene
+        if kind == "background":
+            assert edited.shapes == scene.shapes
+        else:
+            assert edited.background == scene.background
+
+
+def test_position_edit_needs_a_free_position() -> None:
+    scene = Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "green", "small", "right")))
+    with pytest.raises(ValueError):
+        random_edit(scene, "position", random.Random(0))
+
+
+def test_strengths_table() -> None:
+    assert set(EDIT_STRENGTHS) == {"colour", "background", "position", "size", "shape", "add", "remove"}
+    assert all(0.05 <= v <= 1.0 for v in EDIT_STRENGTHS.values()) and 0.05 <= DEFAULT_STRENGTH <= 1.0
