@@ -1,0 +1,187 @@
+"""The conversation engine: one turn = rewrite -> paint -> save. No UI in here.
+
+The TUI and ``chatimg run`` both drive a ``ChatEngine``; the engine is the only thing
+that writes the session, and it writes the turn's PNG before the JSON that names it,
+so a crash between the two never leaves a turn pointing at a missing image.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from chatimg.painter import Painter, PaintRequest, StepUpdate
+from chatimg.rewriter import DirectRewriter, Rewriter
+from chatimg.session import Edit, Session, Turn, Timings
+from chatimg.store import SessionStore
+
+RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
+PainterFactory = Callable[[Callable[[str], None]], Painter]
+
+
+@dataclass
+class TurnCallbacks:
+    """How a running turn reports to whoever shows it (all optional, called in the
+    worker thread: a UI must hop to its own thread itself)."""
+
+    status: Callable[[str], None] = lambda _msg: None
+    edit: Callable[[Edit], None] = lambda _edit: None
+    step: Callable[[StepUpdate], None] = lambda _update: None
+
+
+@dataclass
+class TurnOutcome:
+    turn: Turn
+    image: Image.Image | None
+    notes: list[str] = field(default_factory=list)
+
+
+class ChatEngine:
+    """Owns one session and the models; every mutation of the session goes through here."""
+
+    def __init__(self, store: SessionStore, session: Session | None = None, *,
+                 rewriter_factory: RewriterFactory | None = None, painter_factory: PainterFactory | None = None,
+                 model_name: str = "builtin", llm_name: str | None = "builtin") -> None:
+        self.store = store
+        self.session = session or Session(model=model_name, llm=llm_name)
+        self._rewriter_factory = rewriter_factory
+        self._painter_factory = painter_factory
+        self.rewriter: Rewriter | None = None
+        self.painter: Painter | None = None
+        self.model_name = model_name
+        self.llm_name = llm_name
+        self._load_lock = threading.Lock()
+
+    # -- models -------------------------------------------------------------------------
+    def load_rewriter(self, status: Callable[[str], None] = lambda _m: None) -> Rewriter:
+        with self._load_lock:
+            if self.rewriter is None:
+                if self._rewriter_factory is None:
+                    raise RuntimeError("no LLM configured (started with --no-llm): use /prompt TEXT")
+                self.rewriter = self._rewriter_factory(status)
+            return self.rewriter
+
+    def load_painter(self, status: Callable[[str], None] = lambda _m: None) -> Painter:
+        with self._load_lock:
+            if self.painter is None:
+                if self._painter_factory is None:
+                    raise RuntimeError("no painter configured")
+                self.painter = self._painter_factory(status)
+            return self.painter
+
+    @property
+    def has_llm(self) -> bool:
+        return self._rewriter_factory is not None
+
+    # -- state --------------------------------------------------------------------------
+    def current_image(self) -> Image.Image | None:
+        turn = self.session.current()
+        return self.store.load_image(self.session, turn) if turn and turn.image else None
+
+    def image_path(self, turn: Turn) -> Path | None:
+        return self.store.image_path(self.session, turn)
+
+    def save(self) -> None:
+        self.store.save(self.session)
+
+    # -- the turn -----------------------------------------------------------------------
+    def run_turn(self, message: str, *, direct: bool = False, paint: bool = True,
+                 callbacks: TurnCallbacks | None = None, cancel: threading.Event | None = None) -> TurnOutcome:
+        """Rewrite ``message`` (or take it as the prompt when ``direct``), paint, save.
+
+        Raises ``PaintCancelled`` if ``cancel`` is set mid-paint (nothing is saved) and
+        lets model errors propagate (nothing is saved either)."""
+        callbacks = callbacks or TurnCallbacks()
+        message = " ".join(message.split())
+        if not message:
+            raise ValueError("say what to paint or change")
+        settings = self.session.settings
+        previous = self.session.current()
+
+        started = time.perf_counter()
+        if direct:
+            rewriter: Rewriter = DirectRewriter(strength=settings.strength or 0.6)
+        else:
+            rewriter = self.load_rewriter(callbacks.status)
+            callbacks.status("rewriting…")
+        edit = rewriter.rewrite(message, prompt=self.session.current_prompt(), history=self.session.history())
+        if settings.strength is not None:
+            edit = edit.model_copy(update={"strength": settings.strength})
+        rewrite_s = time.perf_counter() - started
+        callbacks.edit(edit)
+
+        seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
+        image = None
+        notes: list[str] = []
+        paint_s = 0.0
+        mode = "none"
+        steps = settings.steps or 1
+        guidance = settings.guidance or 0.0
+        if paint:
+            painter = self.load_painter(callbacks.status)
+            init = self.current_image()
+            callbacks.status("painting…")
+            result = painter.paint(
+                PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
+                             strength=edit.strength, region=edit.region, seed=seed, steps=settings.steps,
+                             guidance=settings.guidance),
+                on_step=callbacks.step, cancel=cancel)
+            image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
+            notes = result.notes
+        if cancel is not None and cancel.is_set():
+            from chatimg.painter import PaintCancelled
+
+            raise PaintCancelled()
+
+        index = self.session.next_index()
+        turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
+                    steps=steps, guidance=guidance, model=self.model_name if paint else "",
+                    llm=None if direct else self.llm_name,
+                    timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
+        if image is not None:
+            turn.image = self.store.save_image(self.session, index, image)
+        self.session.add_turn(turn)
+        self.save()
+        return TurnOutcome(turn=turn, image=image, notes=notes)
+
+    # -- commands -----------------------------------------------------------------------
+    def undo(self) -> Turn | None:
+        turn = self.session.undo()
+        self.save()
+        return turn
+
+    def new_session(self) -> Session:
+        self.session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy())
+        return self.session
+
+    def resume(self, session_id: str) -> Session:
+        self.session = self.store.load(session_id)
+        return self.session
+
+    def set_setting(self, name: str, value: object) -> None:
+        self.session.settings = self.session.settings.model_validate(
+            {**self.session.settings.model_dump(), name: value})
+        if self.session.turns:
+            self.save()
+
+    def export(self, destination: str | Path) -> Path:
+        """Copy the current image to ``destination`` (a file, or a folder to put it in)."""
+        turn = self.session.current()
+        if turn is None or not turn.image:
+            raise ValueError("there is no image to export yet")
+        source = self.image_path(turn)
+        target = Path(destination).expanduser()
+        if target.is_dir() or str(destination).endswith(("/", "\\")):
+            target = target / f"{self.session.id}-turn-{turn.index:03d}.png"
+        if target.suffix.lower() != ".png":
+            raise ValueError(f"export writes PNG files: {target.name!r} should end in .png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return target.resolve()

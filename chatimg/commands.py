@@ -1,0 +1,169 @@
+"""Slash commands (``/undo``, ``/seed 42``…), parsed and applied without any UI.
+
+``run_command`` returns a ``CommandResult``: a message for the transcript plus what the
+front end should do next (repaint the transcript, start a direct-prompt turn, quit…).
+Bad input raises ``CommandError`` with a message meant for the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from chatimg.chat import ChatEngine
+from chatimg.store import StoreError
+
+Action = Literal["none", "reload", "quit", "sessions", "paint"]
+
+
+class CommandError(Exception):
+    """The command or its argument is wrong; the message says how to fix it."""
+
+
+@dataclass
+class CommandResult:
+    message: str = ""
+    action: Action = "none"
+    text: str = ""  # the prompt for action == "paint"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    help: str
+    handler: Callable[[ChatEngine, str], CommandResult]
+
+
+def _number(arg: str, kind: type, name: str, low: float, high: float) -> int | float | None:
+    if arg.lower() in {"auto", "default", "off", "none"}:
+        return None
+    try:
+        value = kind(arg)
+    except ValueError:
+        raise CommandError(f"/{name} needs a {'whole ' if kind is int else ''}number "
+                           f"from {low} to {high}, or 'auto' (got {arg!r})") from None
+    if not low <= value <= high:
+        raise CommandError(f"/{name} must be between {low} and {high} (got {arg})")
+    return value
+
+
+def _setting(name: str, kind: type, low: float, high: float, unit: str) -> Callable[[ChatEngine, str], CommandResult]:
+    def handler(engine: ChatEngine, arg: str) -> CommandResult:
+        if not arg:
+            current = getattr(engine.session.settings, name)
+            return CommandResult(f"{name} is {current if current is not None else 'auto'}{unit}")
+        value = _number(arg, kind, name, low, high)
+        engine.set_setting(name, value)
+        return CommandResult(f"{name} set to {value if value is not None else 'auto'}{unit} for the next turns")
+
+    return handler
+
+
+def _seed(engine: ChatEngine, arg: str) -> CommandResult:
+    if arg.lower() == "random":
+        engine.set_setting("seed", None)
+        return CommandResult("seed: each new session draws a random seed; turns keep it")
+    return _setting("seed", int, 0, 2**32 - 1, "")(engine, arg)
+
+
+def _undo(engine: ChatEngine, arg: str) -> CommandResult:
+    if engine.session.current() is None:
+        raise CommandError("nothing to undo")
+    turn = engine.undo()
+    where = f"turn {turn.index}: {turn.edit.prompt}" if turn else "the empty canvas"
+    return CommandResult(f"undone: back to {where}", "reload")
+
+
+def _goto(engine: ChatEngine, arg: str) -> CommandResult:
+    index = _number(arg or "x", int, "goto", 0, max(0, len(engine.session.turns) - 1))
+    if index is None or not engine.session.turns:
+        raise CommandError("/goto needs a turn number")
+    turn = engine.session.checkout(int(index))
+    engine.save()
+    return CommandResult(f"back at turn {turn.index}; the next turn branches from here", "reload")
+
+
+def _new(engine: ChatEngine, arg: str) -> CommandResult:
+    engine.new_session()
+    return CommandResult("new session: describe an image to start", "reload")
+
+
+def _prompt(engine: ChatEngine, arg: str) -> CommandResult:
+    if not arg:
+        current = engine.session.current_prompt()
+        return CommandResult(f"prompt: {current}" if current else "no prompt yet: /prompt TEXT paints TEXT as is")
+    return CommandResult(action="paint", text=arg)
+
+
+def _export(engine: ChatEngine, arg: str) -> CommandResult:
+    if not arg:
+        raise CommandError("/export needs a path, e.g. /export ~/circle.png")
+    try:
+        path = engine.export(arg)
+    except (ValueError, OSError) as exc:
+        raise CommandError(f"cannot export: {exc}") from exc
+    return CommandResult(f"exported {path}")
+
+
+def _resume(engine: ChatEngine, arg: str) -> CommandResult:
+    try:
+        session = engine.resume(arg or "latest")
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    return CommandResult(f"resumed {session.id}: {session.title} ({len(session.turns)} turns)", "reload")
+
+
+def _sessions(engine: ChatEngine, arg: str) -> CommandResult:
+    summaries = engine.store.list()
+    if not summaries:
+        return CommandResult(f"no saved sessions in {engine.store.root}")
+    lines = [f"{s.id}  {s.turns:>3} turns  {s.updated:%Y-%m-%d %H:%M}  {s.title}" for s in summaries[:20]]
+    return CommandResult("\n".join(lines) + "\n/resume ID to open one", "sessions")
+
+
+def _help(engine: ChatEngine, arg: str) -> CommandResult:
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = [f"{c.usage:<{width}}  {c.help}" for c in COMMANDS.values()]
+    return CommandResult("Type what to paint or change. Commands:\n" + "\n".join(lines))
+
+
+def _quit(engine: ChatEngine, arg: str) -> CommandResult:
+    return CommandResult("bye", "quit")
+
+
+COMMANDS: dict[str, Command] = {c.name: c for c in [
+    Command("help", "/help", "this list", _help),
+    Command("undo", "/undo", "go back one turn (the undone turn stays saved as a branch)", _undo),
+    Command("goto", "/goto N", "go back to turn N and branch from there", _goto),
+    Command("new", "/new", "start a new session", _new),
+    Command("prompt", "/prompt TEXT", "paint TEXT exactly, no LLM rewrite", _prompt),
+    Command("seed", "/seed N|random", "fix the seed (same seed + prompt = same image)", _seed),
+    Command("strength", "/strength X|auto", "how much each edit may change, 0.05-1 (auto: the LLM decides)",
+            _setting("strength", float, 0.05, 1.0, "")),
+    Command("steps", "/steps N|auto", "denoising steps per image", _setting("steps", int, 1, 200, "")),
+    Command("guidance", "/guidance X|auto", "how strictly to follow the prompt (CFG scale)",
+            _setting("guidance", float, 0.0, 30.0, "")),
+    Command("export", "/export PATH", "save the current image as a PNG", _export),
+    Command("sessions", "/sessions", "list saved sessions", _sessions),
+    Command("resume", "/resume ID|latest", "open a saved session", _resume),
+    Command("quit", "/quit", "leave (everything is already saved)", _quit),
+]}
+
+ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "u": "undo", "ls": "sessions", "p": "prompt"}
+
+
+def is_command(text: str) -> bool:
+    return text.lstrip().startswith("/")
+
+
+def run_command(engine: ChatEngine, text: str) -> CommandResult:
+    name, _, arg = text.strip().lstrip("/").partition(" ")
+    name = ALIASES.get(name.lower(), name.lower())
+    command = COMMANDS.get(name)
+    if command is None:
+        close = [c for c in COMMANDS if c.startswith(name[:2])] if name else []
+        hint = f" (did you mean /{close[0]}?)" if close else ""
+        raise CommandError(f"unknown command /{name}{hint}; /help lists them")
+    return command.handler(engine, arg.strip())

@@ -1,0 +1,104 @@
+"""The engine: rewrite -> paint -> save, commands, export, resume — with real files."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from chatimg.chat import ChatEngine, TurnCallbacks
+from chatimg.commands import CommandError, run_command
+from chatimg.painter import PaintCancelled
+from chatimg.store import SessionStore
+from tests.fakes import AppendRewriter, SolidPainter
+
+
+@pytest.fixture
+def engine(tmp_path):
+    rewriter, painter = AppendRewriter(), SolidPainter()
+    eng = ChatEngine(SessionStore(tmp_path / "sessions"), rewriter_factory=lambda status: rewriter,
+                     painter_factory=lambda status: painter, model_name="solid", llm_name="append")
+    eng.fake_rewriter, eng.fake_painter = rewriter, painter
+    return eng
+
+
+def test_turns_flow_history_and_previous_image(engine):
+    edits, steps = [], []
+    first = engine.run_turn("a red circle", callbacks=TurnCallbacks(edit=edits.append, step=steps.append))
+    assert first.turn.mode == "txt2img" and first.turn.image == "turn-000.png"
+    second = engine.run_turn("make it green")
+    assert second.turn.edit.prompt == "a red circle, make it green"
+    assert engine.fake_rewriter.calls[1][1] == "a red circle"
+    assert engine.fake_rewriter.calls[1][2] == [("a red circle", "a red circle")]
+    assert engine.fake_painter.requests[1].init_image is not None
+    assert second.turn.seed == first.turn.seed  # a session keeps its seed
+    assert [e.prompt for e in edits] == ["a red circle"] and [s.step for s in steps] == [1, 2, 3]
+    reloaded = SessionStore(engine.store.root).load(engine.session.id)
+    assert [t.user for t in reloaded.branch()] == ["a red circle", "make it green"]
+
+
+def test_direct_turn_skips_the_llm(engine):
+    outcome = engine.run_turn("a blue square", direct=True)
+    assert outcome.turn.edit.prompt == "a blue square" and outcome.turn.llm is None
+    assert engine.fake_rewriter.calls == []
+
+
+def test_rewrite_only_paints_nothing(engine):
+    outcome = engine.run_turn("a red circle", paint=False)
+    assert outcome.image is None and outcome.turn.image is None and outcome.turn.mode == "none"
+
+
+def test_cancel_saves_nothing(engine):
+    cancel = threading.Event()
+    engine.fake_painter.delay = 0.01
+    with pytest.raises(PaintCancelled):
+        engine.run_turn("a red circle", callbacks=TurnCallbacks(step=lambda u: cancel.set()), cancel=cancel)
+    assert engine.session.turns == []
+    assert not (engine.store.root / engine.session.id / "session.json").exists()
+
+
+def test_commands_change_settings_and_undo(engine, tmp_path):
+    engine.run_turn("a red circle")
+    engine.run_turn("green")
+    assert "seed set to 42" in run_command(engine, "/seed 42").message
+    run_command(engine, "/strength 0.3")
+    third = engine.run_turn("blue")
+    assert third.turn.seed == 42 and third.turn.edit.strength == 0.3
+    result = run_command(engine, "/undo")
+    assert result.action == "reload" and engine.session.current().user == "green"
+    assert run_command(engine, "/prompt a yellow star").action == "paint"
+    for bad in ["/strength 3", "/steps x", "/bogus", "/export", "/goto 99"]:
+        with pytest.raises(CommandError):
+            run_command(engine, bad)
+    assert "/undo" in run_command(engine, "/help").message
+
+
+def test_export_writes_the_current_png(engine, tmp_path):
+    with pytest.raises(ValueError):
+        engine.export(tmp_path / "x.png")
+    engine.run_turn("a green circle")
+    path = engine.export(tmp_path / "out" / "circle.png")
+    from PIL import Image
+
+    assert np.asarray(Image.open(path))[0, 0].tolist() == [30, 170, 50]
+    assert run_command(engine, f"/export {tmp_path}/").message.startswith("exported ")
+
+
+def test_resume_and_sessions_listing(engine):
+    engine.run_turn("a red circle")
+    sid = engine.session.id
+    run_command(engine, "/new")
+    assert engine.session.id != sid and engine.session.turns == []
+    assert sid in run_command(engine, "/sessions").message
+    assert run_command(engine, "/resume latest").action == "reload"
+    assert engine.session.id == sid and engine.current_image() is not None
+
+
+def test_real_tiny_pipeline_end_to_end(tmp_path, tiny_painter):
+    eng = ChatEngine(SessionStore(tmp_path), rewriter_factory=lambda s: AppendRewriter(),
+                     painter_factory=lambda s: tiny_painter, model_name="tiny")
+    eng.run_turn("a red circle")
+    second = eng.run_turn("make it green")
+    assert second.turn.mode == "img2img" and second.image.size == (32, 32)
+    assert (tmp_path / eng.session.id / "turn-001.png").is_file()
