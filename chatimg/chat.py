@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from chatimg.painter import Painter, PaintRequest, StepUpdate
+from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.rewriter import DirectRewriter, Rewriter
 from chatimg.session import Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
@@ -116,6 +116,8 @@ class ChatEngine:
             edit = edit.model_copy(update={"strength": settings.strength})
         rewrite_s = time.perf_counter() - started
         callbacks.edit(edit)
+        if cancel is not None and cancel.is_set():
+            raise PaintCancelled()
 
         seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
         image = None
@@ -136,8 +138,6 @@ class ChatEngine:
             image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
             notes = result.notes
         if cancel is not None and cancel.is_set():
-            from chatimg.painter import PaintCancelled
-
             raise PaintCancelled()
 
         index = self.session.next_index()

@@ -1,0 +1,47 @@
+"""Messages the turn worker posts to the app (``post_message`` is thread-safe)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from chatimg.chat import TurnOutcome
+from chatimg.painter import StepUpdate
+from chatimg.session import Edit
+
+
+class TurnStatus(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class TurnEdit(Message):
+    def __init__(self, edit: Edit) -> None:
+        super().__init__()
+        self.edit = edit
+
+
+class TurnStep(Message):
+    def __init__(self, update: StepUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+
+class TurnDone(Message):
+    def __init__(self, outcome: TurnOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class TurnFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class TurnCancelled(Message):
+    pass
+
+
+class ModelsReady(Message):
+    pass

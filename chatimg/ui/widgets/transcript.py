@@ -1,0 +1,86 @@
+"""Chat transcript entries: the person's words, the assistant's edit, notes."""
+
+from __future__ import annotations
+
+from PIL import Image
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from chatimg.preview import halfblock
+from chatimg.session import Turn
+
+
+class UserMessage(Static):
+    DEFAULT_CSS = """
+    UserMessage { margin: 1 0 0 6; padding: 0 1; background: $primary 20%; color: $text; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Text(text))
+
+
+class Note(Static):
+    """Command output and errors, dimmed or red, never a crash."""
+
+    DEFAULT_CSS = """
+    Note { margin: 1 0 0 0; padding: 0 1; color: $text-muted; }
+    Note.error { color: $error; }
+    """
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__(Text(text), classes="error" if error else "")
+
+
+def edit_table(turn: Turn) -> Table:
+    edit = turn.edit
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    table.add_row("prompt", Text(edit.prompt))
+    details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
+    if edit.region != "whole":
+        details += f"  region {edit.region}"
+    table.add_row("edit", Text(details))
+    if edit.instruction:
+        table.add_row("change", Text(edit.instruction))
+    if edit.negative_prompt:
+        table.add_row("avoid", Text(edit.negative_prompt))
+    table.add_row("time", Text(f"rewrite {turn.timings.rewrite_s:.2f}s  paint {turn.timings.paint_s:.2f}s",
+                               style="dim"))
+    return table
+
+
+class AssistantMessage(Vertical):
+    """One assistant turn: its reply, the edit it chose and a thumbnail of the result."""
+
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; margin: 1 6 0 0; padding: 0 1; border-left: thick $accent; }
+    AssistantMessage .reply { text-style: bold; }
+    AssistantMessage Horizontal { height: auto; }
+    AssistantMessage .thumb { width: auto; margin-right: 1; }
+    AssistantMessage .details { width: 1fr; }
+    """
+
+    def __init__(self, turn: Turn, image: Image.Image | None, notes: list[str] | None = None) -> None:
+        super().__init__(classes=f"turn-{turn.index}")
+        self.turn = turn
+        self.image = image
+        self.notes = notes or []
+
+    def compose(self) -> ComposeResult:
+        reply = self.turn.edit.reply or "Done."
+        yield Static(Text(f"#{self.turn.index}  {reply}"), classes="reply")
+        with Horizontal():
+            if self.image is not None:
+                yield Static(halfblock(self.image, 16, 8), classes="thumb")
+            yield Static(edit_table(self.turn), classes="details")
+        for note in self.notes:
+            yield Static(Text(f"note: {note}", style="italic"), classes="note")
+
+
+def markup_safe(text: str) -> str:
+    return escape(text)

@@ -1,0 +1,115 @@
+"""The TUI, driven with Textual's pilot: type turns, see images, undo, cancel, resume."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytest.importorskip("textual")
+
+from textual.widgets import Input  # noqa: E402
+
+from chatimg.chat import ChatEngine  # noqa: E402
+from chatimg.store import SessionStore  # noqa: E402
+from chatimg.ui.app import ChatApp  # noqa: E402
+from chatimg.ui.widgets.image_view import HalfblockImage  # noqa: E402
+from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage  # noqa: E402
+from tests.fakes import AppendRewriter, SolidPainter  # noqa: E402
+
+
+def make_engine(root, delay=0.0, painter=None):
+    painter = painter or SolidPainter(delay=delay)
+    return ChatEngine(SessionStore(root), rewriter_factory=lambda s: AppendRewriter(),
+                      painter_factory=lambda s: painter, model_name="solid", llm_name="append")
+
+
+async def wait_until(pilot, predicate, timeout=10.0):
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        if predicate():
+            return
+    raise AssertionError("condition not reached")
+
+
+async def say(pilot, app, text):
+    app.query_one("#prompt", Input).value = text
+    await pilot.press("enter")
+
+
+async def test_type_a_turn_and_see_the_image(tmp_path):
+    app = ChatApp(make_engine(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: str(app.query_one("#status").render()) == "ready")
+        await say(pilot, app, "a red circle")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
+        view = app.query_one("#image-slot").query_one(HalfblockImage)
+        assert view.image.getpixel((0, 0)) == (220, 30, 30)
+        await say(pilot, app, "make it green")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 2)
+        view = app.query_one("#image-slot").query_one(HalfblockImage)
+        assert view.image.getpixel((0, 0)) == (30, 170, 50)
+        assert "a red circle, make it green" in str(app.query(AssistantMessage).last().turn.edit.prompt)
+        await say(pilot, app, "/undo")
+        await pilot.pause(0.2)
+        assert len(app.query(AssistantMessage)) == 1
+        assert app.query_one("#image-slot").query_one(HalfblockImage).image.getpixel((0, 0)) == (220, 30, 30)
+
+
+async def test_errors_are_shown_not_raised(tmp_path):
+    app = ChatApp(make_engine(tmp_path))
+    async with app.run_test() as pilot:
+        await say(pilot, app, "/strength 7")
+        await say(pilot, app, "/nonsense")
+        await say(pilot, app, "/export /nonexistent-dir/x.png")
+        await pilot.pause(0.2)
+        errors = [n for n in app.query(Note) if n.has_class("error")]
+        assert len(errors) == 3
+        assert app.is_running
+
+
+async def test_painter_failure_is_a_transcript_line(tmp_path):
+    class Broken(SolidPainter):
+        def paint(self, *a, **k):
+            raise RuntimeError("GPU melted")
+
+    app = ChatApp(make_engine(tmp_path, painter=Broken()), preload=False)
+    async with app.run_test() as pilot:
+        await say(pilot, app, "a red circle")
+        await wait_until(pilot, lambda: any("GPU melted" in str(n.render()) for n in app.query(Note)))
+        assert not app.busy and app.engine.session.turns == []
+
+
+async def test_escape_cancels_a_running_turn(tmp_path):
+    app = ChatApp(make_engine(tmp_path, delay=0.05), preload=False)
+    async with app.run_test() as pilot:
+        app.engine.session.settings.steps = 200
+        await say(pilot, app, "a red circle")
+        await wait_until(pilot, lambda: app.busy and "step" in str(app.query_one("#status").render()))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.busy)
+        assert app.engine.session.turns == []
+        assert any("cancelled" in str(n.render()) for n in app.query(Note))
+
+
+async def test_resume_brings_the_transcript_and_image_back(tmp_path):
+    engine = make_engine(tmp_path)
+    engine.run_turn("a blue square")
+    engine.run_turn("make it yellow")
+    resumed = make_engine(tmp_path)
+    resumed.resume("latest")
+    app = ChatApp(resumed, preload=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        users = [str(u.render()) for u in app.query(UserMessage)]
+        assert users == ["a blue square", "make it yellow"]
+        assert app.query_one("#image-slot").query_one(HalfblockImage).image.getpixel((0, 0)) == (245, 225, 30)
+
+
+async def test_prompt_command_paints_without_the_llm(tmp_path):
+    app = ChatApp(make_engine(tmp_path), preload=False)
+    async with app.run_test() as pilot:
+        await say(pilot, app, "/prompt a green square")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
+        turn = app.engine.session.current()
+        assert turn.edit.prompt == "a green square" and turn.llm is None
