@@ -272,14 +272,14 @@ SHAPE_TEMPLATES: dict[str, list[T]] = {
     "size": [
         ("tune", "make {ref} {v}"), ("tune", "make {ref} {cmp}"), ("tune", "{Ref} should be {v}"),
         ("heldout", "can you make {ref} a bit {cmp}?"), ("heldout", "I'd like {ref} {v}"),
-        ("heldout", "{ref} is too {opp}"), ("heldout", "{cmp} {ref} pls"),
+        ("heldout", "{ref} is too {opp}"), ("heldout", "{ref} {cmp} pls"),
         ("heldout", "could {ref} be {v}?"),
         ("train", "resize {ref} to {v}"), ("train", "make {ref} much {cmp}"),
         ("train", "please make {ref} {v}"), ("train", "{Ref} needs to be {cmp}"),
     ],
     "position": [
-        ("tune", "move {ref} to the {v}"), ("tune", "put {ref} {vp}"), ("tune", "move {ref} {vp}"),
-        ("heldout", "can you move {ref} over to the {v}?"), ("heldout", "I'd like {ref} {vp}"),
+        ("tune", "move {ref} to the {v}"), ("tune", "put {ref} {vp}"), ("tune", "now {ref} goes {vp}"),
+        ("heldout", "can you move {ref} over to the {v}?"), ("heldout", "I'd like {ref} moved to the {v}"),
         ("heldout", "shift {ref} to the {v} please"), ("heldout", "{ref} should sit {vp}"),
         ("heldout", "no, put {ref} {vp}"),
         ("train", "place {ref} {vp}"), ("train", "drag {ref} to the {v}"),
@@ -342,7 +342,7 @@ SHAPE_TEMPLATES: dict[str, list[T]] = {
         ("train", "change it back into a {old}"), ("train", "restore the {old} shape"),
     ],
     "revert_position": [
-        ("tune", "put {ref} back on the {old}"), ("tune", "move {ref} back"),
+        ("tune", "put {ref} back {oldp}"), ("tune", "move {ref} back"),
         ("heldout", "put {ref} back where it was"), ("heldout", "undo the move"),
         ("train", "move {ref} back to the {old}"), ("train", "return {ref} to its old spot"),
     ],
@@ -449,6 +449,8 @@ class ShapeSim:
     next_sid: int = 0
     #: (sid, attr) -> list of (step index, old value, new value) changes
     changes: list[tuple[int, int | None, str, object, object]] = field(default_factory=list)
+    #: indices into ``changes`` made by undo / revert turns (never reverted again: ambiguous)
+    reverts: set[int] = field(default_factory=set)
 
     # -- helpers ---------------------------------------------------------------------
     def say(self, word: str) -> str:
@@ -487,10 +489,13 @@ class ShapeSim:
         self.next_sid += 1
         return sh
 
-    def commit(self, step: Step, changes: Sequence[tuple[int | None, str, object, object]] = ()) -> Step:
+    def commit(self, step: Step, changes: Sequence[tuple[int | None, str, object, object]] = (),
+               forward: bool = True) -> Step:
         idx = len(self.steps)
         for sid, attr, old, new in changes:
             self.changes.append((idx, sid, attr, old, new))
+            if not forward:
+                self.reverts.add(len(self.changes) - 1)
         self.steps.append(step)
         self.scene = step.scene
         return step
@@ -564,6 +569,7 @@ class ShapeSim:
         used = {x.shape for x in self.scene.shapes}
         new = self.rng.choice([p for p in SHAPES if p not in used])
         msg = _fill(_pick("shape", self.split, self.rng), ref=self.ref(s), v=self.say(new))
+        msg = re.sub(r"\bthan it$", "than what's there now", msg)
         self.last_target = s.sid
         return self.commit(Step(msg, self.scene.put(replace(s, shape=new)), "shape",
                                 f"turn the {s.shape} into a {new}", self.region_of(s), family="shape"),
@@ -626,9 +632,10 @@ class ShapeSim:
 
     # -- history-dependent -------------------------------------------------------------
     def last_change(self, attr: str) -> tuple[int, int | None, str, object, object] | None:
-        for ch in reversed(self.changes):
-            if ch[2] == attr and ch[3] is not None:
-                return ch
+        for i in range(len(self.changes) - 1, -1, -1):
+            ch = self.changes[i]
+            if ch[2] == attr:
+                return ch if ch[3] is not None and i not in self.reverts else None
         return None
 
     def can_revert(self, attr: str) -> bool:
@@ -655,24 +662,27 @@ class ShapeSim:
         if attr == "background":
             msg = _fill(_pick(family, self.split, self.rng), old=self.say(old))
             return self.commit(Step(msg, replace(self.scene, background=old), "background",
-                                    f"change the background back to {old}", "whole", family=family),
-                               [(None, "background", new, old)])
+                                        f"change the background back to {old}", "whole", family=family),
+                               [(None, "background", new, old)], forward=False)
         s = self.scene.get(sid)
         template = _pick(family, self.split, self.rng)
         ref = self.ref(s) if len(self.scene.shapes) > 1 else self.rng.choice(["it", "the shape", f"the {s.shape}"])
         if len(self.scene.shapes) > 1 and "{ref}" not in template and attr != "shape":
             template = {"colour": "make {ref} {old} again", "position": "put {ref} back on the {old}",
                         "size": "make {ref} {old} again"}[attr]
+            template = template.replace("put {ref} back on the {old}", "put {ref} back {oldp}")
         if attr == "shape" and len(self.scene.shapes) > 1 and "{old}" not in template:
             template = "go back to the {old}"
-        msg = _fill(template, ref=ref, old=self.say(old) if attr != "shape" else old)
+        said = self.say(old) if attr != "shape" else old
+        oldp = _pos_phrase(old, said) if attr == "position" else ""
+        msg = _fill(template, ref=ref, old=said, oldp=oldp)
         self.last_target = sid
         kind = {"colour": "colour", "shape": "shape", "position": "position", "size": "size"}[attr]
         region = "whole" if attr == "position" else (s.position or s.shape)
         return self.commit(Step(msg, self.scene.put(replace(s, **{attr: old})), kind,
                                 f"change the {attr} back to {old}", region,
                                 bind_size=sid if attr == "size" else None, family=family),
-                           [(sid, attr, new, old)])
+                           [(sid, attr, new, old)], forward=False)
 
     def edit_undo_last(self) -> Step:
         prev = self.steps[-2].scene
@@ -681,7 +691,7 @@ class ShapeSim:
         last_idx = len(self.steps) - 1
         rev = [(sid, attr, new, old) for i, sid, attr, old, new in self.changes if i == last_idx]
         return self.commit(Step(msg, prev, self.steps[-1].kind, "undo the last change", self.steps[-1].region,
-                                bind_size=self.steps[-1].bind_size, family="undo_last"), rev)
+                                bind_size=self.steps[-1].bind_size, family="undo_last"), rev, forward=False)
 
     def edit_correct_colour(self) -> Step:
         _, sid, _, old, wrong = self.changes[-1]
@@ -795,7 +805,7 @@ SLOTS: dict[str, dict[str, Val]] = {
     "style": {
         "photo": V("photograph", "photo|photograph|photographic|photorealistic|realistic|photography",
                    "photograph", "a photo|a photograph|photorealistic"),
-        "oil": V("oil painting", "oil painting|oil on canvas|oil", "oil painting", "an oil painting|oil paint"),
+        "oil": V("oil painting", "oil painting|oil on canvas|oil", "oil painting", "an oil painting|oil painting"),
         "watercolor": V("watercolor painting", "watercolor|watercolour", "watercolor",
                         "a watercolor|watercolor|watercolour"),
         "pixel": V("pixel art", "pixel art|pixel-art|pixelated|8-bit|16-bit", "pixel art",
@@ -811,7 +821,7 @@ SLOTS: dict[str, dict[str, Val]] = {
         "candle": V("candlelight", "candle|candles|candlelight|candlelit|candle-lit|candle light", "candlelight",
                     "candlelight|candles"),
         "dramatic": V("dramatic lighting", "dramatic|chiaroscuro|high contrast|high-contrast", "dramatic",
-                      "dramatic lighting|moody dramatic light"),
+                      "dramatic light|moody dramatic light"),
         "soft": V("soft diffused light", "soft|diffused|gentle", "soft diffused", "soft light|softer lighting"),
         "backlit": V("strong backlighting", "backlit|backlighting|backlight|back-lit|rim light|rim lighting|"
                      "silhouette|silhouetted", "backlighting", "backlighting|a backlit look"),
@@ -828,13 +838,13 @@ SLOTS: dict[str, dict[str, Val]] = {
     },
     "camera": {
         "closeup": V("close-up shot", "close-up|closeup|close up|macro|close shot|closer", "close-up",
-                     "a close-up|closer"),
+                     "a close-up|a close-up shot"),
         "wide": V("wide shot", "wide shot|wide-angle|wide angle|wide view|panoramic|panorama|wide-shot|"
-                  "establishing shot", "wide shot", "a wide shot|wide-angle|zoomed out"),
+                  "establishing shot", "wide shot", "a wide shot|a wide-angle shot"),
         "aerial": V("aerial view", "aerial|from above|bird's-eye|birds-eye|bird's eye|overhead|top-down|"
-                    "top down|drone", "aerial", "from above|a bird's-eye view|an aerial view"),
+                    "top down|drone", "aerial", "a bird's-eye view|an aerial view"),
         "low": V("low angle shot", "low angle|low-angle|from below|worm's-eye|worm's eye", "low angle",
-                 "from a low angle|from below"),
+                 "a low-angle shot|a worm's-eye view"),
     },
 }
 SLOT_ORDER = ("time", "weather", "lighting", "mood", "camera", "style")
@@ -1010,7 +1020,7 @@ GENERAL_TEMPLATES: dict[str, list[T]] = {
     "time": [
         ("tune", "make it {word}"), ("tune", "change it to {word}"), ("tune", "{word} please"),
         ("heldout", "can you make it {word}?"), ("heldout", "I'd like it to be {word} instead"),
-        ("heldout", "set the scene at {word}"), ("heldout", "what about {word}? do that"),
+        ("heldout", "could it be {word} instead?"), ("heldout", "what about {word}? do that"),
         ("heldout", "switch the time of day to {word}"),
         ("train", "make the time {word}"), ("train", "change the time of day to {word}"),
         ("train", "let it be {word}"),
@@ -1018,7 +1028,7 @@ GENERAL_TEMPLATES: dict[str, list[T]] = {
     "weather": [
         ("tune", "make it {word}"), ("tune", "make the weather {word}"),
         ("heldout", "can we have it {word}?"), ("heldout", "I'd like {word} weather"),
-        ("heldout", "add some bad weather, {word}"), ("heldout", "make it look {word} out"),
+        ("heldout", "change the weather: {word}"), ("heldout", "make it look {word} out"),
         ("train", "change the weather to {word}"), ("train", "let it be {word}"),
     ],
     "style": [
@@ -1040,8 +1050,8 @@ GENERAL_TEMPLATES: dict[str, list[T]] = {
         ("train", "set a {word} mood"), ("train", "the atmosphere should be {word}"),
     ],
     "camera": [
-        ("tune", "show it {word}"), ("tune", "make it {word}"),
-        ("heldout", "can you frame it as {word}?"), ("heldout", "I'd like the camera {word}"),
+        ("tune", "show it as {word}"), ("tune", "make it {word}"),
+        ("heldout", "can you frame it as {word}?"), ("heldout", "I'd like {word} instead"),
         ("heldout", "try {word} instead"), ("heldout", "reframe: {word}"),
         ("train", "shoot it as {word}"), ("train", "camera angle: {word}"),
     ],
@@ -1168,7 +1178,8 @@ class GeneralSim:
     state: GState | None = None
     steps: list[GStep] = field(default_factory=list)
     removed: list[Obj] = field(default_factory=list)
-    slot_changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    #: (slot, old, new, forward) in order; reverts are never reverted again (ambiguous)
+    slot_changes: list[tuple[str, str | None, str | None, bool]] = field(default_factory=list)
 
     def pick(self, family: str) -> str:
         return _pick(family, self.split, self.rng, GENERAL_TEMPLATES)
@@ -1203,10 +1214,8 @@ class GeneralSim:
         template = self.pick(name)
         if name == "time" and "at {word}" in template and word in ("daytime", "day"):
             word = "midday"
-        if name == "camera" and template in ("make it {word}",) and word.startswith("from"):
-            template = "show it {word}"
         msg = _fill(template, word=word)
-        self.slot_changes.append((name, st.slot(name), value))
+        self.slot_changes.append((name, st.slot(name), value, True))
         instr = f"change the {SLOT_NAME[name]} to {SLOTS[name][value].text}"
         return self.commit(GStep(msg, st.with_slot(name, value), SLOT_KIND[name], instr, "whole", name))
 
@@ -1259,16 +1268,21 @@ class GeneralSim:
 
     def edit_revert_slot(self) -> GStep | None:
         st = self.state
-        for name, old, new in reversed(self.slot_changes):
-            if old is None or st.slot(name) != new:
+        latest: dict[str, tuple[str | None, str | None, bool]] = {}
+        for name, old, new, forward in self.slot_changes:
+            latest.pop(name, None)
+            latest[name] = (old, new, forward)
+        for name, (old, new, forward) in reversed(list(latest.items())):
+            if old is None or st.slot(name) != new or not forward:
                 continue
             val = SLOTS[name][old]
             template = self.pick("revert_slot")
             word = self.rng.choice(val.words)
-            if name in ("camera", "lighting") and "{word} again" in template:
-                template = "go back to the {old_text}"
+            if name in ("camera", "lighting", "style") and "{word}" in template:
+                template = {"tune": "undo the {slotname} change", "heldout": "go back to the {old_text}",
+                            "train": "restore the previous {slotname}"}[self.split]
             msg = _fill(template, word=word, slotname=SLOT_NAME[name], old_text=val.text.removeprefix("at "))
-            self.slot_changes.append((name, new, old))
+            self.slot_changes.append((name, new, old, False))
             return self.commit(GStep(msg, st.with_slot(name, old), SLOT_KIND[name],
                                      f"change the {SLOT_NAME[name]} back to {val.text}", "whole", "revert_slot"))
         return None
