@@ -175,6 +175,11 @@ class DiffusersPainter:
         except (OSError, ValueError, EnvironmentError) as exc:
             raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).splitlines()[0]}") from exc
         self.defaults = guess_defaults(self.spec, folder)
+        if self.spec == BUILTIN and not (folder / DEFAULTS_FILE).is_file():
+            from chatimg import builtin_painter as bp
+
+            self.defaults = PaintDefaults(steps=bp.DEFAULT_STEPS, guidance=bp.DEFAULT_GUIDANCE,
+                                          width=bp.IMAGE_SIZE, height=bp.IMAGE_SIZE)
         return pipe
 
     def _pipe(self, mode: PaintMode) -> Any:
