@@ -349,6 +349,7 @@ SHAPE_TEMPLATES: dict[str, list[T]] = {
     "revert_size": [
         ("tune", "make {ref} {old} again"),
         ("heldout", "back to the original size"), ("heldout", "undo the resize"),
+        ("heldout", "{Ref} looked better {old}, change it back"),
         ("train", "restore the previous size of {ref}"),
     ],
     "revert_background": [
@@ -395,14 +396,21 @@ def _typo(message: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _pick(family: str, split: str, rng: random.Random, table: dict[str, list[T]] | None = None) -> str:
+def _pick(family: str, split: str, rng: random.Random, table: dict[str, list[T]] | None = None,
+          need: Sequence[str] = (), avoid: Sequence[str] = ()) -> str:
+    """A template of ``family`` allowed in ``split``.
+
+    Held-out items use held-out phrasings only; tune items tune phrasings only; the
+    synthetic training data (``train``) tune and train-only phrasings. ``need`` /
+    ``avoid``: placeholders the template must / must not contain.
+    """
     table = table or SHAPE_TEMPLATES
-    allowed = {"tune": ("tune",), "heldout": ("heldout", "tune"), "train": ("tune", "train")}[split]
-    options = [t for s, t in table[family] if s in allowed]
-    if split == "heldout":
-        held = [t for s, t in table[family] if s == "heldout"]
-        if held and rng.random() < 0.75:
-            options = held
+    allowed = {"tune": ("tune",), "heldout": ("heldout",), "train": ("tune", "train")}[split]
+    options = [t for s, t in table[family] if s in allowed
+               and all("{" + n + "}" in t.lower() for n in need)
+               and not any("{" + a + "}" in t.lower() for a in avoid)]
+    if not options:
+        raise LookupError(f"no {split} template for {family} with {need} and without {avoid}")
     return rng.choice(options)
 
 
@@ -544,9 +552,7 @@ class ShapeSim:
         new = "small" if s.size == "big" else "big" if s.size == "small" else self.rng.choice(SIZES)
         cmp_ = "bigger" if new == "big" else "smaller"
         opp = "small" if new == "big" else "big"
-        template = _pick("size", self.split, self.rng)
-        if s.size is None and ("{cmp}" in template or "{opp}" in template):
-            template = "make {ref} {v}"
+        template = _pick("size", self.split, self.rng, avoid=("cmp", "opp") if s.size is None else ())
         msg = _fill(template, ref=self.ref(s), v=self.say(new), cmp=cmp_, opp=opp)
         self.last_target = s.sid
         return self.commit(Step(msg, self.scene.put(replace(s, size=new)), "size",
@@ -665,14 +671,10 @@ class ShapeSim:
                                         f"change the background back to {old}", "whole", family=family),
                                [(None, "background", new, old)], forward=False)
         s = self.scene.get(sid)
-        template = _pick(family, self.split, self.rng)
-        ref = self.ref(s) if len(self.scene.shapes) > 1 else self.rng.choice(["it", "the shape", f"the {s.shape}"])
-        if len(self.scene.shapes) > 1 and "{ref}" not in template and attr != "shape":
-            template = {"colour": "make {ref} {old} again", "position": "put {ref} back on the {old}",
-                        "size": "make {ref} {old} again"}[attr]
-            template = template.replace("put {ref} back on the {old}", "put {ref} back {oldp}")
-        if attr == "shape" and len(self.scene.shapes) > 1 and "{old}" not in template:
-            template = "go back to the {old}"
+        two = len(self.scene.shapes) > 1
+        need = (("old",) if attr == "shape" else ("ref",)) if two else ()
+        template = _pick(family, self.split, self.rng, need=need)
+        ref = self.ref(s) if two else self.rng.choice(["it", "the shape", f"the {s.shape}"])
         said = self.say(old) if attr != "shape" else old
         oldp = _pos_phrase(old, said) if attr == "position" else ""
         msg = _fill(template, ref=ref, old=said, oldp=oldp)
@@ -1276,11 +1278,9 @@ class GeneralSim:
             if old is None or st.slot(name) != new or not forward:
                 continue
             val = SLOTS[name][old]
-            template = self.pick("revert_slot")
+            avoid = ("word",) if name in ("camera", "lighting", "style") else ()
+            template = _pick("revert_slot", self.split, self.rng, GENERAL_TEMPLATES, avoid=avoid)
             word = self.rng.choice(val.words)
-            if name in ("camera", "lighting", "style") and "{word}" in template:
-                template = {"tune": "undo the {slotname} change", "heldout": "go back to the {old_text}",
-                            "train": "restore the previous {slotname}"}[self.split]
             msg = _fill(template, word=word, slotname=SLOT_NAME[name], old_text=val.text.removeprefix("at "))
             self.slot_changes.append((name, new, old, False))
             return self.commit(GStep(msg, st.with_slot(name, old), SLOT_KIND[name],
