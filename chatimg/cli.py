@@ -127,7 +127,7 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
     """
     if ctx.invoked_subcommand is not None:
         return
-    from chatimg.preview import detect_graphics
+    from chatimg.ui.graphics import detect_graphics
 
     # Ask the terminal about graphics before Textual takes it over.
     preview_mode = detect_graphics(preview)
@@ -268,6 +268,11 @@ def bench() -> None:
 
 
 def main() -> None:
+    import warnings
+
+    # Library deprecation chatter is for library authors, not chatimg's users.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     cli(prog_name="chatimg")
 
 

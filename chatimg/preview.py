@@ -3,12 +3,12 @@
 Half-block rendering (rich-pixels) puts two pixel rows in one character cell, so an
 image shown in ``cols x rows`` cells is resized to ``cols x 2*rows`` pixels, keeping
 its aspect ratio (cells are about twice as tall as wide, which half-blocks cancel out).
-This module knows Rich but not Textual; ``chatimg.ui`` builds widgets on top of it.
+This module knows Rich but not Textual; ``chatimg.ui`` builds widgets on top of it
+and decides which terminal graphics protocol to use.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 from PIL import Image
@@ -34,26 +34,6 @@ def halfblock(image: Image.Image, cols: int, rows: int) -> Pixels:
     # Upscaling a small painting stays crisp with NEAREST; shrinking needs a real filter.
     resample = Image.Resampling.NEAREST if target[0] >= image.width else Image.Resampling.LANCZOS
     return Pixels.from_image(image.convert("RGB").resize(target, resample))
-
-
-def detect_graphics(requested: str = "auto") -> str:
-    """Resolve ``--preview``: ``auto`` asks the terminal (must run before the TUI takes
-    over the terminal) and falls back to half-blocks. Explicit choices are trusted."""
-    if requested != "auto":
-        return requested
-    if os.environ.get("TMUX") or os.environ.get("CHATIMG_NO_GRAPHICS"):
-        return "halfblock"  # tmux swallows graphics escapes unless set up for passthrough
-    try:
-        from textual_image.renderable import Image as Best  # importing runs the terminal query
-        from textual_image.renderable.sixel import Image as SixelImage
-        from textual_image.renderable.tgp import Image as TGPImage
-    except Exception:  # noqa: BLE001 - any failure means "no graphics protocol"
-        return "halfblock"
-    if Best is TGPImage:
-        return "kitty"
-    if Best is SixelImage:
-        return "sixel"
-    return "halfblock"
 
 
 def thumbnail(image: Image.Image, cols: int = 16, rows: int = 8) -> RenderableType:
