@@ -1333,6 +1333,146 @@ def _general_item(sim: GeneralSim, i: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# Hand-written general items: edits the slot simulation cannot express
+# ---------------------------------------------------------------------------------------
+
+_PHOTO = "photo|photograph|photographic|photorealistic|realistic|photography"
+_SOFT = "soft|diffused|gentle"
+
+#: (split, current prompt, message, must_contain ("|" = alternatives), must_not_contain, gold prompt)
+HAND_GENERAL: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str], ...] = (
+    ("tune", "a golden retriever lying on a porch, afternoon light, photograph", "put a red bandana on the dog",
+     ("golden retriever|retriever|dog", "porch", "red bandana", _PHOTO), (),
+     "a golden retriever wearing a red bandana lying on a porch, afternoon light, photograph"),
+    ("heldout", "a cozy reading nook with an armchair and a floor lamp, warm light, digital painting",
+     "make it winter outside the window",
+     ("armchair", "lamp", "winter|snow|snowy|snowing|wintry", "window", "digital painting|digital"), (),
+     "a cozy reading nook with an armchair and a floor lamp, a window showing a snowy winter landscape, "
+     "warm light, digital painting"),
+    ("heldout", "a portrait of a young woman with short black hair, studio lighting, photograph",
+     "give her long red hair",
+     ("woman", "long red hair|long, red hair|long flowing red hair|long wavy red hair", "studio", _PHOTO),
+     ("short black hair", "black hair", "short hair"),
+     "a portrait of a young woman with long red hair, studio lighting, photograph"),
+    ("tune", "a vase of sunflowers on a kitchen table, oil painting", "swap the sunflowers for tulips",
+     ("vase", "tulip|tulips", "table", "oil painting|oil"), ("sunflower", "sunflowers"),
+     "a vase of tulips on a kitchen table, oil painting"),
+    ("heldout", "a busy city street at night with neon signs, cyberpunk style",
+     "make it look like the 1950s instead",
+     ("street", "night|nighttime|night-time", "1950s|50s|fifties|1950's"), ("cyberpunk",),
+     "a busy city street at night with neon signs, 1950s retro style"),
+    ("tune", "a snowman in a backyard, daytime, children's book illustration", "give the snowman a top hat",
+     ("snowman", "top hat|hat", "backyard|yard|garden", "illustration"), (),
+     "a snowman wearing a top hat in a backyard, daytime, children's book illustration"),
+    ("heldout", "a wooden sailboat on a calm lake, morning mist, watercolor", "more boats please",
+     ("sailboats|boats", "lake", "mist|misty|fog|foggy", "watercolor|watercolour"), (),
+     "several wooden sailboats on a calm lake, morning mist, watercolor"),
+    ("tune", "a bowl of ramen on a wooden counter, close-up, photograph", "add chopsticks",
+     ("ramen", "chopsticks", "counter", "close-up|closeup|close up|macro", _PHOTO), (),
+     "a bowl of ramen with chopsticks on a wooden counter, close-up, photograph"),
+    ("heldout", "an elephant walking across the savanna at sunset, photograph", "make the elephant a baby elephant",
+     ("baby elephant|elephant calf|young elephant", "savanna|savannah", "sunset", _PHOTO), (),
+     "a baby elephant walking across the savanna at sunset, photograph"),
+    ("heldout", "an empty medieval tavern interior with wooden tables, candlelight, oil painting",
+     "fill it with people",
+     ("tavern", "people|crowd|patrons|crowded|customers|villagers|drinkers|guests|revelers|revellers",
+      "candle|candles|candlelight|candlelit|candle-lit", "oil painting|oil"), ("empty",),
+     "a crowded medieval tavern interior full of people at wooden tables, candlelight, oil painting"),
+    ("tune", "a red sports car on a mountain road, daytime, photograph", "make it a convertible",
+     ("convertible", "red", "road", _PHOTO), (),
+     "a red convertible sports car on a mountain road, daytime, photograph"),
+    ("heldout", "a koi pond in a japanese garden, spring, watercolor", "change the season to autumn",
+     ("koi", "garden", "autumn|fall|autumnal", "watercolor|watercolour"), ("spring",),
+     "a koi pond in a japanese garden, autumn, watercolor"),
+    ("tune", "a desk with a laptop and a coffee mug, soft morning light, photograph", "remove the laptop",
+     ("desk", "mug|coffee", _SOFT, _PHOTO), ("laptop", "laptops"),
+     "a desk with a coffee mug, soft morning light, photograph"),
+    ("heldout", "a white cat sitting on a red sofa, photograph",
+     "actually the sofa should be green and the cat black",
+     ("green sofa|green couch", "black cat|black kitten", _PHOTO), ("red", "white"),
+     "a black cat sitting on a green sofa, photograph"),
+    ("heldout", "a castle on a hill, fantasy art", "zoom out so we see the whole valley",
+     ("castle", "hill|hills", "valley", "fantasy"), (),
+     "a wide view of a castle on a hill above a vast valley, fantasy art"),
+    ("tune", "a hot air balloon over green fields, daytime, photograph", "make the sky pink",
+     ("balloon", "field|fields", "pink sky|pink skies|sky is pink|pink-tinted sky|pink clouds", _PHOTO), (),
+     "a hot air balloon over green fields under a pink sky, photograph"),
+    ("heldout", "a robot chef cooking in a restaurant kitchen, 3d render", "I want the robot to look rusty and old",
+     ("robot", "rusty|rusted|rust|corroded", "kitchen", "3d|cgi|render|rendered"), (),
+     "a rusty old robot chef cooking in a restaurant kitchen, 3d render"),
+    ("heldout", "a lone tree in a wheat field, overcast sky, photograph", "get rid of the clouds, clear blue sky",
+     ("tree", "wheat", "clear|cloudless|blue sky"), ("overcast",),
+     "a lone tree in a wheat field, clear blue sky, photograph"),
+    ("tune", "a family of ducks swimming in a pond, spring, watercolor", "add a frog on a lily pad",
+     ("duck|ducks|ducklings", "pond", "frog", "lily pad|lilypad|lily pads|lily-pad", "watercolor|watercolour"),
+     (), "a family of ducks swimming in a pond with a frog on a lily pad, spring, watercolor"),
+    ("heldout", "a girl reading under a tree, anime style", "make her older, like a grandmother",
+     ("grandmother|old woman|elderly woman|grandma|older woman|old lady|elderly lady", "reading", "tree", "anime"),
+     ("girl",), "an elderly woman reading under a tree, anime style"),
+    ("tune", "a pirate ship on stormy seas, oil painting", "calm the sea down",
+     ("ship", "calm|tranquil|still|peaceful|gentle", "sea|seas|ocean|water|waters", "oil painting|oil"),
+     ("stormy", "storm"), "a pirate ship on calm seas, oil painting"),
+    ("heldout", "a mountain village covered in snow, night, christmas lights", "no more snow, make it summer",
+     ("village", "mountain|mountains", "summer|summertime", "night|nighttime|night-time"),
+     ("snow", "snowy", "covered in snow"), "a mountain village in summer, night, christmas lights"),
+    ("tune", "a bicycle leaning against a brick wall, photograph", "paint the wall blue",
+     ("bicycle|bike", "blue wall|blue brick wall|blue-painted brick wall|blue painted wall|blue bricks", _PHOTO),
+     (), "a bicycle leaning against a blue brick wall, photograph"),
+    ("heldout", "two kittens playing with a ball of yarn, soft light, photograph", "only one kitten",
+     ("kitten|cat", "yarn", _SOFT, _PHOTO), ("two kittens", "kittens", "two"),
+     "a kitten playing with a ball of yarn, soft light, photograph"),
+    ("tune", "a futuristic city with flying cars, daytime, concept art", "make it rainy and dark",
+     ("city", "flying cars|flying car", "rain|rainy|raining|rainfall|downpour", "dark|night|nighttime|gloomy|dim",
+      "concept art"), ("daytime",), "a futuristic city with flying cars, dark and rainy, concept art"),
+    ("heldout", "a bouquet of red roses in a glass vase, photograph", "make the roses white instead",
+     ("white roses|white rose", "vase", _PHOTO), ("red",),
+     "a bouquet of white roses in a glass vase, photograph"),
+    ("heldout", "an old man fishing from a small boat on a lake, dawn, oil painting", "add his dog in the boat",
+     ("old man|man|fisherman", "dog", "boat", "lake", "dawn|sunrise", "oil painting|oil"), (),
+     "an old man and his dog fishing from a small boat on a lake, dawn, oil painting"),
+    ("tune", "a cup of tea on a saucer, top view, photograph", "add a slice of lemon",
+     ("tea", "lemon", "saucer", "top view|from above|overhead|top-down|top down", _PHOTO), (),
+     "a cup of tea with a slice of lemon on a saucer, top view, photograph"),
+    ("heldout", "a mountain landscape at dawn, photograph", "can you make it look like a van gogh painting?",
+     ("mountain|mountains", "van gogh", "dawn|sunrise"), ("photograph", "photo", "photorealistic"),
+     "a mountain landscape at dawn, painting in the style of van gogh"),
+    ("tune", "a dog running on a beach, photograph", "the dog should be a dalmatian",
+     ("dalmatian", "beach", _PHOTO), (), "a dalmatian running on a beach, photograph"),
+    ("heldout", "a wizard casting a spell in a dark forest, fantasy illustration", "make the magic blue",
+     ("wizard", "forest", "blue", "magic|spell|magical"), (),
+     "a wizard casting a blue magic spell in a dark forest, fantasy illustration"),
+    ("tune", "a plate of pancakes with syrup, photograph", "add blueberries on top",
+     ("pancakes|pancake", "blueberries|blueberry", "syrup", _PHOTO), (),
+     "a plate of pancakes with syrup and blueberries on top, photograph"),
+    ("heldout", "a small cottage by a river, summer, impressionist painting", "make it look abandoned",
+     ("cottage", "river", "abandoned|derelict|ruined|overgrown|dilapidated|decaying|deserted",
+      "impressionist|impressionism"), (),
+     "an abandoned, overgrown small cottage by a river, summer, impressionist painting"),
+    ("heldout", "a beach at sunset with palm trees, photograph", "more dramatic clouds pls",
+     ("beach", "sunset", "palm|palms", "cloud|clouds|cloudy|cloudscape", "dramatic"), (),
+     "a beach at sunset with palm trees under dramatic clouds, photograph"),
+    ("tune", "a teddy bear sitting on a bed, soft light, photograph", "make it a stuffed bunny instead",
+     ("bunny|rabbit", "bed", _SOFT, _PHOTO), ("teddy", "bear"),
+     "a stuffed bunny sitting on a bed, soft light, photograph"),
+    ("heldout", "a street market in marrakech, midday, photograph", "Could you make it evening, with lanterns lit?",
+     ("market", "marrakech", "evening|dusk|sunset|night", "lantern|lanterns"), ("midday",),
+     "a street market in marrakech in the evening with lit lanterns, photograph"),
+)
+
+
+def _hand_items() -> list[dict]:
+    items = []
+    for split, prompt, message, must, ban, gold in HAND_GENERAL:
+        must_contain: list[Check] = [m.split("|") if "|" in m else m for m in must]
+        items.append({
+            "split": split, "domain": "general", "history": [[prompt, prompt]], "prompt": prompt,
+            "message": message, "must_contain": must_contain, "must_not_contain": list(ban), "_gold": gold,
+            "_step": GStep(message, None, "other", message, "whole", "hand"),
+        })
+    return items
+
+
+# ---------------------------------------------------------------------------------------
 # Building the evaluation set
 # ---------------------------------------------------------------------------------------
 
@@ -1532,6 +1672,12 @@ def build_eval(seed: int = EVAL_SEED, with_gold: bool = False) -> tuple[list[dic
         sim = GeneralSim(rng, scene.split, scene)
         sim.first(drop_slots=rng.random() < 0.3)
         add_single(_general_item(sim, 0), "general")
+    for item in _hand_items():
+        if not _valid(item):
+            raise ValueError(f"hand-written item fails its own checks: {item['message']!r}")
+        item["id"] = f"general-{len(singles):04d}"
+        seen.add((item["prompt"], _norm(item["message"])))
+        singles.append(item)
 
     # --- conversations
     convs: list[dict] = []

@@ -208,3 +208,18 @@ def test_synthetic_never_contains_heldout(committed, synthetic):
     for ex in synthetic:
         words = set(rd._norm(ex["message"]).replace("?", " ").replace(",", " ").split())
         assert not (words & rd.HELDOUT_SYNONYMS), ex["message"]
+
+
+def test_phrases_start_and_end_with_word_characters(committed, synthetic):
+    """So a scorer using \\b...\\b and one using (?<!\\w)...(?!\\w) agree."""
+    import re
+
+    singles, convs = committed
+    word_edged = re.compile(r"^\w(.*\w)?$")
+    items = singles + [t for c in convs for t in c["turns"]] + synthetic
+    for item in items:
+        phrases = [p for m in item["must_contain"] for p in ([m] if isinstance(m, str) else m)]
+        phrases += item["must_not_contain"]
+        for phrase in phrases:
+            assert word_edged.match(phrase), phrase
+            assert phrase == phrase.strip() and "  " not in phrase
