@@ -113,3 +113,18 @@ async def test_prompt_command_paints_without_the_llm(tmp_path):
         await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
         turn = app.engine.session.current()
         assert turn.edit.prompt == "a green square" and turn.llm is None
+
+
+async def test_up_arrow_recalls_earlier_messages(tmp_path):
+    app = ChatApp(make_engine(tmp_path), preload=False)
+    async with app.run_test() as pilot:
+        await say(pilot, app, "/seed 3")
+        await say(pilot, app, "/steps 2")
+        box = app.query_one("#prompt", Input)
+        box.value = "draft"
+        await pilot.press("up")
+        assert box.value == "/steps 2"
+        await pilot.press("up", "up")
+        assert box.value == "/seed 3"
+        await pilot.press("down", "down")
+        assert box.value == "draft"

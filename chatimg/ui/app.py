@@ -22,6 +22,7 @@ from chatimg.commands import CommandError, is_command, run_command
 from chatimg.painter import PaintCancelled
 from chatimg.ui.messages import ModelsReady, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep
 from chatimg.ui.widgets.image_view import image_widget
+from chatimg.ui.widgets.prompt_input import PromptInput
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage, edit_table
 
 WELCOME = ("Describe an image to start, e.g. “a big red circle on the left, blue background”, "
@@ -67,7 +68,8 @@ class ChatApp(App):
                 with Horizontal(id="progress-row"):
                     yield Label("", id="status")
                     yield ProgressBar(total=None, show_eta=False, id="bar")
-        yield Input(placeholder="Describe an image, or say what to change…  (/help)", id="prompt")
+        history = [t.user for t in self.engine.session.branch()]
+        yield PromptInput(history, placeholder="Describe an image, or say what to change…  (/help)", id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -119,6 +121,7 @@ class ChatApp(App):
         event.input.clear()
         if not text:
             return
+        self.query_one("#prompt", PromptInput).remember(text)
         if is_command(text):
             self.command(text)
         elif self.busy:
