@@ -283,7 +283,7 @@ SHAPE_TEMPLATES: dict[str, list[T]] = {
         ("heldout", "shift {ref} to the {v} please"), ("heldout", "{ref} should sit {vp}"),
         ("heldout", "no, put {ref} {vp}"),
         ("train", "place {ref} {vp}"), ("train", "drag {ref} to the {v}"),
-        ("train", "relocate {ref} to the {v}"), ("train", "please move {ref} {vp}"),
+        ("train", "relocate {ref} to the {v}"), ("train", "please move {ref} to the {v}"),
     ],
     "shape": [
         ("tune", "make {ref} a {v}"), ("tune", "turn {ref} into a {v}"), ("tune", "change {ref} to a {v}"),
@@ -596,7 +596,7 @@ class ShapeSim:
         msg = _fill(_pick("add", self.split, self.rng), new=desc)
         self.last_target = sh.sid
         return self.commit(Step(msg, replace(self.scene, shapes=self.scene.shapes + (sh,)), "add",
-                                f"add a {sh.colour} {sh.shape}", sh.position, family="add"),
+                                "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),
                            [(sh.sid, "exists", False, True)])
 
     def edit_remove(self) -> Step:
@@ -806,17 +806,17 @@ SLOTS: dict[str, dict[str, Val]] = {
     },
     "style": {
         "photo": V("photograph", "photo|photograph|photographic|photorealistic|realistic|photography",
-                   "photograph", "a photo|a photograph|photorealistic"),
+                   "photograph", "a photo|a photograph"),
         "oil": V("oil painting", "oil painting|oil on canvas|oil", "oil painting", "an oil painting|oil painting"),
         "watercolor": V("watercolor painting", "watercolor|watercolour", "watercolor",
-                        "a watercolor|watercolor|watercolour"),
+                        "a watercolor|a watercolor painting|a watercolour"),
         "pixel": V("pixel art", "pixel art|pixel-art|pixelated|8-bit|16-bit", "pixel art",
                    "pixel art|8-bit pixel art"),
         "anime": V("anime style", "anime|manga", "anime", "anime|an anime illustration"),
         "sketch": V("pencil sketch", "pencil|sketch|graphite|charcoal|drawing", "pencil sketch",
                     "a pencil sketch|a pencil drawing"),
-        "render": V("3d render", "3d|cgi|render|rendered", "3d render", "a 3D render|3D|CGI"),
-        "cartoon": V("cartoon style", "cartoon|cartoonish|cartoony", "cartoon", "a cartoon|cartoonish"),
+        "render": V("3d render", "3d|cgi|render|rendered", "3d render", "a 3D render|a CGI render"),
+        "cartoon": V("cartoon style", "cartoon|cartoonish|cartoony", "cartoon", "a cartoon|a cartoon drawing"),
     },
     "lighting": {
         "neon": V("neon lighting", "neon", "neon", "neon lights|neon lighting"),
@@ -1218,7 +1218,7 @@ class GeneralSim:
             word = "midday"
         msg = _fill(template, word=word)
         self.slot_changes.append((name, st.slot(name), value, True))
-        instr = f"change the {SLOT_NAME[name]} to {SLOTS[name][value].text}"
+        instr = f"change the {SLOT_NAME[name]} to {SLOTS[name][value].text.removeprefix('at ')}"
         return self.commit(GStep(msg, st.with_slot(name, value), SLOT_KIND[name], instr, "whole", name))
 
     def edit_add(self) -> GStep | None:
@@ -1284,7 +1284,8 @@ class GeneralSim:
             msg = _fill(template, word=word, slotname=SLOT_NAME[name], old_text=val.text.removeprefix("at "))
             self.slot_changes.append((name, new, old, False))
             return self.commit(GStep(msg, st.with_slot(name, old), SLOT_KIND[name],
-                                     f"change the {SLOT_NAME[name]} back to {val.text}", "whole", "revert_slot"))
+                                     f"change the {SLOT_NAME[name]} back to {val.text.removeprefix('at ')}", "whole",
+                                     "revert_slot"))
         return None
 
     def edit_bring_back(self) -> GStep | None:
@@ -1757,12 +1758,6 @@ def load_eval(directory: Path | str = EVAL_DIR) -> tuple[list[dict], list[dict]]
 # Synthetic training data
 # ---------------------------------------------------------------------------------------
 
-_REPLY = {
-    "colour": "Recolouring it.", "background": "Changing the background.", "position": "Moving it.",
-    "size": "Resizing it.", "shape": "Changing the shape.", "add": "Adding it.", "remove": "Removing it.",
-    "style": "Changing the style.", "lighting": "Changing the lighting.", "time": "Changing the time of day.",
-    "object": "Changing that.", "other": "Done.",
-}
 
 
 @lru_cache(maxsize=1)
@@ -1781,10 +1776,24 @@ def heldout_keys() -> tuple[frozenset[str], frozenset[tuple[str, str | None]]]:
     return frozenset(messages), frozenset(pairs)
 
 
+_ING = {"make": "Making", "change": "Changing", "move": "Moving", "turn": "Turning", "add": "Adding",
+        "remove": "Removing", "swap": "Swapping", "undo": "Undoing", "replace": "Replacing"}
+
+
+def _reply(instruction: str) -> str:
+    """``make the circle green`` -> ``Making the circle green.``"""
+    verb, _, rest = instruction.partition(" ")
+    if verb == "create":
+        return "Painting it."
+    if verb in _ING:
+        return f"{_ING[verb]} {rest}."
+    return instruction[:1].upper() + instruction[1:] + "."
+
+
 def _target(item: dict, step: Step | GStep) -> dict:
     instruction = step.instruction
     return {"prompt": item["_gold"], "instruction": instruction, "region": step.region, "kind": step.kind,
-            "reply": _REPLY[step.kind] if step.family not in ("first",) else "Painting it."}
+            "reply": _reply(instruction)}
 
 
 def synthetic_examples(n: int, seed: int = 0, domain: str = "all") -> list[dict]:
