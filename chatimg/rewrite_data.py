@@ -311,7 +311,7 @@ SHAPE_TEMPLATES: dict[str, list[T]] = {
     "remove": [
         ("tune", "remove {ref}"), ("tune", "delete {ref}"), ("tune", "get rid of {ref}"),
         ("heldout", "can you take out {ref}?"), ("heldout", "I don't want {ref} anymore"),
-        ("heldout", "lose {ref}"), ("heldout", "no {ref} please, just keep the other one"),
+        ("heldout", "lose {ref}"), ("heldout", "I don't need {ref}, just keep the other one"),
         ("train", "erase {ref}"), ("train", "please remove {ref}"), ("train", "drop {ref}"),
     ],
     "swap_colours": [
@@ -1638,10 +1638,10 @@ def build_eval(seed: int = EVAL_SEED, with_gold: bool = False) -> tuple[list[dic
         return True
 
     # --- shape world singles: per family a quota, 40 % tune
-    quotas = {"colour": 26, "size": 18, "position": 20, "shape": 18, "background": 18, "add": 16, "remove": 14,
-              "swap_colours": 5, "swap_positions": 5, "colour_size": 8,
-              "revert_colour": 10, "revert_shape": 7, "revert_position": 7, "revert_size": 5,
-              "revert_background": 6, "undo_last": 8, "correct_colour": 6, "other_one": 7}
+    quotas = {"colour": 32, "size": 22, "position": 24, "shape": 22, "background": 22, "add": 20, "remove": 18,
+              "swap_colours": 6, "swap_positions": 6, "colour_size": 10,
+              "revert_colour": 14, "revert_shape": 9, "revert_position": 9, "revert_size": 7,
+              "revert_background": 8, "undo_last": 10, "correct_colour": 8, "other_one": 9}
     for want, count in quotas.items():
         made, tries = 0, 0
         while made < count and tries < count * 60:
