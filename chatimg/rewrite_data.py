@@ -733,8 +733,6 @@ class ShapeSim:
                 ops["other_one"] = self.edit_other_one
         if all(s.size for s in sc.shapes):
             ops["colour_size"] = self.edit_colour_size
-        if any(s.position is None for s in sc.shapes) or not sc.background:
-            pass
         return ops
 
     def history_ops(self) -> dict[str, Callable[[], Step]]:
@@ -917,7 +915,8 @@ GENERAL_SCENES: tuple[GScene, ...] = (
       [O("dog", "dog|puppy"), O("fox")], [O("steaming mug of coffee", "mug|coffee|cup"),
                                           O("stack of books", "books|book")], outdoor=False),
     G("car", "tune", O("car", "car|cars|automobile", colour="red", text="vintage car"),
-      "parked on a cobblestone street", "street|cobblestone|cobblestones", [O("lamppost", "lamppost|lamp post|street lamp|streetlight")],
+      "parked on a cobblestone street", "street|cobblestone|cobblestones",
+      [O("lamppost", "lamppost|lamp post|street lamp|streetlight")],
       "time=midday style=photo", [O("motorcycle", "motorcycle|motorbike"), O("bus")],
       [O("dog", "dog|puppy"), O("bicycle", "bicycle|bike")]),
     G("astronaut", "tune", O("astronaut", "astronaut|astronauts|spaceman"), "riding a horse on the moon",
@@ -965,7 +964,8 @@ GENERAL_SCENES: tuple[GScene, ...] = (
       [O("castle"), O("lighthouse")], [O("swing"), O("squirrel", "squirrel|squirrels")]),
     G("samurai", "heldout", O("samurai", "samurai|warrior"), "standing in a bamboo forest", "bamboo",
       [O("cherry blossoms", "cherry blossom|cherry blossoms|blossoms|sakura", article="")], "weather=fog style=sketch",
-      [O("ninja", "ninja|ninjas"), O("monk", "monk|monks")], [O("shrine", "shrine|temple"), O("lantern", "lantern|lanterns")]),
+      [O("ninja", "ninja|ninjas"), O("monk", "monk|monks")],
+      [O("shrine", "shrine|temple"), O("lantern", "lantern|lanterns")]),
     G("barn", "heldout", O("sunflower field", "sunflower|sunflowers"), "on rolling hills", "hills|hill|rolling",
       [O("barn", "barn", colour="red")], "time=midday style=photo", [O("lavender field", "lavender")],
       [O("tractor"), O("scarecrow")]),
@@ -977,7 +977,8 @@ GENERAL_SCENES: tuple[GScene, ...] = (
       [O("flower shop", "flower shop|florist"), O("bookshop", "bookshop|bookstore|book shop")],
       [O("cat", "cat|kitten"), O("flower boxes", "flower box|flower boxes|flowers", article="")]),
     G("camels", "heldout", O("camel caravan", "camel|camels|caravan"), "crossing desert dunes", "desert|dunes|dune",
-      [], "time=sunset camera=wide", [O("jeep", "jeep|jeeps|car")], [O("oasis", "oasis"), O("pyramid", "pyramid|pyramids")]),
+      [], "time=sunset camera=wide", [O("jeep", "jeep|jeeps|car")],
+      [O("oasis", "oasis"), O("pyramid", "pyramid|pyramids")]),
     G("house", "heldout", O("old house", "house|mansion"), "on a lonely hill", "hill",
       [O("crooked fence", "fence")], "mood=eerie time=night", [O("chapel", "chapel|church")],
       [O("black cat", "cat|cats", text="black cat"), O("bats", "bat|bats", article="")]),
@@ -1750,7 +1751,10 @@ def write_eval(directory: Path | str = EVAL_DIR, seed: int = EVAL_SEED) -> tuple
 
 def load_eval(directory: Path | str = EVAL_DIR) -> tuple[list[dict], list[dict]]:
     directory = Path(directory)
-    read = lambda p: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]  # noqa: E731
+
+    def read(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
     return read(directory / "single.jsonl"), read(directory / "conversations.jsonl")
 
 

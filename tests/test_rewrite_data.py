@@ -63,8 +63,9 @@ def test_phrase_matching_rule():
 
 def test_files_match_generator(committed):
     singles, convs = rd.build_eval()
-    assert (rd.EVAL_DIR / "single.jsonl").read_text(encoding="utf-8") == rd.dumps_jsonl(singles)
-    assert (rd.EVAL_DIR / "conversations.jsonl").read_text(encoding="utf-8") == rd.dumps_jsonl(convs)
+    hint = "eval files drifted from the generator: run `python -m chatimg.rewrite_data` and review the diff"
+    assert (rd.EVAL_DIR / "single.jsonl").read_text(encoding="utf-8") == rd.dumps_jsonl(singles), hint
+    assert (rd.EVAL_DIR / "conversations.jsonl").read_text(encoding="utf-8") == rd.dumps_jsonl(convs), hint
     assert committed == (json.loads(json.dumps(singles)), json.loads(json.dumps(convs)))
 
 
@@ -131,7 +132,8 @@ def test_shape_vocabulary_covered(committed):
 def test_gold_prompts_pass_their_checks(rebuilt):
     singles, convs = rebuilt
     for item in singles:
-        assert rd.passes(item["_gold"], item), (item["id"], item["_gold"], rd.check(item["_gold"], item["must_contain"], item["must_not_contain"]))
+        failures = rd.check(item["_gold"], item["must_contain"], item["must_not_contain"])
+        assert not failures, (item["id"], item["_gold"], failures)
     for conv in convs:
         for turn in conv["turns"]:
             assert rd.passes(turn["_gold"], turn), (conv["id"], turn)
@@ -158,8 +160,7 @@ def test_heldout_phrasings_unseen_in_tune(committed):
 
 def test_synthetic_shape_and_determinism(synthetic):
     assert len(synthetic) == 600
-    assert synthetic[:50] == rd.synthetic_examples(50, seed=1)[:50] or \
-        rd.synthetic_examples(50, seed=1) == rd.synthetic_examples(50, seed=1)
+    assert rd.synthetic_examples(50, seed=1) == synthetic[:50]  # deterministic, and n only truncates
     assert rd.synthetic_examples(30, seed=2) == rd.synthetic_examples(30, seed=2)
     assert len({e["id"] for e in synthetic}) == len(synthetic)
     domains = Counter(e["domain"] for e in synthetic)
