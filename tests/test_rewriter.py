@@ -1,0 +1,252 @@
+"""Rewriter: output parsing and repair, rules, fallbacks, and loading a (tiny) real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatimg.edit_parsing import clamp_strength, clean_prompt, clean_region, make_edit, parse_output
+from chatimg.rewriter_llm import LLMRewriter
+from chatimg.session import Edit
+
+CABIN = "a cozy cabin in a snowy forest at sunset, oil painting"
+SHAPES = "a big red circle on the left and a small blue square on the right, on a green background"
+
+
+# ------------------------------------------------------------------------------ parsing
+@pytest.mark.parametrize("raw, expected, repaired", [
+    ("a cabin at night, oil painting", "a cabin at night, oil painting", False),
+    ("New prompt: a cabin at night", "a cabin at night", True),
+    ('"a cabin at night"', "a cabin at night", True),
+    ("Sure! Here is the new prompt:\na cabin at night", "a cabin at night", True),
+    ("a cabin at night<|im_end|>garbage", "a cabin at night", True),
+    ("a cabin, a cabin, a cabin, at night", "a cabin, at night", True),
+    ("a cabin at night\nRequest: make it day", "a cabin at night", True),
+    ("a cabin at night Current prompt: x", "a cabin at night", True),
+])
+def test_clean_prompt_repairs_common_slips(raw, expected, repaired):
+    prompt, was_repaired = clean_prompt(raw)
+    assert prompt == expected
+    assert was_repaired is repaired
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\n", "!!!", "Sorry, I can't help with that.", "<|im_end|>"])
+def test_clean_prompt_rejects_unusable_text(raw):
+    assert clean_prompt(raw)[0] is None
+
+
+def test_parse_output_reads_json_and_broken_json():
+    parsed = parse_output('{"prompt": "a cat at night", "strength": 0.7, "reply": "Night it is."}')
+    assert parsed.prompt == "a cat at night" and parsed.fields["strength"] == 0.7 and not parsed.repaired
+    broken = parse_output('Here you go: {"prompt": "a cat at night", "strength": 0.7')
+    assert broken.prompt == "a cat at night" and broken.repaired
+
+
+def test_overlong_prompt_is_cut_at_a_phrase_boundary():
+    prompt, repaired = clean_prompt(", ".join(f"detail number {i}" for i in range(100)))
+    assert repaired and len(prompt) <= 400 and not prompt.endswith(",")
+
+
+@pytest.mark.parametrize("value, expected", [(0.7, 0.7), ("0.3", 0.3), (70, 0.7), (5.0, 1.0), (-1, 0.05),
+                                             ("high", 0.85), ("nonsense", 0.6), (None, 0.6), (float("nan"), 0.6)])
+def test_strength_is_always_in_range(value, expected):
+    assert clamp_strength(value, 0.6)[0] == pytest.approx(expected)
+
+
+def test_region_is_named_region_or_object_in_prompt():
+    assert clean_region("Middle", "a cat")[0] == "center"
+    assert clean_region("cat", "a cat on a sofa")[0] == "cat"
+    assert clean_region("spaceship", "a cat on a sofa") == ("whole", True)
+    edit, repaired = make_edit(prompt="a cat", strength=3, region=42)
+    assert isinstance(edit, Edit) and edit.strength == 1.0 and edit.region == "whole" and repaired
+
+
+# ---------------------------------------------------------------------- rewriter logic
+def fake(answer):
+    calls = []
+
+    def generate(messages):
+        calls.append(messages)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    generate.calls = calls
+    return generate
+
+
+def test_rules_first_answers_known_requests_without_the_llm():
+    gen = fake("should not be used")
+    rewriter = LLMRewriter(gen, mode="rules-first")
+    edit = rewriter.rewrite("make it night", prompt=CABIN, history=[])
+    assert edit.prompt == "a cozy cabin in a snowy forest at night, oil painting"
+    assert not gen.calls and rewriter.last.source == "rules"
+    assert 0.05 <= edit.strength <= 1.0 and edit.reply
+
+
+def test_first_turn_makes_a_txt2img_prompt():
+    edit = LLMRewriter(fake("x"), mode="rules-first").rewrite("can you draw me a fox in the snow please", prompt=None, history=[])
+    assert edit.prompt == "a fox in the snow" and edit.strength == 1.0
+
+
+def test_remove_drops_the_object_and_sets_negative_prompt():
+    edit = LLMRewriter(None, mode="rules-first").rewrite(
+        "get rid of the hat", prompt="a woman with a red hat on a city street, photo", history=[])
+    assert "hat" not in edit.prompt and "woman" in edit.prompt and "street" in edit.prompt
+    assert "hat" in edit.negative_prompt
+
+
+def test_shape_world_edit_keeps_untouched_attributes():
+    rewriter = LLMRewriter(None, mode="rules-first")
+    edit = rewriter.rewrite("make the square yellow and move it to the left", prompt=SHAPES, history=[])
+    assert edit.prompt == ("a small yellow square on the left and a big red circle on the right, "
+                           "on a green background")
+    assert rewriter.last.source == "shape"
+
+
+def test_llm_first_keeps_a_good_llm_answer():
+    answer = "a cozy cabin in a snowy forest at night, moonlight, oil painting"
+    rewriter = LLMRewriter(fake(answer), mode="llm-first")
+    edit = rewriter.rewrite("make it night", prompt=CABIN, history=[])
+    assert edit.prompt == answer and rewriter.last.source == "llm" and rewriter.last.parsed_clean
+
+
+def test_llm_first_repairs_an_answer_that_loses_the_scene():
+    rewriter = LLMRewriter(fake("a night sky"), mode="llm-first")
+    edit = rewriter.rewrite("make it night", prompt=CABIN, history=[])
+    assert edit.prompt == "a cozy cabin in a snowy forest at night, oil painting"
+    assert rewriter.last.source == "rules"
+
+
+def test_llm_first_shape_world_answer_must_match_the_scene():
+    wrong = "a big blue circle on the left and a big blue square on the right, on a green background"
+    rewriter = LLMRewriter(fake(wrong), mode="llm-first")
+    edit = rewriter.rewrite("make the circle blue", prompt=SHAPES, history=[])
+    assert edit.prompt == "a big blue circle on the left and a small blue square on the right, on a green background"
+
+
+@pytest.mark.parametrize("answer", ["", "Sorry, I cannot do that.", "???", RuntimeError("model exploded")])
+def test_unusable_llm_output_keeps_the_prompt_and_says_so(answer):
+    rewriter = LLMRewriter(fake(answer), mode="llm-first")
+    edit = rewriter.rewrite("frobnicate the quux thoroughly", prompt=CABIN, history=[])
+    assert edit.prompt == CABIN
+    assert "understand" in edit.reply.lower()
+    assert not rewriter.last.usable
+
+
+def test_llm_answer_for_unknown_request_is_sanity_checked():
+    good = "a cozy cabin in a snowy forest at sunset, a huge wave crashing, oil painting"
+    rewriter = LLMRewriter(fake(good), mode="rules-first")
+    edit = rewriter.rewrite("what would it look like with a huge wave crashing nearby?", prompt=CABIN, history=[])
+    assert rewriter.last.llm_ran
+    assert edit.prompt in (good, CABIN + ", a huge wave crashing nearby") or "wave" in edit.prompt
+    # an answer that throws away the scene is refused
+    rewriter = LLMRewriter(fake("a wave"), mode="llm-only")
+    assert rewriter.rewrite("something with a wave", prompt=CABIN, history=[]).prompt == CABIN
+
+
+def test_empty_message_never_crashes():
+    rewriter = LLMRewriter(fake("x"), mode="rules-first")
+    assert rewriter.rewrite("   ", prompt=None, history=[]).prompt
+    assert rewriter.rewrite("", prompt=CABIN, history=[]).prompt == CABIN
+
+
+# ------------------------------------------------------------ a tiny real transformers model
+@pytest.fixture(scope="module")
+def tiny_llm_dir(tmp_path_factory):
+    """A 2-layer random Llama + a small BPE tokenizer with a ChatML template, saved like a user's model."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-llm")
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    specials = ["<unk>", "<|im_start|>", "<|im_end|>"]
+    corpus = [CABIN, SHAPES, "make it night", "add a boat", "remove the hat", "system user assistant",
+              "Current prompt: Change: none this is the first image"] * 5
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=specials,
+                                                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    from tokenizers import decoders
+    tok.decoder = decoders.ByteLevel()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<|im_end|>",
+                                   bos_token="<|im_start|>", pad_token="<|im_end|>")
+    fast.chat_template = ("{% for m in messages %}{{'<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>' + '\n'}}"
+                          "{% endfor %}{% if add_generation_prompt %}{{'<|im_start|>assistant\n'}}{% endif %}")
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                         eos_token_id=fast.eos_token_id, bos_token_id=fast.bos_token_id, tie_word_embeddings=True)
+    LlamaForCausalLM(config).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def test_load_rewriter_from_a_local_folder(tiny_llm_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("CHATIMG_CACHE", str(tmp_path / "cache"))
+    from chatimg.rewriter import load_rewriter
+
+    messages = []
+    rewriter = load_rewriter(str(tiny_llm_dir), device="cpu", progress=messages.append)
+    assert rewriter.mode == "llm-first" and rewriter.name == tiny_llm_dir.name
+    assert any("loading" in m for m in messages)
+    # random weights write nonsense: the rules' answer or a safe fallback, never a crash
+    edit = rewriter.rewrite("make it night", prompt=CABIN, history=[])
+    assert edit.prompt == "a cozy cabin in a snowy forest at night, oil painting"
+    edit = rewriter.rewrite("frobnicate the quux", prompt=CABIN, history=[])
+    assert edit.prompt == CABIN or edit.prompt
+    assert rewriter.last.llm_ran
+    first = rewriter.rewrite("a dog in the rain", prompt=None, history=[])
+    assert "dog" in first.prompt
+
+
+def test_generator_reuses_the_prefix_cache_and_stops(tiny_llm_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from chatimg.rewriter_llm import PromptTemplates, TransformersGenerator
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llm_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llm_dir)
+    gen = TransformersGenerator(model, tokenizer, max_new_tokens=12)
+    templates = PromptTemplates.load()
+    one = gen(templates.messages("make it night", CABIN))
+    prefix_len = len(gen._prefix_ids)
+    assert prefix_len > 0 and gen._prefix_cache.get_seq_length() == prefix_len
+    two = gen(templates.messages("make it night", CABIN))
+    assert one == two  # greedy and the cache was restored to the prefix
+    assert gen._prefix_cache.get_seq_length() == prefix_len
+    # the same answer as plain greedy decoding without cache tricks
+    ids = tokenizer.apply_chat_template(templates.messages("make it night", CABIN), add_generation_prompt=True,
+                                        return_tensors="pt", return_dict=True)
+    out = model.generate(**ids, max_new_tokens=12, do_sample=False, eos_token_id=gen.stop_ids and sorted(gen.stop_ids))
+    plain = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert plain.split("\n")[0].startswith(one.split("\n")[0][: len(plain.split("\n")[0])]) or one.startswith(plain.split("\n")[0])
+
+
+def test_resolve_spec_kinds(tmp_path):
+    from chatimg.llm_loading import resolve_spec
+
+    assert resolve_spec("builtin").kind == "gguf"
+    assert resolve_spec(str(tmp_path)).kind == "folder"
+    assert resolve_spec("Qwen/Qwen2.5-1.5B-Instruct").kind == "hub"
+    with pytest.raises(FileNotFoundError):
+        resolve_spec(str(tmp_path / "missing.gguf"))
+    with pytest.raises(FileNotFoundError):
+        resolve_spec("no such thing")
+
+
+# ------------------------------------------------------------------- the built-in model
+@pytest.mark.slow
+def test_builtin_loads_from_cache_quickly_and_rewrites(tmp_path_factory):
+    import time
+
+    from chatimg.rewriter import load_rewriter
+
+    load_rewriter("builtin")  # converts on a fresh cache
+    start = time.perf_counter()
+    rewriter = load_rewriter("builtin")
+    assert time.perf_counter() - start <= 5.0
+    assert rewriter.mode == "rules-first"
+    edit = rewriter.rewrite("make the circle blue", prompt=SHAPES, history=[])
+    assert edit.prompt.startswith("a big blue circle on the left")
+    edit = rewriter.rewrite("it should feel like a dream where everything floats", prompt=CABIN, history=[])
+    assert rewriter.last.llm_ran and edit.prompt and edit.reply
