@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, replace
 
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES
@@ -76,6 +77,12 @@ class Scene:
         return replace(self, shapes=tuple(new if s == old else s for s in self.shapes))
 
 
+def is_held_out(scene: Scene) -> bool:
+    """About one scene in ten is never used for training, so the benchmark can test on unseen scenes."""
+    key = ";".join(f"{s.shape},{s.colour},{s.size},{s.position}" for s in scene.shapes) + f";{scene.background}"
+    return zlib.crc32(key.encode()) % 10 == 0
+
+
 def positions_compatible(a: str, b: str) -> bool:
     """Whether shapes at positions ``a`` and ``b`` can share a scene without touching."""
     return frozenset((a, b)) in COMPATIBLE_POSITIONS
@@ -91,10 +98,16 @@ def random_shape(rng: random.Random, background: str, exclude_positions: tuple[s
     )
 
 
-def random_scene(rng: random.Random | int, two_shape_share: float = 0.5) -> Scene:
-    """Sample a scene; ``rng`` is a ``random.Random`` or a seed."""
+def random_scene(rng: random.Random | int, two_shape_share: float = 0.5, split: str = "any") -> Scene:
+    """Sample a scene; ``rng`` is a ``random.Random`` or a seed. ``split`` is ``"any"``,
+    ``"train"`` (never a held-out scene) or ``"held_out"`` (only held-out scenes)."""
     if not isinstance(rng, random.Random):
         rng = random.Random(rng)
+    if split != "any":
+        while True:
+            scene = random_scene(rng, two_shape_share)
+            if is_held_out(scene) == (split == "held_out"):
+                return scene
     background = rng.choice(list(COLOURS))
     if rng.random() < two_shape_share:
         pair = list(rng.choice(sorted(COMPATIBLE_POSITIONS, key=sorted)))

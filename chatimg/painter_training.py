@@ -1,0 +1,375 @@
+"""Train the built-in painter from a seed: ``python -m chatimg.painter_training all``.
+
+Phases, each resumable and skipped once done (everything lives under ``--run``, git-ignored):
+
+1. ``data``   render the shape-world training set once (images + varied captions) and cache it;
+2. ``vae``    train a small AutoencoderKL 64x64x3 -> 16x16x4;
+3. ``encode`` encode every caption once with the frozen MiniLM text encoder and every image
+              once with the frozen VAE encoder (the UNet trains on these caches only);
+4. ``unet``   train a small UNet2DConditionModel (x0-prediction, zero-terminal-SNR schedule,
+              cross-attention on MiniLM tokens + attention-pooled text added to the time embedding,
+              caption dropout for classifier-free guidance, EMA), checkpointing every few hundred
+              steps; interrupt it any time and run the same command again to resume;
+5. ``export`` write the EMA weights as a diffusers pipeline folder (``--out``).
+
+``all`` runs them in order. The default step counts reproduce the shipped weights; on a
+2-core CPU the UNet phase takes hours, so it is meant to run in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, MAX_TOKENS, _load, encode_prompts, make_scheduler
+from chatimg.shapeworld import caption, random_scene, render
+
+DEFAULT_RUN = Path("runs/painter")
+
+VAE_CONFIG = dict(
+    in_channels=3, out_channels=3,
+    down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+    block_out_channels=(16, 32, 64), layers_per_block=1, latent_channels=4, norm_num_groups=8,
+    sample_size=64, mid_block_add_attention=False,
+)
+UNET_CONFIG = dict(
+    sample_size=16, in_channels=4, out_channels=4, block_out_channels=(32, 64, 128), layers_per_block=1,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    cross_attention_dim=384, attention_head_dim=4, norm_num_groups=16,
+    addition_embed_type="text", addition_embed_type_num_heads=8,
+)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _save_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def make_dataset(run: Path, seed: int, n_captions: int, renders: int) -> None:
+    """Render ``n_captions`` random scenes, each ``renders`` times (different jitter), with one
+    varied caption each that fits in the text encoder's ``MAX_TOKENS``."""
+    data = run / "data"
+    if (data / "done.json").exists():
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    _, tokenizer = _load(text_encoder=False)
+    rng = random.Random(seed)
+    captions, scenes, images, caption_index = [], [], [], []
+    from tqdm import tqdm
+
+    for i in tqdm(range(n_captions), desc="render", unit="scene"):
+        scene = random_scene(rng, split="train")
+        text = caption(scene, rng)
+        while len(tokenizer(text)["input_ids"]) > MAX_TOKENS:
+            text = caption(scene, rng)
+        captions.append(text)
+        scenes.append(repr(scene))
+        for _ in range(renders):
+            images.append(np.asarray(render(scene, seed=rng.getrandbits(32))))
+            caption_index.append(i)
+    np.save(data / "images.npy", np.stack(images))
+    np.save(data / "caption_index.npy", np.array(caption_index, dtype=np.int64))
+    _save_json(data / "captions.json", {"captions": captions, "scenes": scenes})
+    _save_json(data / "done.json", {"seed": seed, "n_captions": n_captions, "renders": renders})
+
+
+def _images_tensor(images: np.ndarray):
+    torch = _torch()
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+# --------------------------------------------------------------------------- vae
+
+
+def train_vae(run: Path, seed: int, steps: int, batch: int, lr: float) -> None:
+    torch = _torch()
+    from diffusers import AutoencoderKL
+    from tqdm import tqdm
+
+    out = run / "vae"
+    if (out / "done.json").exists():
+        return
+    torch.manual_seed(seed)
+    images = np.load(run / "data" / "images.npy", mmap_mode="r")
+    vae = AutoencoderKL(**VAE_CONFIG)
+    opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
+    rng = np.random.default_rng(seed)
+    log = open(run / "vae_loss.log", "a", buffering=1)
+    bar = tqdm(range(steps), desc="vae", unit="step")
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        x = _images_tensor(np.asarray(images[rng.integers(0, len(images), batch)]))
+        posterior = vae.encode(x).latent_dist
+        recon = vae.decode(posterior.sample()).sample
+        rec = (recon - x).abs().mean() + ((recon - x) ** 2).mean()
+        kl = posterior.kl().mean() / (16 * 16 * 4)
+        loss = rec + 1e-4 * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        bar.set_postfix(rec=f"{rec.item():.4f}", kl=f"{kl.item():.2f}")
+        log.write(f"{step} {rec.item():.5f} {kl.item():.4f}\n")
+    log.close()
+    # Scale latents to unit variance, as Stable Diffusion does.
+    with torch.no_grad():
+        x = _images_tensor(np.asarray(images[:512]))
+        z = vae.encode(x).latent_dist.mean
+    vae.register_to_config(scaling_factor=float(1.0 / z.std()))
+    vae.save_pretrained(out, safe_serialization=True)
+    accuracy = vae_checker_accuracy(vae, seed + 1)
+    print(f"vae: checker reads {accuracy:.1%} of reconstructions right")
+    _save_json(out / "done.json", {"steps": steps, "final_rec": rec.item(), "checker_accuracy": accuracy})
+
+
+def vae_checker_accuracy(vae, seed: int, n: int = 200) -> float:
+    """Share of held-out renders whose VAE reconstruction the checker still reads right."""
+    torch = _torch()
+    from chatimg.shapeworld import check_image
+
+    rng = random.Random(seed)
+    scenes = [random_scene(rng, split="held_out") for _ in range(n)]
+    x = _images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)]))
+    with torch.no_grad():
+        recon = vae.decode(vae.encode(x).latent_dist.mean).sample
+    images = ((recon.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    return sum(check_image(img) == s for img, s in zip(images, scenes)) / n
+
+
+# --------------------------------------------------------------------------- caches
+
+
+def encode_caches(run: Path, batch: int = 256) -> None:
+    torch = _torch()
+    from diffusers import AutoencoderKL
+    from tqdm import tqdm
+
+    cache = run / "cache"
+    if (cache / "done.json").exists():
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    captions = json.loads((run / "data" / "captions.json").read_text())["captions"]
+    text_encoder, tokenizer = _load()
+    embeds = np.zeros((len(captions) + 1, MAX_TOKENS, text_encoder.config.hidden_size), dtype=np.float16)
+    texts = [""] + captions  # row 0: the empty prompt, for caption dropout / guidance
+    for start in tqdm(range(0, len(texts), batch), desc="text", unit="batch"):
+        embeds[start:start + batch] = encode_prompts(texts[start:start + batch], text_encoder, tokenizer).numpy()
+    np.save(cache / "text.npy", embeds)
+    vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+    images = np.load(run / "data" / "images.npy", mmap_mode="r")
+    latents = np.zeros((len(images), 4, 16, 16), dtype=np.float32)
+    with torch.no_grad():
+        for start in tqdm(range(0, len(images), batch), desc="latents", unit="batch"):
+            x = _images_tensor(np.asarray(images[start:start + batch]))
+            latents[start:start + batch] = (vae.encode(x).latent_dist.mean * vae.config.scaling_factor).numpy()
+    np.save(cache / "latents.npy", latents)
+    _save_json(cache / "done.json", {"captions": len(captions), "images": len(images)})
+
+
+# --------------------------------------------------------------------------- unet
+
+
+def _latest_checkpoint(ckpts: Path) -> Path | None:
+    found = sorted(ckpts.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
+    found = [p for p in found if (p / "state.json").exists()]
+    return found[-1] if found else None
+
+
+def save_checkpoint(path: Path, unet, ema: dict, opt, step: int, extra: dict) -> None:
+    torch = _torch()
+    from safetensors.torch import save_file
+
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in unet.state_dict().items()}, tmp / "unet.safetensors")
+    save_file({k: v.contiguous() for k, v in ema.items()}, tmp / "ema.safetensors")
+    torch.save(opt.state_dict(), tmp / "optimizer.pt")  # read back with weights_only=True
+    _save_json(tmp / "state.json", {"step": step, **extra})
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+
+
+def sample_timesteps(batch: int, generator, high_share: float = 0.5):
+    """Timesteps, half uniform and half from the noisiest half, where the text decides the image."""
+    torch = _torch()
+    t = torch.randint(0, 1000, (batch,), generator=generator)
+    high = torch.rand(batch, generator=generator) < high_share
+    t[high] = torch.randint(500, 1000, (int(high.sum()),), generator=generator)
+    return t
+
+
+def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0.1):
+    """x0-prediction MSE for one batch; ``drop`` of the captions are replaced by the empty one."""
+    torch = _torch()
+    batch = latents.shape[0]
+    dropped = torch.rand(batch, generator=generator) < drop
+    text = torch.where(dropped[:, None, None], uncond.expand_as(text), text)
+    t = sample_timesteps(batch, generator)
+    noise = torch.randn(latents.shape, generator=generator)
+    noisy = scheduler.add_noise(latents, noise, t)
+    pred = unet(noisy, t, encoder_hidden_states=text).sample
+    return ((pred - latents) ** 2).mean()
+
+
+def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
+               checkpoint_every: int, export_every: int, out: Path | None) -> None:
+    torch = _torch()
+    from diffusers import UNet2DConditionModel
+    from tqdm import tqdm
+
+    ckpts = run / "unet"
+    ckpts.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(**UNET_CONFIG)
+    ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
+    start = 0
+    latest = _latest_checkpoint(ckpts)
+    if latest is not None:
+        from safetensors.torch import load_file
+
+        unet.load_state_dict(load_file(latest / "unet.safetensors"))
+        ema = load_file(latest / "ema.safetensors")
+        opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
+        start = json.loads((latest / "state.json").read_text())["step"]
+        print(f"resuming from {latest} (step {start})")
+    if start >= steps:
+        return
+    text = torch.from_numpy(np.load(run / "cache" / "text.npy"))
+    latents = torch.from_numpy(np.load(run / "cache" / "latents.npy"))
+    caption_index = torch.from_numpy(np.load(run / "data" / "caption_index.npy")) + 1  # row 0 = ""
+    uncond = text[0:1].float()
+    scheduler = make_scheduler(training=True)
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + start)
+    log = open(run / "unet_loss.log", "a", buffering=1)
+    unet.train()
+    bar = tqdm(range(start, steps), desc="unet", unit="step", initial=start, total=steps)
+    running = None
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = lr * min(1.0, (step + 1) / 200)
+        idx = torch.randint(0, len(latents), (batch,), generator=generator)
+        loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        opt.step()
+        decay = min(ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for k, v in unet.state_dict().items():
+                if v.dtype.is_floating_point:
+                    ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+                else:
+                    ema[k].copy_(v)
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.4f}")
+        log.write(f"{step + 1} {loss.item():.5f} {time.time():.0f}\n")
+        done = step + 1
+        if done % checkpoint_every == 0 or done == steps:
+            log.flush()
+            save_checkpoint(ckpts / f"step-{done}", unet, ema, opt, done, {"loss": running, "seed": seed})
+            for old in sorted(ckpts.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-3]:
+                if int(old.name.split("-")[1]) % export_every:  # keep every export_every-th for the curve
+                    shutil.rmtree(old, ignore_errors=True)
+            if out is not None and export_every and done % export_every == 0:
+                export(run, out / f"step-{done}", done)
+    log.close()
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export(run: Path, out: Path, step: int | None = None) -> Path:
+    """Write VAE + EMA UNet + scheduler as a diffusers folder (MiniLM is not copied: it is a
+    dependency, passed in by ``load_builtin_components``)."""
+    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+    from safetensors.torch import load_file
+
+    ckpts = run / "unet"
+    ckpt = ckpts / f"step-{step}" if step is not None else _latest_checkpoint(ckpts)
+    if ckpt is None or not ckpt.exists():
+        raise click.ClickException(f"no UNet checkpoint in {ckpts}")
+    unet = UNet2DConditionModel(**UNET_CONFIG)
+    unet.load_state_dict(load_file(ckpt / "ema.safetensors"))
+    vae = AutoencoderKL.from_pretrained(run / "vae")
+    text_encoder, tokenizer = _load()
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=make_scheduler(),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    pipe.save_pretrained(tmp, safe_serialization=True)
+    shutil.rmtree(tmp / "text_encoder", ignore_errors=True)
+    shutil.rmtree(tmp / "tokenizer", ignore_errors=True)
+    state = json.loads((ckpt / "state.json").read_text())
+    _save_json(tmp / "training.json", {"unet_step": state["step"], "seed": state.get("seed"),
+                                       "loss": state.get("loss"), "weights": "EMA"})
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
+# --------------------------------------------------------------------------- cli
+
+
+@click.command()
+@click.argument("phase", type=click.Choice(["all", "data", "vae", "encode", "unet", "export"]), default="all")
+@click.option("--run", "run", type=click.Path(path_type=Path), default=DEFAULT_RUN, show_default=True,
+              help="Folder for caches, checkpoints and logs.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--captions", "n_captions", default=16_000, show_default=True, help="Training scenes/captions.")
+@click.option("--renders", default=2, show_default=True, help="Renders (jitter) per training caption.")
+@click.option("--vae-steps", default=600, show_default=True)
+@click.option("--vae-batch", default=16, show_default=True)
+@click.option("--unet-steps", default=20_000, show_default=True)
+@click.option("--batch", default=64, show_default=True)
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--ema", "ema_decay", default=0.999, show_default=True)
+@click.option("--checkpoint-every", default=250, show_default=True)
+@click.option("--export-every", default=1000, show_default=True,
+              help="Also export a pipeline folder under RUN/exports every N steps (for the benchmark curve).")
+@click.option("--step", type=int, default=None, help="export: which checkpoint (default: latest).")
+@click.option("--out", type=click.Path(path_type=Path), default=BUILTIN_PAINTER_DIR, show_default=True,
+              help="export: pipeline folder to write.")
+@click.option("--threads", default=2, show_default=True, help="torch CPU threads.")
+def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: int, vae_batch: int,
+         unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
+         step: int | None, out: Path, threads: int) -> None:
+    """Train the built-in shape-world painter (resumable; run again to continue)."""
+    torch = _torch()
+    torch.set_num_threads(threads)
+    run.mkdir(parents=True, exist_ok=True)
+    if phase in ("all", "data"):
+        make_dataset(run, seed, n_captions, renders)
+    if phase in ("all", "vae"):
+        train_vae(run, seed, vae_steps, vae_batch, lr=2e-3)
+    if phase in ("all", "encode"):
+        encode_caches(run)
+    if phase in ("all", "unet"):
+        train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports")
+    if phase in ("all", "export"):
+        click.echo(f"exported {export(run, out, step)}")
+
+
+if __name__ == "__main__":
+    main()
