@@ -120,20 +120,35 @@ class ChatEngine:
             raise PaintCancelled()
 
         seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
+        return self._paint_and_record(message, edit, seed=seed, steps=settings.steps, guidance=settings.guidance,
+                                      llm=None if direct else self.llm_name, rewrite_s=rewrite_s, paint=paint,
+                                      callbacks=callbacks, cancel=cancel)
+
+    def replay_turn(self, turn: Turn, *, callbacks: TurnCallbacks | None = None,
+                    cancel: threading.Event | None = None) -> TurnOutcome:
+        """Repaint a recorded turn (its edit, seed, steps and guidance) on top of this
+        session's head: with the same model this reproduces the recorded pixels."""
+        callbacks = callbacks or TurnCallbacks()
+        callbacks.edit(turn.edit)
+        return self._paint_and_record(turn.user, turn.edit, seed=turn.seed, steps=turn.steps,
+                                      guidance=turn.guidance, llm=turn.llm, rewrite_s=0.0, paint=True,
+                                      callbacks=callbacks, cancel=cancel)
+
+    def _paint_and_record(self, message: str, edit: Edit, *, seed: int, steps: int | None, guidance: float | None,
+                          llm: str | None, rewrite_s: float, paint: bool, callbacks: TurnCallbacks,
+                          cancel: threading.Event | None) -> TurnOutcome:
         image = None
         notes: list[str] = []
         paint_s = 0.0
         mode = "none"
-        steps = settings.steps or 1
-        guidance = settings.guidance or 0.0
         if paint:
             painter = self.load_painter(callbacks.status)
             init = self.current_image()
             callbacks.status("painting…")
             result = painter.paint(
                 PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
-                             strength=edit.strength, region=edit.region, seed=seed, steps=settings.steps,
-                             guidance=settings.guidance),
+                             strength=edit.strength, region=edit.region, seed=seed, steps=steps,
+                             guidance=guidance),
                 on_step=callbacks.step, cancel=cancel)
             image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
             notes = result.notes
@@ -142,8 +157,7 @@ class ChatEngine:
 
         index = self.session.next_index()
         turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
-                    steps=steps, guidance=guidance, model=self.model_name if paint else "",
-                    llm=None if direct else self.llm_name,
+                    steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
                     timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
         if image is not None:
             turn.image = self.store.save_image(self.session, index, image)

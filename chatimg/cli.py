@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from chatimg import __version__
+from chatimg.chat import TurnCallbacks
 from chatimg.painter import BUILTIN
 
 EPILOG = """\b
@@ -139,6 +140,26 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
         click.echo(f"session saved: {engine.session.id}  (chatimg --resume {engine.session.id})", err=True)
 
 
+def report_turn(engine, outcome, as_json: bool) -> None:
+    """One JSON object per line (``--json``), or a short human-readable block."""
+    turn = outcome.turn
+    image = engine.image_path(turn)
+    record = {
+        "turn": turn.index, "user": turn.user, "prompt": turn.edit.prompt, "instruction": turn.edit.instruction,
+        "strength": turn.edit.strength, "region": turn.edit.region, "negative_prompt": turn.edit.negative_prompt,
+        "reply": turn.edit.reply, "mode": turn.mode, "seed": turn.seed, "steps": turn.steps,
+        "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
+        "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
+    }
+    if as_json:
+        click.echo(json.dumps(record))
+        return
+    region = f" region {turn.edit.region}" if turn.edit.region != "whole" else ""
+    click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
+               f"    edit:     {turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}\n"
+               f"    reply:    {turn.edit.reply}\n    image:    {record['image']}")
+
+
 @cli.command()
 @click.argument("turns", nargs=-1, required=True, metavar="TURN...")
 @click.option("--resume", "-r", metavar="ID|latest", help="Continue a saved session instead of starting one.")
@@ -160,8 +181,6 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
     if any(not t.strip() for t in turns):
         raise click.UsageError("a TURN is empty")
-    from chatimg.chat import TurnCallbacks
-
     engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
     if steps is not None:
         engine.set_setting("steps", steps)
@@ -176,24 +195,48 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
             raise
         except Exception as exc:  # noqa: BLE001 - one line for the user, not a traceback
             raise ChatimgError(f"turn {text!r} failed: {exc}") from None
-        turn = outcome.turn
-        image = engine.image_path(turn)
-        record = {
-            "turn": turn.index, "user": turn.user, "prompt": turn.edit.prompt, "instruction": turn.edit.instruction,
-            "strength": turn.edit.strength, "region": turn.edit.region, "negative_prompt": turn.edit.negative_prompt,
-            "reply": turn.edit.reply, "mode": turn.mode, "seed": turn.seed, "steps": turn.steps,
-            "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
-            "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
-        }
-        if as_json:
-            click.echo(json.dumps(record))
-        else:
-            click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
-                       f"    edit:     {turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}"
-                       + (f" region {turn.edit.region}" if turn.edit.region != "whole" else "")
-                       + f"\n    reply:    {turn.edit.reply}\n    image:    {record['image']}")
+        report_turn(engine, outcome, as_json)
     if not as_json:
         log(f"session {engine.session.id} saved in {engine.store.root}")
+
+
+@cli.command()
+@click.argument("session_id", metavar="ID|latest")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout.")
+@click.option("--rewrite", is_flag=True,
+              help="Send the recorded messages through the LLM again instead of reusing the recorded edits.")
+@model_options
+def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, device: str,
+           sessions_dir: str | None) -> None:
+    """Replay a saved session's turns into a new session.
+
+    By default each turn's recorded edit, seed, steps and guidance are repainted: with
+    the same model this reproduces the images; with another --model it re-renders the
+    conversation in that model's style. --rewrite re-runs the messages through --llm.
+    """
+    from chatimg.store import StoreError
+
+    source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=session_id)
+    turns = source_engine.session.branch()
+    if not turns:
+        raise ChatimgError(f"session {source_engine.session.id} has no turns to replay")
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
+    engine.session.title = f"replay of {source_engine.session.id}: {source_engine.session.title}"[:80]
+    log = functools.partial(click.echo, err=True)
+    callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
+    for turn in turns:
+        try:
+            if rewrite:
+                engine.set_setting("seed", turn.seed)
+                outcome = engine.run_turn(turn.user, callbacks=callbacks)
+            else:
+                outcome = engine.replay_turn(turn, callbacks=callbacks)
+        except (StoreError, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ChatimgError(f"replaying turn {turn.index} failed: {exc}") from None
+        report_turn(engine, outcome, as_json)
+    log(f"replayed {source_engine.session.id} as {engine.session.id}")
 
 
 @cli.group(invoke_without_command=True)

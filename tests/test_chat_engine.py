@@ -102,3 +102,18 @@ def test_real_tiny_pipeline_end_to_end(tmp_path, tiny_painter):
     second = eng.run_turn("make it green")
     assert second.turn.mode == "img2img" and second.image.size == (32, 32)
     assert (tmp_path / eng.session.id / "turn-001.png").is_file()
+
+
+def test_replay_reproduces_pixels_with_the_same_model(tmp_path, tiny_painter):
+    store = SessionStore(tmp_path)
+    original = ChatEngine(store, rewriter_factory=lambda s: AppendRewriter(), painter_factory=lambda s: tiny_painter)
+    original.run_turn("a red circle")
+    original.run_turn("make it green")
+    copy = ChatEngine(store, painter_factory=lambda s: tiny_painter)
+    for turn in original.session.branch():
+        copy.replay_turn(turn)
+    assert [t.edit for t in copy.session.turns] == [t.edit for t in original.session.turns]
+    for a, b in zip(original.session.turns, copy.session.turns):
+        pa = np.asarray(store.load_image(original.session, a))
+        pb = np.asarray(store.load_image(copy.session, b))
+        assert np.array_equal(pa, pb)

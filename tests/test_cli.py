@@ -43,8 +43,18 @@ def test_run_json_end_to_end_then_resume(tmp_path, tiny_pipeline_dir):
     third = json.loads(more.stdout.strip())
     assert third["turn"] == 2 and third["session"] == records[0]["session"] and third["seed"] == 5
 
+    replayed = chatimg("replay", records[0]["session"], "--json", "--model", str(tiny_pipeline_dir),
+                       "--device", "cpu", "--sessions-dir", str(sessions))
+    assert replayed.returncode == 0, replayed.stderr
+    copies = [json.loads(line) for line in replayed.stdout.strip().splitlines()]
+    assert len(copies) == 3 and copies[0]["session"] != records[0]["session"]
+    originals = records + [third]
+    for original, copy in zip(originals, copies):
+        assert copy["prompt"] == original["prompt"]
+        assert Image.open(copy["image"]).tobytes() == Image.open(original["image"]).tobytes()
+
     out = tmp_path / "export.png"
-    exported = chatimg("export", "latest", str(out), "--sessions-dir", str(sessions))
+    exported = chatimg("export", records[0]["session"], str(out), "--sessions-dir", str(sessions))
     assert exported.returncode == 0 and Image.open(out).size == (32, 32)
 
 
