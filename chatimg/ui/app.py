@@ -97,7 +97,12 @@ class ChatApp(App):
         slot = self.query_one("#image-slot", Container)
         slot.remove_children()
         if image is not None:
-            slot.mount(image_widget(image, self.preview_mode, classes="image"))
+            widget = image_widget(image, self.preview_mode, classes="image")
+            if self.preview_mode != "halfblock":
+                # Graphics protocols size from pixels; fill the slot's height, keep the aspect.
+                widget.styles.height = max(1, slot.size.height)
+                widget.styles.width = "auto"
+            slot.mount(widget)
 
     def reload_session(self) -> None:
         """Rebuild the transcript and preview from the session (start, resume, undo)."""
