@@ -1,0 +1,260 @@
+"""``chatimg bench rewriter``: score a rewriter on the evaluation set in tests/data/rewriter_eval.
+
+A turn is right when every check passes on the new prompt: each ``must_contain`` entry (a
+phrase, or a list of alternative phrases) appears, and no ``must_not_contain`` phrase does.
+Matching is case-insensitive, on whole words/phrases, after collapsing whitespace.
+Conversations start from no image and feed the rewriter its own previous prompts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+Check = str | Sequence[str]
+
+
+def eval_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "tests" / "data" / "rewriter_eval"
+
+
+# ------------------------------------------------------------------------------ scoring
+def _norm(text: str) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """Whole-word, case-insensitive, whitespace-collapsed phrase match."""
+    words = _norm(phrase).split()
+    if not words:
+        return False
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+    return re.search(pattern, _norm(text)) is not None
+
+
+def failed_checks(text: str, must_contain: Iterable[Check], must_not_contain: Iterable[str]) -> list[str]:
+    """The checks ``text`` fails, as readable strings (empty: the turn is right)."""
+    failures = []
+    for entry in must_contain:
+        options = [entry] if isinstance(entry, str) else list(entry)
+        if not any(phrase_in(option, text) for option in options):
+            failures.append("missing " + " | ".join(options))
+    for phrase in must_not_contain:
+        if phrase_in(phrase, text):
+            failures.append(f"has {phrase}")
+    return failures
+
+
+def load_items(split: str = "heldout", folder: Path | None = None) -> tuple[list[dict], list[dict]]:
+    folder = Path(folder) if folder else eval_dir()
+
+    def read(name: str) -> list[dict]:
+        path = folder / name
+        if not path.is_file():
+            return []
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [r for r in rows if split == "all" or r.get("split") == split]
+
+    return read("single.jsonl"), read("conversations.jsonl")
+
+
+@dataclass
+class TurnResult:
+    id: str
+    domain: str
+    kind: str  # single | conversation
+    message: str
+    prompt_in: str | None
+    prompt_out: str
+    failures: list[str]
+    checks: int
+    seconds: float
+    parsed_clean: bool
+    usable: bool
+    source: str
+
+
+@dataclass
+class Report:
+    llm: str
+    split: str
+    load_seconds: float
+    turns: list[TurnResult] = field(default_factory=list)
+    conversations: list[tuple[str, str, bool]] = field(default_factory=list)  # id, domain, all turns right
+
+    def summary(self) -> dict:
+        def acc(rows: list[TurnResult]) -> float | None:
+            return None if not rows else sum(not r.failures for r in rows) / len(rows)
+
+        singles = [t for t in self.turns if t.kind == "single"]
+        conv_turns = [t for t in self.turns if t.kind == "conversation"]
+        checks = sum(t.checks for t in self.turns)
+        failed = sum(len(t.failures) for t in self.turns)
+        llm_turns = [t for t in self.turns if t.source not in ("shape", "rules")]
+        out = {
+            "llm": self.llm,
+            "split": self.split,
+            "turns": len(self.turns),
+            "accuracy": {
+                "shape": acc([t for t in singles if t.domain == "shape"]),
+                "general": acc([t for t in singles if t.domain == "general"]),
+                "conversation_turns": acc(conv_turns),
+                "conversation_turns_shape": acc([t for t in conv_turns if t.domain == "shape"]),
+                "conversation_turns_general": acc([t for t in conv_turns if t.domain == "general"]),
+                "conversations_all_right": (sum(ok for _, _, ok in self.conversations) / len(self.conversations)
+                                            if self.conversations else None),
+            },
+            "per_check_accuracy": (checks - failed) / checks if checks else None,
+            "usable_share": sum(t.usable for t in self.turns) / len(self.turns) if self.turns else None,
+            "parsed_without_repair": (sum(t.parsed_clean for t in llm_turns) / len(llm_turns)) if llm_turns else None,
+            "llm_turn_share": len([t for t in self.turns if t.source in ("llm",) or t.parsed_clean is False])
+            / len(self.turns) if self.turns else None,
+            "sources": {s: sum(t.source == s for t in self.turns) for s in sorted({t.source for t in self.turns})},
+            "median_seconds": statistics.median(t.seconds for t in self.turns) if self.turns else None,
+            "p90_seconds": (sorted(t.seconds for t in self.turns)[int(0.9 * (len(self.turns) - 1))]
+                            if self.turns else None),
+            "load_seconds": self.load_seconds,
+        }
+        return out
+
+
+def _info(rewriter) -> tuple[bool, bool, str]:
+    last = getattr(rewriter, "last", None)
+    if last is None:
+        return True, True, "direct"
+    return bool(last.parsed_clean), bool(last.usable), str(last.source)
+
+
+def run_benchmark(rewriter, singles: list[dict], conversations: list[dict], *, llm: str = "",
+                  split: str = "", load_seconds: float = 0.0, progress=None) -> Report:
+    """Run every single item and every conversation through ``rewriter``."""
+    report = Report(llm=llm, split=split, load_seconds=load_seconds)
+    for n, item in enumerate(singles):
+        history = [tuple(h) for h in item.get("history", [])]
+        start = time.perf_counter()
+        edit = rewriter.rewrite(item["message"], prompt=item.get("prompt"), history=history)
+        seconds = time.perf_counter() - start
+        clean, usable, source = _info(rewriter)
+        report.turns.append(TurnResult(
+            id=item["id"], domain=item.get("domain", ""), kind="single", message=item["message"],
+            prompt_in=item.get("prompt"), prompt_out=edit.prompt,
+            failures=failed_checks(edit.prompt, item.get("must_contain", []), item.get("must_not_contain", [])),
+            checks=len(item.get("must_contain", [])) + len(item.get("must_not_contain", [])),
+            seconds=seconds, parsed_clean=clean, usable=usable, source=source))
+        if progress:
+            progress(n + 1, len(singles) + len(conversations))
+    for n, conv in enumerate(conversations):
+        prompt: str | None = None
+        history: list[tuple[str, str]] = []
+        all_right = True
+        for k, turn in enumerate(conv["turns"]):
+            start = time.perf_counter()
+            edit = rewriter.rewrite(turn["message"], prompt=prompt, history=list(history))
+            seconds = time.perf_counter() - start
+            clean, usable, source = _info(rewriter)
+            failures = failed_checks(edit.prompt, turn.get("must_contain", []), turn.get("must_not_contain", []))
+            all_right = all_right and not failures
+            report.turns.append(TurnResult(
+                id=f"{conv['id']}#{k}", domain=conv.get("domain", ""), kind="conversation",
+                message=turn["message"], prompt_in=prompt, prompt_out=edit.prompt, failures=failures,
+                checks=len(turn.get("must_contain", [])) + len(turn.get("must_not_contain", [])),
+                seconds=seconds, parsed_clean=clean, usable=usable, source=source))
+            prompt = edit.prompt
+            history.append((turn["message"], prompt))
+        report.conversations.append((conv["id"], conv.get("domain", ""), all_right))
+        if progress:
+            progress(len(singles) + n + 1, len(singles) + len(conversations))
+    return report
+
+
+def _pct(value: float | None) -> str:
+    return "  n/a" if value is None else f"{100 * value:5.1f}%"
+
+
+def format_report(report: Report, show_failures: int = 0) -> str:
+    s = report.summary()
+    a = s["accuracy"]
+    lines = [
+        f"rewriter benchmark — llm: {s['llm']}, split: {s['split']}, {s['turns']} turns",
+        f"  shape-world single turns fully right : {_pct(a['shape'])}",
+        f"  general single turns fully right     : {_pct(a['general'])}",
+        f"  conversation turns fully right       : {_pct(a['conversation_turns'])}"
+        f"  (shape {_pct(a['conversation_turns_shape']).strip()}, general {_pct(a['conversation_turns_general']).strip()})",
+        f"  whole conversations right            : {_pct(a['conversations_all_right'])}",
+        f"  per-check accuracy                   : {_pct(s['per_check_accuracy'])}",
+        f"  usable without falling back          : {_pct(s['usable_share'])}",
+        f"  LLM outputs parsed without repair    : {_pct(s['parsed_without_repair'])}",
+        f"  answered by                          : " + ", ".join(f"{k} {v}" for k, v in s["sources"].items()),
+        f"  median / p90 seconds per turn        : {s['median_seconds']:.3f} / {s['p90_seconds']:.3f}"
+        if s["median_seconds"] is not None else "  median seconds per turn: n/a",
+        f"  model load seconds                   : {s['load_seconds']:.2f}",
+    ]
+    if show_failures:
+        bad = [t for t in report.turns if t.failures][:show_failures]
+        if bad:
+            lines.append("  failures:")
+        for t in bad:
+            lines.append(f"    [{t.id}] {t.message!r}\n      in : {t.prompt_in!r}\n      out: {t.prompt_out!r}\n"
+                         f"      {'; '.join(t.failures)}  ({t.source})")
+    return "\n".join(lines)
+
+
+@click.command("rewriter")
+@click.option("--llm", default="builtin", show_default=True,
+              help="builtin, a Hub id, a model folder, a .gguf file, or 'none' (rules only, no LLM).")
+@click.option("--split", type=click.Choice(["heldout", "tune", "all"]), default="heldout", show_default=True)
+@click.option("--limit", type=int, default=None, help="At most N single items and N conversations.")
+@click.option("--mode", type=click.Choice(["auto", "rules-first", "llm-first", "llm-only"]), default="auto",
+              show_default=True, help="How the LLM and the deterministic rules share the work.")
+@click.option("--device", default=None, help="cpu, cuda, mps (default: best available).")
+@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--failures", "show_failures", type=int, default=0, help="Print the first N failing turns.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def rewriter_command(llm: str, split: str, limit: int | None, mode: str, device: str | None,
+                     threads: int | None, show_failures: int, as_json: bool) -> None:
+    """Score the rewriter on the evaluation set (accuracy per domain, speed, load time)."""
+    singles, conversations = load_items(split)
+    if not singles and not conversations:
+        raise click.ClickException(f"no evaluation items for split {split!r} in {eval_dir()}")
+    if limit is not None:
+        singles, conversations = singles[:limit], conversations[:limit]
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    start = time.perf_counter()
+    if llm.lower() == "none":
+        from chatimg.rewriter_llm import LLMRewriter
+
+        rewriter = LLMRewriter(None, name="rules only", mode="rules-first")
+    else:
+        from chatimg.rewriter import load_rewriter
+
+        say = (lambda m: click.echo(m, err=True)) if not as_json else None
+        rewriter = load_rewriter(llm, device=device, progress=say, mode=None if mode == "auto" else mode)
+    load_seconds = time.perf_counter() - start
+    if llm.lower() != "none" and rewriter.generate is not None:  # warm up (first forward pass is slow)
+        rewriter.generate(rewriter.templates.messages("make it night", "a cat on a sofa"))
+
+    def progress(done: int, total: int) -> None:
+        if not as_json and sys.stderr.isatty():
+            click.echo(f"\r{done}/{total}", err=True, nl=False)
+
+    report = run_benchmark(rewriter, singles, conversations, llm=rewriter.name + f" ({rewriter.mode})",
+                           split=split, load_seconds=load_seconds, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.summary(), indent=2))
+    else:
+        click.echo(("\n" if sys.stderr.isatty() else "") + format_report(report, show_failures))
+
+
+if __name__ == "__main__":
+    rewriter_command()
