@@ -128,3 +128,16 @@ async def test_up_arrow_recalls_earlier_messages(tmp_path):
         assert box.value == "/seed 3"
         await pilot.press("down", "down")
         assert box.value == "draft"
+
+
+@pytest.mark.parametrize("mode", ["kitty", "sixel"])
+async def test_graphics_protocol_previews_mount_their_own_widget(tmp_path, mode):
+    from textual_image.widget import SixelImage, TGPImage
+
+    app = ChatApp(make_engine(tmp_path), preview_mode=mode, preload=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await say(pilot, app, "a red circle")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
+        widget = app.query_one("#image-slot").children[0]
+        assert isinstance(widget, TGPImage if mode == "kitty" else SixelImage)
+        assert widget.image.getpixel((0, 0)) == (220, 30, 30)
