@@ -31,7 +31,11 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "day": "during the day", "daytime": "during the day", "daylight": "in daylight", "blue hour": "at blue hour",
     },
     "weather": {
-        "rain": "in the rain", "rainy": "rainy", "raining": "in the rain", "snow": "in the snow", "snowy": "snowy",
+        "rain": "in the rain", "rainy": "rainy", "rainier": "rainy", "foggier": "foggy", "snowier": "snowy",
+        "thick fog": "in thick fog", "heavy rain": "in heavy rain", "drizzle": "in light drizzle",
+        "blizzard": "in a blizzard", "falling snow": "in falling snow", "sandstorm": "in a sandstorm",
+        "hail": "in a hailstorm", "rainbow": "with a rainbow", "clear": "under a clear sky",
+        "clear skies": "under a clear sky", "stormier": "stormy", "sunnier": "sunny", "raining": "in the rain", "snow": "in the snow", "snowy": "snowy",
         "snowing": "in falling snow", "fog": "in fog", "foggy": "foggy", "mist": "in mist", "misty": "misty",
         "storm": "in a storm", "stormy": "stormy", "thunderstorm": "in a thunderstorm", "sunny": "sunny",
         "cloudy": "cloudy", "overcast": "overcast", "clear sky": "under a clear sky", "windy": "windy",
@@ -49,6 +53,14 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "cold light": "cold lighting", "rim light": "rim lighting", "sunlight": "in sunlight", "sunlit": "sunlit",
         "dark": "dark", "darker": "dark", "bright": "bright", "brighter": "bright", "dim": "dimly lit",
         "dimmer": "dimly lit", "firelight": "lit by firelight", "spotlight": "spotlight",
+        "backlighting": "strong backlighting", "backlight": "strong backlighting", "back-lit": "backlit",
+        "rim lighting": "rim lighting", "silhouette": "silhouetted", "soft diffused light": "soft diffused light",
+        "diffused light": "soft diffused light", "soft light": "soft diffused light", "harsh light": "harsh light",
+        "golden light": "golden light", "candlelit": "lit by candlelight", "candles": "lit by candlelight",
+        "volumetric light": "volumetric light", "god rays": "god rays", "studio light": "studio lighting",
+        "natural light": "natural light", "hard light": "harsh light", "low key": "low-key lighting",
+        "high key": "high-key lighting", "chiaroscuro": "chiaroscuro lighting", "glowing": "glowing light",
+        "lamplight": "lamplight", "fluorescent": "fluorescent lighting", "sunbeams": "sunbeams",
     },
     "style": {
         "watercolor": "watercolor painting", "watercolour": "watercolor painting", "oil painting": "oil painting",
@@ -77,7 +89,26 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "line art": "line art", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
         "marble": "marble sculpture", "isometric": "isometric", "blueprint": "blueprint",
     },
+    "camera": {
+        "bird's-eye view": "bird's-eye view", "birds-eye view": "bird's-eye view", "bird's eye view": "bird's-eye view",
+        "bird's-eye": "bird's-eye view", "aerial view": "aerial view", "aerial": "aerial view", "from above": "seen from above",
+        "top-down": "top-down view", "top down": "top-down view", "overhead": "overhead view", "drone shot": "aerial drone shot",
+        "worm's-eye view": "worm's-eye view, low angle", "worm's eye view": "worm's-eye view, low angle",
+        "worm's-eye": "worm's-eye view, low angle", "low angle": "low angle shot", "low-angle": "low angle shot",
+        "from below": "seen from below", "high angle": "high angle shot", "close-up": "close-up shot",
+        "closeup": "close-up shot", "close up": "close-up shot", "macro": "macro shot", "wide shot": "wide shot",
+        "wide angle": "wide-angle shot", "wide-angle": "wide-angle shot", "panorama": "panoramic view",
+        "panoramic": "panoramic view", "portrait shot": "portrait shot", "full body": "full body shot",
+        "fisheye": "fisheye lens", "side view": "side view", "front view": "front view", "zoom in": "close-up shot",
+        "zoomed in": "close-up shot", "zoom out": "wide shot", "zoomed out": "wide shot", "long shot": "long shot",
+        "medium shot": "medium shot", "eye level": "eye-level shot",
+    },
     "mood": {
+        "creepier": "creepy", "spookier": "spooky", "scarier": "scary", "happier": "cheerful", "sadder": "melancholic",
+        "gloomier": "gloomy", "calmer": "calm", "cozier": "cozy", "cosier": "cozy", "dreamier": "dreamy",
+        "more peaceful": "peaceful", "melancholy": "melancholic", "joyful": "joyful", "haunting": "haunting",
+        "sinister": "sinister", "tense": "tense", "nostalgic": "nostalgic", "serene": "serene", "tranquil": "tranquil",
+        "lonely": "lonely", "somber": "somber", "sombre": "somber", "bleak": "bleak", "menacing": "menacing",
         "spooky": "spooky", "creepy": "creepy", "scary": "scary", "eerie": "eerie", "cozy": "cozy", "cosy": "cozy",
         "cheerful": "cheerful", "happy": "cheerful", "gloomy": "gloomy", "sad": "melancholic",
         "melancholic": "melancholic", "peaceful": "peaceful", "calm": "calm", "dreamy": "dreamy",
@@ -87,16 +118,16 @@ CATEGORIES: dict[str, dict[str, str]] = {
     },
 }
 #: Categories where the new value replaces the old one (a scene is not both day and night).
-EXCLUSIVE = {"time", "season", "style"}
+EXCLUSIVE = {"time", "season", "style", "weather", "lighting", "mood", "camera"}
 _FAIR = ("sunny", "clear sky")
 _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in terms), key=lambda x: -len(x[0]))
 
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
 _POLITE = re.compile(
-    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well)[,!. ]+)*"
+    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right)[,!. ]+)*"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?", re.I)
-_TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|instead|now|for me))?[\s,.!?]*$", re.I)
+_TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|instead|now|for me|again|once more))?[\s,.!?]*$", re.I)
 _FIRST_LEAD = re.compile(
     r"^(?:(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:draw|paint|make|create|generate|show|render|"
     r"illustrate|sketch|give)(?: me| us)?\s+|i(?:'d| would) like(?: to see)?\s+|i want(?: to see)?\s+|"
@@ -229,7 +260,9 @@ def _remove_category(prompt: str, category: str) -> str:
     for seg in _segments(prompt):
         new = seg
         for term in terms:
-            pattern = rf"\s*\b(?:(?:at|in|during|under|lit by|with|as an?|as)\s+(?:the\s+|a\s+|an\s+)?)?{re.escape(term)}\b(?:\s+style)?"
+            pattern = (rf"\s*(?<![\w'-])(?:(?:at|in|during|under|lit by|with|as an?|as)\s+(?:the\s+|a\s+|an\s+)?)?"
+                       rf"(?:strong\s+|soft\s+|heavy\s+|thick\s+|light\s+)?{re.escape(term)}(?![\w'-])"
+                       rf"(?:\s+(?:style|mood|atmosphere|lighting|light|view|shot|weather|vibes?))?")
             if category == "style" and term in ("painting", "drawing", "illustration", "photo", "render"):
                 pattern = rf"(?:^|\s+)(?:an?\s+)?(?:[\w-]+\s+)?{re.escape(term)}\b"
                 if re.fullmatch(rf"(?:an?\s+)?(?:[\w-]+\s+)?{re.escape(term)}", _clean(seg), re.I):
@@ -238,7 +271,7 @@ def _remove_category(prompt: str, category: str) -> str:
             # with its preposition only when the term ends the phrase ("at sunset"), else the bare
             # adjective ("in a snowy forest" -> "in a forest")
             new = re.sub(pattern + r"(?=\s*(?:$|,|\band\b))", "", new, flags=re.I)
-            new = re.sub(rf"\b{re.escape(term)}\b\s*", "", new, flags=re.I)
+            new = re.sub(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])\s*", "", new, flags=re.I)
         new = _clean(new)
         if new and not re.fullmatch(r"(?:in|at|on|during|with|the|a|an|of|and|style)(?:\s+(?:in|at|on|during|with|the|a|an|of|and|style))*", new, re.I):
             segments.append(new)
@@ -251,7 +284,7 @@ def find_terms(text: str) -> list[tuple[str, str]]:
     taken: list[tuple[int, int]] = []
     lowered = text.lower()
     for term, cat in _TERMS:
-        for match in re.finditer(rf"\b{re.escape(term)}\b", lowered):
+        for match in re.finditer(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])", lowered):
             span = match.span()
             if any(a < span[1] and span[0] < b for a, b in taken):
                 continue
@@ -299,7 +332,7 @@ _REPLACE_RE = [
     re.compile(r"^(?P<a>the .+?)\s+should be\s+(?P<b>.+)$", re.I),
 ]
 _SCENE_LEAD = re.compile(
-    r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have)?\s*"
+    r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have|use|add|give it|try|go for|go with|switch to|apply|put it in|with)?\s*"
     r"(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|whole image|setting|time|weather|season|style|mood|lighting|light)|everything|all of it)?\s*"
     r"(?:look|feel|seem|appear)?\s*(?:to be|be|into|to|in|as|like|more)?\s*", re.I)
 _NEW_RE = re.compile(r"^(?:start over|start again|new image|new picture|from scratch|scrap (?:that|this|it)|"
@@ -350,13 +383,11 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     new_prompt = prompt
     added: list[str] = []
     kinds: list[str] = []
+    done: set[str] = set()
     for term, cat in terms:
-        if cat in EXCLUSIVE or cat in ("time",):
+        if cat in EXCLUSIVE and cat not in done:
             new_prompt = _remove_category(new_prompt, cat)
-        if cat == "weather" and (term in _FAIR) != any(
-                re.search(rf"\b{re.escape(t)}\b", new_prompt, re.I) for t in _FAIR):
-            # sunny replaces rainy and the other way round; snow and fog can go together
-            new_prompt = _remove_category(new_prompt, "weather")
+            done.add(cat)
         phrase = CATEGORIES[cat][term]
         if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I):
             continue
@@ -707,3 +738,171 @@ def check_prompt(candidate: str, previous: str | None, expected: RuleEdit | None
             if head and re.search(_noun_pattern(head), candidate, re.I):
                 return False
     return True
+
+
+# ------------------------------------------------------------------------ history-aware
+_UNDO_LAST = re.compile(
+    r"^(?:undo|revert|reverse|cancel|take back|scratch|drop|forget|roll back|rollback|go back|step back|back)"
+    r"(?:\s+(?:that|this|it|that one|the last(?:\s+(?:one|change|edit|step|thing|turn|request))?|"
+    r"last(?:\s+(?:one|change|edit|step|time))?|my last(?:\s+\w+)?|the previous(?:\s+(?:one|change|edit|step|version|image|picture))?|"
+    r"that last(?:\s+(?:one|change|edit|step))?|the change|that change|the edit|that edit|one step|"
+    r"to (?:how it was|the way it was|what it was|what we had|the previous(?:\s+(?:one|version|image|picture))?|"
+    r"the last(?:\s+(?:one|version|image|picture))?|before|the one before)(?:\s+before)?|"
+    r"to how it looked(?:\s+before)?))?(?:\s+(?:please|again))?$|"
+    r"^(?:i liked|i preferred) (?:it|the (?:previous|last|old) (?:one|version|image|picture)) (?:better|more)(?:,? (?:go|change it|put it) back)?$|"
+    r"^(?:that was|it was) better before$|^(?:put|change) it back(?: (?:the way|how) it was)?$", re.I)
+_MEANT = re.compile(r"^(?:no+|nope|sorry|oops|wait)?[,!.\s]*(?:sorry[,!.\s]*)?(?:i said that wrong[,!.\s]*)?"
+                    r"(?:i meant|i mean|i wanted|make that|i said)\s+(?P<x>.+)$|"
+                    r"^not (?:that|this|the)\s+\w+(?:\s+\w+)?[,!.\s]+(?P<y>.+)$", re.I)
+_REVERT_KIND = {
+    "style": "style", "art style": "style", "look": "style", "lighting": "lighting", "light": "lighting",
+    "time of day": "time", "time": "time", "weather": "weather", "season": "season", "mood": "mood",
+    "atmosphere": "mood", "camera": "camera", "angle": "camera", "view": "camera", "shot": "camera",
+    "framing": "camera", "perspective": "camera",
+}
+_REVERT_CUE = re.compile(r"\b(?:undo|revert|back|restore|previous|original|old|before|preferred|used to|"
+                         r"go back|bring back|return)\b", re.I)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def revert_turn(current: str, before: str, after: str) -> str:
+    """Undo, in ``current``, what changed from ``before`` to ``after`` (word-level diff)."""
+    import difflib
+
+    b, a, c = _words(before), _words(after), _words(current)
+    ops = difflib.SequenceMatcher(None, b, a, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in reversed(ops):
+        if tag == "equal":
+            continue
+        new_part, old_part = a[j1:j2], b[i1:i2]
+        if new_part:
+            # find the words the turn added in the current prompt
+            pos = _find_run(c, new_part)
+            if pos is None:
+                stripped = [w.strip(",") for w in new_part]
+                pos = _find_run([w.strip(",") for w in c], stripped)
+            if pos is not None:
+                c[pos:pos + len(new_part)] = old_part
+                continue
+        if old_part and not new_part:
+            # re-insert removed words after the word that preceded them
+            anchor = b[i1 - 1] if i1 > 0 else None
+            idx = None
+            if anchor is not None:
+                for k in range(len(c) - 1, -1, -1):
+                    if c[k].strip(",") == anchor.strip(","):
+                        idx = k + 1
+                        break
+            if idx is None:
+                idx = 0 if i1 == 0 else len(c)
+            if idx > 0 and anchor is not None and anchor.endswith(",") and not c[idx - 1].endswith(","):
+                c[idx - 1] += ","
+            c[idx:idx] = old_part
+    text = " ".join(c)
+    text = re.sub(r"\s*,\s*(?:,\s*)+", ", ", text)
+    return _join(_segments(text))
+
+
+def _find_run(words: list[str], run: list[str]) -> int | None:
+    n = len(run)
+    for k in range(len(words) - n, -1, -1):
+        if [w.lower() for w in words[k:k + n]] == [w.lower() for w in run]:
+            return k
+    return None
+
+
+def _turn_categories(before: str, after: str) -> set[str]:
+    old = {c for _, c in find_terms(before)}
+    terms_before = set(find_terms(before))
+    terms_after = set(find_terms(after))
+    return {c for _, c in terms_before ^ terms_after} | (set() if old else set())
+
+
+def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> RuleEdit | None:
+    """Requests about earlier turns: undo the last one, revert one kind of change, bring back
+    something removed, or "no, I meant X" (redo the last request with X)."""
+    history = list(history or [])
+    if history and history[-1][1] != prompt:
+        history.append(("", prompt))
+    text = normalise_request(message)
+    if not text:
+        return None
+    if _UNDO_LAST.match(text):
+        if len(history) >= 2:
+            previous = history[-2][1]
+            return RuleEdit(prompt=previous, kind="undo", target="last change", notes=["undid the last change"])
+        return RuleEdit(prompt=prompt, kind="undo", target="", notes=["nothing to undo"])
+    meant = _MEANT.match(text)
+    if meant and len(history) >= 2:
+        value = _clean(meant.group("x") or meant.group("y") or "")
+        last_message, before = history[-1][0], history[-2][1]
+        redo = _substitute_value(last_message, value)
+        if redo and redo != last_message:
+            result = apply_rules(before, redo)
+            if result is not None:
+                result.notes = [f"redid it with {value}"]
+                return result
+    if not _REVERT_CUE.search(text) or len(history) < 2:
+        return None
+    lowered = text.lower()
+    # "bring back the umbrella": restore the turn that removed it
+    thing = re.search(r"(?:bring back|put back|restore|add back|return)\s+(?P<x>.+)$|^(?:bring|put|add)\s+(?P<y>.+?)\s+back\b", text, re.I)
+    kinds = [k for word, k in sorted(_REVERT_KIND.items(), key=lambda x: -len(x[0]))
+             if re.search(rf"\b{re.escape(word)}\b", lowered)]
+    for i in range(len(history) - 1, 0, -1):
+        before, after = history[i - 1][1], history[i][1]
+        if thing and not kinds:
+            obj = _strip_det(thing.group("x") or thing.group("y"))
+            obj = re.sub(r"\s+(?:again|please|too)$", "", obj)
+            if obj.lower() in _PLACEHOLDERS:
+                obj = ""
+            if obj and mentions(before, obj) and not mentions(after, obj):
+                restored = revert_turn(prompt, before, after)
+                if not mentions(restored, obj):
+                    segment = next((s for s in _segments(before) if mentions(s, obj)), obj)
+                    restored = _join(_segments(prompt) + [segment])
+                return RuleEdit(prompt=restored, kind="add", target=obj, added=[obj], notes=[f"brought back {obj}"])
+            continue
+        if kinds:
+            changed = _turn_categories(before, after)
+            if kinds[0] in changed:
+                old_terms = [t for t, c in find_terms(before) if c == kinds[0]]
+                new = _remove_category(prompt, kinds[0])
+                segments = _segments(new)
+                old_phrase = next((s for s in _segments(before) if any(
+                    re.search(rf"(?<![\w'-]){re.escape(t)}(?![\w'-])", s, re.I) for t in old_terms)), None)
+                if old_phrase and old_phrase not in segments:
+                    if len(_segments(before)) > 1 and _segments(before)[0] == old_phrase:
+                        segments = [old_phrase] + segments[1:] if segments else [old_phrase]
+                    elif kinds[0] == "style":
+                        segments.append(old_phrase)
+                    else:
+                        segments.insert(min(1, len(segments)), old_phrase)
+                return RuleEdit(prompt=_join(segments), kind=kinds[0], target=kinds[0],
+                                notes=[f"{kinds[0]} back to {old_phrase or 'none'}"])
+    return None
+
+
+def _substitute_value(message: str, value: str) -> str | None:
+    """Swap the value in an earlier request for ``value``: ("make it blue", "red") -> "make it red"."""
+    value = _strip_det(value)
+    vterms = find_terms(value)
+    words = message.split()
+    if value.lower() in COLOUR_WORDS:
+        for k in range(len(words) - 1, -1, -1):
+            if words[k].lower().strip(",.!") in COLOUR_WORDS:
+                words[k] = value
+                return " ".join(words)
+    if vterms:
+        cat = vterms[0][1]
+        for term, c in find_terms(message):
+            if c == cat:
+                return re.sub(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])", value, message, count=1, flags=re.I)
+    # last noun phrase after an article
+    match = re.search(r"\b(?:an?|the|some)\s+([\w\s-]+)$", message, re.I)
+    if match:
+        return message[:match.start(1)] + value
+    return None

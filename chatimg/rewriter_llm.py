@@ -131,7 +131,7 @@ class LLMRewriter:
         start = time.perf_counter()
         self.last = RewriteInfo()
         try:
-            edit = self._rewrite(message, prompt)
+            edit = self._rewrite(message, prompt, list(history or []))
         except Exception as error:  # never crash the turn
             self.last.source, self.last.usable = "fallback", False
             edit = self._not_understood(prompt, message, f"({type(error).__name__})")
@@ -149,7 +149,7 @@ class LLMRewriter:
         self.last.parsed_clean = parsed.prompt is not None and not parsed.repaired
         return parsed.prompt
 
-    def _rewrite(self, message: str, prompt: str | None) -> Edit:
+    def _rewrite(self, message: str, prompt: str | None, history: list[tuple[str, str]]) -> Edit:
         text = " ".join((message or "").split())
         if not text:
             self.last.source = "fallback"
@@ -161,9 +161,13 @@ class LLMRewriter:
             if prompt is None:
                 shape = shapeworld_edits.first_prompt(text)
             else:
-                if shapeworld_edits.is_shapeworld_prompt(prompt):
-                    shape = shapeworld_edits.apply_message(prompt, text)
-                rule = None if shape else edit_rules.apply_rules(prompt, text)
+                undo = edit_rules.apply_history(prompt, text, history)
+                if undo is not None and undo.kind == "undo":
+                    rule = undo
+                elif shapeworld_edits.is_shapeworld_prompt(prompt):
+                    shape = shapeworld_edits.apply_message(prompt, text, history)
+                if shape is None and rule is None:
+                    rule = undo or edit_rules.apply_rules(prompt, text)
                 if rule is not None and rule.kind == "new":
                     fresh = shapeworld_edits.first_prompt(rule.prompt)
                     if fresh is not None:
@@ -240,6 +244,10 @@ class LLMRewriter:
         self.last.source = source
         if rule.kind == "new":
             return self._first(rule.prompt, rule.target, source)
+        if rule.kind == "undo":
+            changed = rule.prompt != prompt
+            return make_edit(prompt=rule.prompt, instruction="undo the last change", strength=0.7 if changed else 0.05,
+                             reply="Undid the last change." if changed else "There is nothing to undo yet.")[0]
         strength = GENERAL_STRENGTHS.get(rule.kind, 0.6)
         region = "whole"
         if rule.kind in ("colour", "attribute", "replace", "remove") and rule.target and ";" not in rule.target:

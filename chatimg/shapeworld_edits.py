@@ -10,6 +10,7 @@ touch are kept exactly. It is used both to answer directly and to check/repair a
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "grey": "grey", "gray": "grey", "larger": "bigger", "greater": "bigger",
                    "tinier": "smaller", "enlarge": "bigger", "grow": "bigger", "shrink": "smaller",
                    "colour": "colour", "color": "colour", "coloured": "colour", "colored": "colour",
+                   "colours": "colour", "colors": "colour", "sizes": "size", "places": "position",
+                   "positions": "position", "spots": "position", "sides": "position",
                    "backdrop": "background", "bg": "background", "backgrounds": "background",
                    "top-left": "top", "up": "top", "down": "bottom", "above": "top", "below": "bottom",
                    "centre": "center", "middle": "center"}
@@ -28,7 +31,8 @@ _PIVOTS = ("to", "into", "with", "as", "so", "be")
 _LOCATIVE = ("on", "at", "in", "near", "towards", "toward")
 _REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out"}
 _ADD = {"add", "insert", "include", "another", "also", "second", "new", "plus"}
-_MOVE = {"move", "shift", "slide", "put", "place", "push", "drag", "position", "relocate", "bring"}
+_MOVE = {"move", "shift", "slide", "put", "place", "push", "drag", "relocate", "bring", "goes", "go",
+         "sit", "sits", "moved", "placed", "belongs", "send", "nudge", "return"}
 _SWAP = {"swap", "switch", "exchange", "flip", "trade"}
 _ALL = {"both", "all", "everything", "each", "every"}
 _ANCHORS = set(SHAPES) | {"it", "one", "shape", "shapes", "them", "thing", "object", "ones", "its"}
@@ -45,7 +49,9 @@ _SHAPEWORLD_WORDS = set(COLOURS) | set(SHAPES) | set(SIZES) | set(POSITIONS) | s
     "same", "but", "keep", "set", "give", "get", "rid", "swap", "switch", "for", "by", "replace", "only",
     "other", "new", "second", "recolour", "recolor", "backdrop", "where", "up", "down", "way", "like", "let's",
     "could", "would", "make", "made", "right", "left", "slightly", "much", "very", "has", "have", "too",
-    "top", "bottom", "out", "away", "thing", "object", "all", "every", "each", "enlarge", "shrink", "grow"}
+    "top", "bottom", "out", "away", "thing", "object", "all", "every", "each", "enlarge", "shrink", "grow",
+    "simple", "flat", "illustration", "minimalist", "minimal", "vector", "clean", "geometric", "art", "style",
+    "digital", "render", "graphic", "icon", "shapes", "sits", "there's", "theres", "one", "two"}
 _STOP = {"please", "now", "can", "you", "could", "would", "i", "want", "let", "lets", "let's", "me",
          "just", "a", "bit", "little", "slightly", "much", "very", "instead", "also", "the", "an"}
 
@@ -77,6 +83,11 @@ class _Shape:
     colour: str
     size: str
     position: str
+    show_size: bool = True
+    show_position: bool = True
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.shape, self.colour, self.size, self.position)
 
 
 @dataclass
@@ -91,11 +102,14 @@ class ShapeEdit:
 
 
 def is_shapeworld_prompt(prompt: str | None) -> bool:
+    """A prompt the shape world can represent: a strict parse, or only shape-world words."""
     if not prompt:
         return False
     from chatimg.shapeworld.parse import parse_prompt
 
-    return parse_prompt(prompt) is not None
+    if parse_prompt(prompt) is not None:
+        return True
+    return looks_like_shapeworld_request(prompt) and scene_of(prompt) is not None
 
 
 def looks_like_shapeworld_request(message: str) -> bool:
@@ -110,21 +124,70 @@ def looks_like_shapeworld_request(message: str) -> bool:
     return len(unknown) <= max(0, len(words) // 8)
 
 
-def render(background: str, shapes: list[_Shape]) -> str:
+def _an(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def render(background: str | None, shapes: list[_Shape]) -> str:
+    """Canonical phrasing (``chatimg.shapeworld.captions.canonical_prompt``); attributes the
+    prompt never said (no size, no position, no background) stay unsaid."""
     from chatimg.shapeworld.captions import POSITION_PHRASES
 
     ordered = sorted(shapes, key=lambda s: POSITIONS.index(s.position))
-    body = " and ".join(f"a {s.size} {s.colour} {s.shape} {POSITION_PHRASES[s.position][0]}" for s in ordered)
-    return f"{body}, on a {background} background"
+    parts = []
+    for s in ordered:
+        words = ([s.size] if s.show_size else []) + [s.colour, s.shape]
+        text = f"{_an(words[0])} {' '.join(words)}"
+        if s.show_position:
+            text += f" {POSITION_PHRASES[s.position][0]}"
+        parts.append(text)
+    body = " and ".join(parts)
+    return f"{body}, on {_an(background)} {background} background" if background else body
 
 
-def scene_of(prompt: str, defaults: bool = False) -> tuple[str, list[_Shape]] | None:
-    from chatimg.shapeworld.parse import parse_prompt
+def scene_of(prompt: str, defaults: bool = True) -> tuple[str | None, list[_Shape]] | None:
+    """(background or None when unsaid, shapes) of a shape-world prompt, or None.
 
-    scene = parse_prompt(prompt, defaults=defaults)
+    Attributes the prompt does not say are filled with defaults (as the painter would) but
+    marked unsaid, so re-rendering does not invent them."""
+    from chatimg.shapeworld import parse as sw_parse
+
+    strict = sw_parse.parse_prompt(prompt)
+    scene = strict or (sw_parse.parse_prompt(prompt, defaults=True) if defaults else None)
     if scene is None:
         return None
-    return scene.background, [_Shape(s.shape, s.colour, s.size, s.position) for s in scene.shapes]
+    tokens = sw_parse._tokens(prompt)
+    if len([t for t in tokens if t in SHAPES]) != len(scene.shapes):
+        return None
+    bg_index = sw_parse._background_index(tokens)
+    has_bg = strict is not None or bg_index is not None
+    said = _said_attributes(tokens, bg_index)
+    shapes = []
+    for s in scene.shapes:
+        # which noun is this shape? the one whose said attributes agree with it
+        flags = next((f for f in said if f["shape"] == s.shape and f.get("colour") in (None, s.colour)
+                      and f.get("position") in (None, s.position)), {})
+        shapes.append(_Shape(s.shape, s.colour, s.size, s.position,
+                             strict is not None or "size" in flags, strict is not None or "position" in flags))
+    return (scene.background if has_bg else None), shapes
+
+
+def _said_attributes(tokens: list[str], bg_index: int | None) -> list[dict[str, str]]:
+    """Per shape noun, the attributes the text states (the caption parser's assignment rule)."""
+    from chatimg.shapeworld import parse as sw_parse
+
+    nouns = [i for i, t in enumerate(tokens) if t in SHAPES]
+    clause = [0] * len(tokens)
+    for i in range(1, len(tokens)):
+        clause[i] = clause[i - 1] + (tokens[i - 1] in sw_parse._BOUNDARIES)
+    attrs = [{"shape": tokens[i]} for i in nouns]
+    for i, token in enumerate(tokens):
+        kind = _kind(token)
+        if kind in (None, "shape") or i == bg_index or not nouns:
+            continue
+        k = min(range(len(nouns)), key=lambda k: (clause[nouns[k]] != clause[i], abs(nouns[k] - i), nouns[k] < i))
+        attrs[k].setdefault(kind, token)
+    return attrs
 
 
 def first_prompt(message: str) -> ShapeEdit | None:
@@ -135,6 +198,12 @@ def first_prompt(message: str) -> ShapeEdit | None:
     if parsed is None:
         return None
     background, shapes = parsed
+    for shape in shapes:  # a first picture says everything, as the painter's captions do
+        shape.show_size = shape.show_position = True
+    if background is None:
+        from chatimg.shapeworld.parse import parse_prompt
+
+        background = parse_prompt(message, defaults=True).background
     return ShapeEdit(prompt=render(background, shapes), kinds=["new"], notes=["new scene"])
 
 
@@ -153,6 +222,12 @@ class _Editor:
 
     # -- target selection ----------------------------------------------------------------
     def _select(self, toks: list[str]) -> list[_Shape]:
+        if "other" in toks and len(self.shapes) == 2:
+            if self.last in self.shapes:
+                return [s for s in self.shapes if s is not self.last]
+            named = [s for s in self.shapes if any(t in (s.shape, s.colour) for t in toks)]
+            if len(named) == 1:
+                return [s for s in self.shapes if s is not named[0]]
         if any(t in _ALL for t in toks) and not any(t in SHAPES for t in toks if t != "shape"):
             return list(self.shapes)
         if any(t in _ALL for t in toks) and len({t for t in toks if t in SHAPES}) == 0:
@@ -180,6 +255,7 @@ class _Editor:
 
     # -- one clause ------------------------------------------------------------------------
     def apply(self, clause: str) -> bool:
+        clause = re.sub(r"\b(?:as well|too|also|please|now)\b", " ", clause.lower())
         toks = [t for t in _tokens(clause) if t not in ("please", "now", "can", "you", "could", "would")]
         if not toks:
             return False
@@ -269,19 +345,17 @@ class _Editor:
             return False
         other = self.shapes[0]
         position = attrs.get("position")
-        if position is None or position == other.position:
+        if not other.show_position and position is not None:
+            if position == other.position:  # the unplaced shape makes room
+                other.position = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
+        elif position is None or position == other.position:
             position = _OPPOSITE.get(other.position, "right")
             if other.position == "center":
-                other.position = "left"
+                other.position, other.show_position = "left", True
                 position = "right"
         colour = attrs.get("colour") or next(c for c in ("red", "blue", "yellow", "green") if c not in (self.background, other.colour))
-        new = _Shape(attrs["shape"], colour, attrs.get("size", "big"), position)
-        # keep the pair on compatible sides (left/right or top/bottom)
-        pairs = ({"left", "right"}, {"top", "bottom"})
-        if {new.position, other.position} not in pairs:
-            other.position = _OPPOSITE[new.position] if new.position != "center" else other.position
-            if new.position == "center":
-                new.position = _OPPOSITE.get(other.position, "right")
+        new = _Shape(attrs["shape"], colour, attrs.get("size", "big"), position,
+                     show_size="size" in attrs or other.show_size, show_position="position" in attrs or other.show_position)
         self.shapes.append(new)
         self.last = new
         self.kinds.append("add")
@@ -291,6 +365,13 @@ class _Editor:
 
     def _modify(self, toks: list[str]) -> bool:
         is_move = any(t in _MOVE for t in toks)
+        # "use a square instead of the circle", "back to black for the one in the middle"
+        for i in range(len(toks) - 1):
+            if (toks[i], toks[i + 1]) == ("instead", "of") or (toks[i] == "for" and i > 0 and toks[i + 1] in ("the", "it", "its")):
+                skip = 2 if toks[i] == "instead" else 1
+                value = [t for t in toks[:i] if _kind(t)]
+                selector = toks[i + skip:]
+                return self._change(selector, value, is_move=False)
         # Split into the part naming the target and the part giving the new value.
         pivot = None
         for i in range(len(toks) - 1, -1, -1):
@@ -329,6 +410,15 @@ class _Editor:
             value = cleaned
             if is_move and not any(_kind(t) == "position" for t in value):
                 value = [t for t in toks if _kind(t) == "position"][-1:]
+            if is_move:
+                positions = [k for k, t in enumerate(value) if _kind(t) == "position"]
+                for k in positions[:-1]:
+                    selector.append(value[k])
+                value = [t for k, t in enumerate(value) if k not in positions[:-1]]
+        return self._change(selector, value, is_move, toks)
+
+    def _change(self, selector: list[str], value: list[str], is_move: bool, toks: list[str] | None = None) -> bool:
+        toks = toks if toks is not None else selector + value
         changes: dict[str, str] = {}
         for t in value:
             kind = _kind(t)
@@ -358,40 +448,181 @@ class _Editor:
                 attr = "colour" if kind == "colour" else kind
                 if kind == "position":
                     if new == target.position:
+                        if not target.show_position:
+                            target.show_position = True
+                            changed = True
+                            self.kinds.append("position")
+                            self.notes.append(f"moved the {target.shape} to the {new}")
+                            self.regions.append("whole")
                         continue
                     other = next((s for s in self.shapes if s is not target), None)
-                    if other is not None:
-                        if other.position == new:
-                            other.position = target.position
-                        elif {new, other.position} not in ({"left", "right"}, {"top", "bottom"}):
-                            other.position = _OPPOSITE[new] if new != "center" else other.position
-                            if new == "center":
-                                continue
+                    if other is not None and other.position == new and not other.show_position:
+                        other.position = next(p for p in ("center", "left", "right", "top", "bottom")
+                                              if p not in (new, target.position))
+                    elif other is not None and other.position == new:
+                        other.position = target.position  # trade places
+                        other.show_position = True
                     target.position = new
+                    target.show_position = True
                     changed = True
                     self.kinds.append("position")
                     self.notes.append(f"moved the {target.shape} to the {new}")
                     self.regions.append("whole")
                 elif getattr(target, attr) != new:
                     setattr(target, attr, new)
+                    if kind == "size":
+                        target.show_size = True
                     changed = True
                     self.kinds.append(kind)
                     self.notes.append(f"{target.shape} {kind} → {new}")
                     self.regions.append(target.position)
                 else:
                     changed = True  # already so: understood, nothing to change
+                    if kind == "size":
+                        target.show_size = True
             self.last = target
         return changed
 
 
-def apply_message(prompt: str, message: str) -> ShapeEdit | None:
+_REVERT_CUE = re.compile(r"\b(?:back|again|undo|revert|restore|previous|original|old|before|preferred|"
+                         r"liked|used to|return)\b", re.I)
+
+
+def _changed(before: list[_Shape], after: list[_Shape]) -> list[tuple[_Shape | None, _Shape | None, list[str]]]:
+    """Pairs (old, new, changed attributes) between two scenes' shapes."""
+    pairs = []
+    left = list(before)
+    for a in after:
+        if not left:
+            pairs.append((None, a, ["add"]))
+            continue
+        b = min(left, key=lambda x: sum(getattr(x, k) != getattr(a, k) for k in ("shape", "colour", "size", "position")))
+        diffs = [k for k in ("shape", "colour", "size", "position") if getattr(b, k) != getattr(a, k)]
+        if len(diffs) > 2:
+            pairs.append((None, a, ["add"]))
+            continue
+        left.remove(b)
+        if diffs:
+            pairs.append((b, a, diffs))
+    pairs += [(b, None, ["remove"]) for b in left]
+    return pairs
+
+
+def _history_scenes(history) -> list[tuple[str | None, list[_Shape]] | None]:
+    return [scene_of(p) for _, p in history]
+
+
+def _last_target(editor: _Editor, history) -> None:
+    if len(history) < 2:
+        return
+    scenes = _history_scenes(history[-2:])
+    if None in scenes:
+        return
+    for old, new, _ in _changed(scenes[0][1], scenes[1][1]):
+        if new is not None:
+            match = next((s for s in editor.shapes if s.key() == new.key()), None)
+            if match is not None:
+                editor.last = match
+                return
+
+
+def _follow(shape: _Shape, scenes, index: int) -> _Shape | None:
+    """The shape ``shape`` (as it was after turn ``index``) has become in the last scene."""
+    for j in range(index + 1, len(scenes)):
+        if scenes[j - 1] is None or scenes[j] is None:
+            return None
+        if any(s.key() == shape.key() for s in scenes[j][1]):
+            continue
+        step = next(((o, n) for o, n, _ in _changed(scenes[j - 1][1], scenes[j][1])
+                     if o is not None and o.key() == shape.key()), None)
+        if step is None or step[1] is None:
+            return None
+        shape = step[1]
+    return shape
+
+
+def _revert(editor: _Editor, toks: list[str], history, require_value: bool = False) -> bool:
+    """Put back an earlier value: of the attribute the message names, else of the last change."""
+    text = " ".join(toks)
+    kind = None
+    if "background" in toks:
+        kind = "background"
+    elif "colour" in toks:
+        kind = "colour"
+    elif re.search(r"\b(?:size|resize|resized|bigger|smaller|big|small)\b", text):
+        kind = "size"
+    elif any(t in SHAPES and all(s.shape != t for s in editor.shapes) for t in toks):
+        kind = "shape"
+    elif any(t in _MOVE for t in toks) or re.search(r"\b(?:where|spot|place|position|move)\b", text):
+        kind = "position"
+    elif re.search(r"\bshape\b(?!s)", text) and re.search(r"\b(?:change|shape before|old shape|previous shape|original shape|restore)\b", text):
+        kind = "shape"
+    scenes = _history_scenes(history)
+    selected = editor._select([t for t in toks if _kind(t) in ("shape", "colour", "size", "position") or t in ("other",)]) \
+        if any(_kind(t) for t in toks) else []
+    for i in range(len(scenes) - 1, 0, -1):
+        before, after = scenes[i - 1], scenes[i]
+        if before is None or after is None:
+            continue
+        if kind in (None, "background") and before[0] != after[0] and before[0] and (
+                not require_value or before[0] in toks):
+            editor.background = before[0]
+            editor.kinds.append("background")
+            editor.notes.append(f"background back to {before[0]}")
+            editor.regions.append("whole")
+            return True
+        if kind == "background":
+            continue
+        for old, new, diffs in _changed(before[1], after[1]):
+            if old is None or new is None or (kind is not None and kind not in diffs):
+                continue
+            attrs = [kind] if kind else diffs
+            if require_value:
+                attrs = [a for a in attrs if getattr(old, a) in toks and getattr(new, a) not in toks]
+                if not attrs:
+                    continue
+            followed = _follow(new, scenes, i)
+            current = next((s for s in editor.shapes if followed is not None and s.key() == followed.key()), None)
+            if current is None and len(editor.shapes) == 1:
+                current = editor.shapes[0]
+            if current is None:
+                candidates = [s for s in editor.shapes if all(getattr(s, k) == getattr(new, k) for k in
+                              ("shape", "colour", "size", "position") if k not in attrs)]
+                current = candidates[0] if len(candidates) == 1 else (selected[0] if selected else None)
+            if current is None or (selected and current not in selected and len(editor.shapes) > 1):
+                continue
+            for attr in attrs:
+                value = getattr(old, attr)
+                if attr == "position":
+                    other = next((s for s in editor.shapes if s is not current and s.position == value), None)
+                    if other is not None:
+                        other.position = current.position
+                current.__setattr__(attr, value)
+                if attr == "size":
+                    current.show_size = True
+                if attr == "position":
+                    current.show_position = True
+                editor.kinds.append(attr)
+                editor.notes.append(f"{current.shape} {attr} back to {value}")
+                editor.regions.append("whole" if attr == "position" else current.position)
+            editor.last = current
+            return True
+    return False
+
+
+def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     """Apply ``message`` to the shape-world scene in ``prompt``; None if not a shape-world edit
-    or not understood."""
+    or not understood. ``history`` ((message, prompt) pairs, oldest first, ending with the
+    current prompt) resolves "it", "the other one" and "change it back"."""
     parsed = scene_of(prompt)
     if parsed is None:
         return None
     background, shapes = parsed
     editor = _Editor(background, shapes)
+    history = list(history or [])
+    if history and history[-1][1] != prompt:
+        history.append(("", prompt))
+    _last_target(editor, history)
     text = message.lower()
     if re.search(r"\bswap|switch\b", text) and not re.search(r"\b(?:swap|switch)\s+\w+\s+(?:with|for)\b", text):
         clauses = [text]
@@ -399,6 +630,21 @@ def apply_message(prompt: str, message: str) -> ShapeEdit | None:
         clauses = [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
     understood = 0
     for clause in clauses:
+        toks = _tokens(clause)
+        if _REVERT_CUE.search(clause):
+            # "go back to the triangle": restore the change whose old value is named; "make it
+            # red again" also works as a plain edit; "change the colour back" names no value
+            before = render(editor.background, editor.shapes)
+            if _revert(editor, toks, history, require_value=True):
+                understood += 1
+                continue
+            trial = copy.deepcopy(editor)
+            if trial.apply(clause) and render(trial.background, trial.shapes) != before:
+                editor = trial
+                understood += 1
+            elif _revert(editor, toks, history):
+                understood += 1
+            continue
         if editor.apply(clause):
             understood += 1
     if not understood:
@@ -421,4 +667,5 @@ def check_llm_prompt(candidate: str, expected: str) -> bool:
     """Whether an LLM's prompt describes the same scene as the deterministic result."""
     got = scene_of(candidate)
     want = scene_of(expected)
-    return got is not None and want is not None and got == want
+    return (got is not None and want is not None and got[0] == want[0]
+            and sorted(s.key() for s in got[1]) == sorted(s.key() for s in want[1]))
