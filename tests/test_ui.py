@@ -141,3 +141,20 @@ async def test_graphics_protocol_previews_mount_their_own_widget(tmp_path, mode)
         widget = app.query_one("#image-slot").children[0]
         assert isinstance(widget, TGPImage if mode == "kitty" else SixelImage)
         assert widget.image.getpixel((0, 0)) == (220, 30, 30)
+
+
+async def test_session_picker_opens_a_saved_session(tmp_path):
+    old = make_engine(tmp_path)
+    old.run_turn("a blue square")
+    app = ChatApp(make_engine(tmp_path), preload=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await say(pilot, app, "/sessions")
+        await pilot.pause(0.2)
+        from chatimg.ui.screens.session_picker import SessionPicker
+
+        assert isinstance(app.screen, SessionPicker)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.engine.session.id == old.session.id
+        assert [str(u.render()) for u in app.query(UserMessage)] == ["a blue square"]
+        assert app.query_one("#image-slot").query_one(HalfblockImage).image.getpixel((0, 0)) == (30, 70, 220)

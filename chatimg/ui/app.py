@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from chatimg.chat import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, is_command, run_command
 from chatimg.painter import PaintCancelled
+from chatimg.ui.screens.session_picker import SessionPicker
 from chatimg.ui.messages import ModelsReady, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep
 from chatimg.ui.widgets.image_view import image_widget
 from chatimg.ui.widgets.prompt_input import PromptInput
@@ -46,6 +47,7 @@ class ChatApp(App):
         Binding("escape", "cancel", "Cancel turn"),
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+n", "new", "New session"),
+        Binding("ctrl+o", "sessions", "Sessions"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -149,6 +151,9 @@ class ChatApp(App):
             return
         if result.action == "reload":
             self.reload_session()
+        if result.action == "sessions":
+            self.open_session_picker()
+            return
         if result.action == "paint":
             self.start_turn(result.text, direct=True, echo=False)
             return
@@ -243,6 +248,24 @@ class ChatApp(App):
         if self.busy:
             self._cancel.set()
             self.set_status("cancelling…")
+
+    def action_sessions(self) -> None:
+        if self.busy:
+            self.note("a turn is running — Esc cancels it first", error=True)
+            return
+        self.open_session_picker()
+
+    def open_session_picker(self) -> None:
+        summaries = self.engine.store.list()
+        if not summaries:
+            self.note(f"no saved sessions in {self.engine.store.root}")
+            return
+
+        def resume(session_id: str | None) -> None:
+            if session_id:
+                self.command(f"/resume {session_id}")
+
+        self.push_screen(SessionPicker(summaries, self.engine.session.id), resume)
 
     def action_undo(self) -> None:
         self.command("/undo")
