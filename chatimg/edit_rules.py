@@ -27,7 +27,10 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "night": "at night", "nighttime": "at night", "night time": "at night", "midnight": "at midnight",
         "sunset": "at sunset", "sundown": "at sunset", "sunrise": "at sunrise", "dawn": "at dawn",
         "dusk": "at dusk", "twilight": "at twilight", "golden hour": "at golden hour", "morning": "in the morning",
-        "noon": "at noon", "midday": "at midday", "afternoon": "in the afternoon", "evening": "in the evening",
+        "noon": "at noon", "midday": "at midday", "early morning": "in the early morning",
+        "late afternoon": "in the late afternoon", "late evening": "late in the evening", "night-time": "at night",
+        "nightfall": "at nightfall", "daybreak": "at daybreak", "high noon": "at noon", "day-time": "during the day",
+        "starry night": "on a starry night", "starry": "under a starry sky", "afternoon": "in the afternoon", "evening": "in the evening",
         "day": "during the day", "daytime": "during the day", "daylight": "in daylight", "blue hour": "at blue hour",
     },
     "weather": {
@@ -46,9 +49,11 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "autumn": "in autumn", "fall": "in autumn", "wintertime": "in winter",
     },
     "lighting": {
+        "moody light": "moody lighting", "moody lighting": "moody lighting", "moody dramatic light": "moody dramatic lighting",
         "candlelight": "lit by candlelight", "candle light": "lit by candlelight", "moonlight": "in moonlight",
         "moonlit": "moonlit", "neon": "neon lighting", "neon lights": "neon lighting", "backlit": "backlit",
-        "dramatic lighting": "dramatic lighting", "soft light": "soft lighting", "soft lighting": "soft lighting",
+        "dramatic lighting": "dramatic lighting", "dramatic light": "dramatic lighting", "dramatic": "dramatic lighting",
+        "soft": "soft diffused light", "gentle light": "soft diffused light", "high contrast": "high-contrast lighting", "soft light": "soft lighting", "soft lighting": "soft lighting",
         "studio lighting": "studio lighting", "warm light": "warm lighting", "warm lighting": "warm lighting",
         "cold light": "cold lighting", "rim light": "rim lighting", "sunlight": "in sunlight", "sunlit": "sunlit",
         "dark": "dark", "darker": "dark", "bright": "bright", "brighter": "bright", "dim": "dimly lit",
@@ -219,7 +224,7 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
             continue
         found = True
         # a linked sub-phrase: "a woman with a red hat" -> "a woman"
-        linked = re.compile(rf"\s+{_LINKS}\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}"
+        linked = re.compile(rf"\s+{_LINKS}\s+(?:{_DETERMINERS}\s+)?(?:(?!(?:with|and|in|on|of|at|holding|wearing|front|next)\b)[\w'-]+\s+){{0,3}}?{noun}"
                             rf"(?:\s+(?:on|in|at|of|from)\s+(?:{_DETERMINERS}\s+)?[\w'-]+)?", re.I)
         new = linked.sub("", seg)
         if new != seg and _clean(new):
@@ -309,11 +314,14 @@ class RuleEdit:
 
 
 _REMOVE_RE = [
-    re.compile(r"^(?:remove|delete|erase|get rid of|take (?:away|out)|take off|drop|lose|eliminate|cut out|hide|"
+    re.compile(r"^(?:remove|delete|erase|get rid of|take (?:away|out)|take off|drop|lose|eliminate|cut out|hide|ditch|"
+               r"scrap|discard|trash|bin|kill|banish|leave out|strip out|strip away|"
                r"clear away|clear|rub out|wipe out)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:no|without|no more|minus)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
-               r"i do not want)\s+(?P<x>.+)$", re.I),
+               r"i do not want|i don't need|i do not need|we don't need|no need for|lose|i don't like)\s+(?P<x>.+?)"
+               r"(?:\s+(?:anymore|any more|there|in it|in the picture|at all))?$", re.I),
+    re.compile(r"^(?P<x>.+?)\s+(?:has to|must|should|needs to|can)\s+(?:go|disappear|vanish|be removed|be gone)$", re.I),
     re.compile(r"^(?P<x>.+?)\s+(?:should go|has to go|must go|needs to go|can go|is not needed|isn't needed)$", re.I),
     re.compile(r"^(?:take|get|move)\s+(?P<x>.+?)\s+(?:out|away|off)(?: of (?:the )?(?:image|picture|scene|it))?$", re.I),
 ]
@@ -324,6 +332,8 @@ _ADD_RE = [
     re.compile(r"^(?:have|make)\s+(?P<x>(?:an?|some|two|three|several|many)\s+.+?)\s+(?:appear|show up|in it|there)$", re.I),
 ]
 _REPLACE_RE = [
+    re.compile(r"^(?:swap|switch|trade|change|exchange)\s+(?P<a>.+?)\s+out\s+(?:for|with)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?:use|put|have|draw|show|i want|give me)\s+(?P<b>.+?)\s+instead of\s+(?P<a>.+)$", re.I),
     re.compile(r"^(?:replace|swap|switch|exchange|substitute)\s+(?P<a>.+?)\s+(?:with|for|by)\s+(?P<b>.+)$", re.I),
     re.compile(r"^(?:change|turn|transform|convert|make|morph)\s+(?P<a>.+?)\s+(?:into|to|in to)\s+(?P<b>.+)$", re.I),
     re.compile(r"^(?P<b>.+?)\s+instead of\s+(?P<a>.+)$", re.I),
@@ -342,7 +352,7 @@ _INSTEAD_RE = re.compile(r"^(?:actually,?\s+)?(?:draw|paint|make|show|generate|c
 _MODIFIER_RE = re.compile(
     r"^(?:make|render|paint)\s+(?:it|this|the (?:image|picture|scene|photo|whole thing|colors|colours))\s+"
     r"(?:look\s+|feel\s+|a bit\s+|a little\s+|slightly\s+|much\s+|way\s+)*(?P<more>more|less)?\s*(?P<y>[\w\s-]+)$", re.I)
-_ATTR_RE = re.compile(r"^(?:make|paint|colou?r|dye|turn|change)\s+(?P<x>.+?)\s+(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", re.I)
+_ATTR_RE = re.compile(r"^(?:make|paint|repaint|colou?r|recolou?r|dye|turn|change|tint)\s+(?P<x>.+?)\s+(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", re.I)
 _PLACEHOLDERS = {"it", "this", "that", "everything", "the image", "the picture", "the scene", "the photo",
                  "the whole thing", "the whole image", "the style", "the painting", "all", "it all", "the setting"}
 _COMPARATIVES = {"bigger": "big", "larger": "large", "smaller": "small", "taller": "tall", "shorter": "short",
@@ -355,8 +365,29 @@ def _article_for(phrase: str) -> str:
     return "an" if phrase[:1].lower() in "aeiou" else "a"
 
 
+_TERM_WORDS = {w for cat in CATEGORIES.values() for term in cat for w in re.findall(r"[\w'-]+", term)}
+
+
+def _base_forms(text: str) -> str:
+    """softer -> soft, foggier -> foggy, sadder -> sad, when the base is a known scene word."""
+    def base(match: re.Match) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if low in _TERM_WORDS:
+            return word
+        for cand in ((low[:-3] + "y") if low.endswith("ier") else None, low[:-2] if low.endswith("er") else None,
+                     low[:-3] if low.endswith("er") and len(low) > 4 and low[-3] == low[-4] else None,
+                     low[:-1] if low.endswith("er") else None):
+            if cand and cand in _TERM_WORDS:
+                return cand
+        return word
+    return re.sub(r"[A-Za-z]+", base, text)
+
+
 def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     """Time, weather, season, lighting, style, mood: replace the old value, append the new one."""
+    text = re.sub(r"^[\w\s'-]{1,30}:\s*", "", text)  # "lighting: soft light", "camera angle: close-up"
+    text = _base_forms(text)
     rest = _SCENE_LEAD.sub("", text, count=1)
     terms = find_terms(rest)
     if not terms:
@@ -365,11 +396,16 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     leftover = rest.lower()
     for term, _ in terms:
         leftover = re.sub(rf"\b{re.escape(term)}\b", " ", leftover)
-    filler = r"\b(?:a|an|the|in|at|of|style|styled|like|as|with|and|during|time|version|look|feel|more|very|" \
-             r"really|kind|sort|effect|mood|atmosphere|vibe|vibes|light|lighting|scene|setting|instead|please|" \
-             r"by|made|done|make|it|into|painted|drawn|rendered|shot|taken|picture|image|photo|painting|drawing|" \
-             r"season|weather|colors|colours|tones|theme|themed|aesthetic|out|artwork|art|to|be|should|look|" \
-             r"some|fully|completely|whole|entire|so|that|thing|of|day|one|put|set|go|is|on|for|instead)\b"
+    filler = (r"\b(?:a|an|the|in|at|of|style|styled|like|as|with|and|during|time|version|look|feel|more|very|"
+             r"really|kind|sort|effect|mood|atmosphere|vibe|vibes|light|lighting|scene|setting|instead|please|"
+             r"by|made|done|make|it|into|painted|drawn|rendered|shot|taken|picture|image|photo|painting|drawing|"
+             r"season|weather|colors|colours|tones|theme|themed|aesthetic|out|artwork|art|to|be|should|look|"
+             r"some|fully|completely|whole|entire|so|that|thing|of|day|one|put|set|go|is|on|for|instead|let|"
+             r"shoot|relight|relit|camera|angle|use|add|give|apply|switch|try|lit|shot|view|lens|perspective|"
+             r"framing|frame|change|turn|convert|transform|render|redo|do|have|show|paint|draw|can|you|this|"
+             r"should|would|could|we|go|going|get|bit|little|slightly|much|way|its|it's|looking|feeling|"
+             r"vibe|tone|filter|version|edit|atmosphere|mood|overall|lighting|time|weather|season|style|"
+             r"setting|period|era|hour|moment|kind|type|sort|than|now|too|also|please|just)\b")
     leftover = re.sub(filler, " ", leftover)
     if re.search(r"[a-z]{3,}", leftover):
         extra = _clean(leftover)
@@ -479,9 +515,10 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
         new_words = _strip_det(new).split()
         if len(new_words) <= 2 and all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES for w in new_words):
             return _recolour(prompt, old, " ".join(new_words))
+        if re.fullmatch(r"(?:the\s+)?(?:time(?: of day)?|weather|season|style|art style|lighting|light|mood|"
+                        r"atmosphere|setting|camera(?: angle)?|angle|view|shot|vibe|look|colou?r scheme|palette)", old, re.I):
+            return None  # a scene-wide slot: the scene-term rules handle it
         if not mentions(prompt, old):
-            if re.search(r"\b(?:time|weather|season|style|lighting|light|mood|setting)\b", old, re.I):
-                return None
             continue
         out, found = _replace_in_prompt(prompt, old, new)
         if not found:

@@ -67,7 +67,7 @@ def load_rewriter(spec: str = "builtin", device: str | None = None,
     the built-in model), ``llm-first`` (default for any other model) or ``llm-only``.
     """
     from chatimg.llm_loading import BUILTIN_NAME, load_model, resolve_spec
-    from chatimg.rewriter_llm import LLMRewriter, TransformersGenerator
+    from chatimg.rewriter_llm import LLMRewriter, PromptTemplates, TransformersGenerator
 
     is_builtin = resolve_spec(spec).name == BUILTIN_NAME and spec.strip().lower() in ("builtin", "built-in", "default", "smollm2")
     lora = builtin_adapter_dir() if (is_builtin and adapter) else None
@@ -75,6 +75,11 @@ def load_rewriter(spec: str = "builtin", device: str | None = None,
                                                 adapter=lora if lora is not None and lora.is_dir() else None)
     generator = TransformersGenerator(model, tokenizer)
     mode = mode or ("rules-first" if is_builtin else "llm-first")
-    rewriter = LLMRewriter(generator, name=name, mode=mode)
+    templates = PromptTemplates.load()
+    adapted = lora is not None and lora.is_dir()
+    if adapted:  # the adapter was trained on the zero-shot format
+        templates = templates.without_examples()
+        name += "+lora"
+    rewriter = LLMRewriter(generator, name=name, mode=mode, templates=templates)
     rewriter.device = device
     return rewriter

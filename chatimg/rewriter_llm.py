@@ -35,6 +35,7 @@ from pathlib import Path
 from chatimg import edit_rules, shapeworld_edits
 from chatimg.edit_parsing import make_edit, parse_output
 from chatimg.session import Edit
+from chatimg.typos import fix_typos
 
 GenerateFn = Callable[[list[dict]], str]
 MODES = ("rules-first", "llm-first", "llm-only")
@@ -79,6 +80,13 @@ class PromptTemplates:
             user_first=(folder / "user_first.txt").read_text(encoding="utf-8").strip(),
             examples=examples,
         )
+
+    def without_examples(self, folder: Path | None = None) -> PromptTemplates:
+        """The short zero-shot format the LoRA adapter is trained on (``system_short.md``)."""
+        folder = Path(folder) if folder else prompts_dir()
+        short = folder / "system_short.md"
+        system = short.read_text(encoding="utf-8").strip() if short.is_file() else self.system
+        return PromptTemplates(system, self.user, self.user_first, [])
 
     def user_text(self, message: str, prompt: str | None) -> str:
         template = self.user if prompt else self.user_first
@@ -151,6 +159,8 @@ class LLMRewriter:
 
     def _rewrite(self, message: str, prompt: str | None, history: list[tuple[str, str]]) -> Edit:
         text = " ".join((message or "").split())
+        if text and self.mode != "llm-only":
+            text = fix_typos(text)
         if not text:
             self.last.source = "fallback"
             return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",

@@ -29,7 +29,8 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "centre": "center", "middle": "center"}
 _PIVOTS = ("to", "into", "with", "as", "so", "be")
 _LOCATIVE = ("on", "at", "in", "near", "towards", "toward")
-_REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out"}
+_REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out", "ditch",
+           "scrap", "discard", "trash", "anymore", "vanish", "disappear", "gone"}
 _ADD = {"add", "insert", "include", "another", "also", "second", "new", "plus"}
 _MOVE = {"move", "shift", "slide", "put", "place", "push", "drag", "relocate", "bring", "goes", "go",
          "sit", "sits", "moved", "placed", "belongs", "send", "nudge", "return"}
@@ -263,8 +264,15 @@ class _Editor:
             return self._background(toks)
         if any(t in _SWAP for t in toks) and len(self.shapes) == 2:
             return self._swap(toks)
+        text = " ".join(toks)
+        keep_only = re.search(r"\b(?:only|just) keep\b|\bkeep only\b|\bkeep just\b", text)
+        if keep_only and len(self.shapes) == 2:
+            kept = self._select(toks)
+            if len(kept) == 1:
+                return self._remove([t for t in toks if t != "other"] + ["other"], target=[s for s in self.shapes if s is not kept[0]][0])
         is_remove = any(t in _REMOVE for t in toks) or ("get" in toks and "rid" in toks) or (
-            toks[:1] == ["no"] and any(t in SHAPES for t in toks))
+            toks[:1] == ["no"] and any(t in SHAPES for t in toks)) or re.search(
+            r"\b(?:don t|do not|no longer) (?:want|need)\b", text) is not None
         if is_remove and not (("take" in toks or "move" in toks) and "away" not in toks and "out" not in toks and "remove" not in toks):
             return self._remove(toks)
         if self._is_add(toks):
@@ -319,8 +327,8 @@ class _Editor:
         self.regions.append("whole")
         return True
 
-    def _remove(self, toks: list[str]) -> bool:
-        targets = self._select(toks)
+    def _remove(self, toks: list[str], target: _Shape | None = None) -> bool:
+        targets = [target] if target is not None else self._select(toks)
         if not targets or len(self.shapes) < 2:
             return False
         target = targets[0]
@@ -437,6 +445,17 @@ class _Editor:
             pos = [t for t in toks if t in POSITIONS]
             if pos:
                 changes["position"] = pos[-1]
+        if not changes:
+            # "violet square please", "have the circle at the bottom": words in the target part
+            # that fit no shape in the scene are the new values
+            present = {v for sh in self.shapes for v in sh.key()}
+            loose = [t for t in selector if _kind(t) in ("colour", "size", "position") and t not in present]
+            if loose and any(t in present for t in selector if _kind(t) == "shape" or t in ("it", "one")) or \
+                    (loose and len(self.shapes) == 1):
+                value = loose
+                selector = [t for t in selector if t not in loose]
+                for t in value:
+                    changes[_kind(t)] = t
         if not changes:
             return False
         targets = self._select(selector)
@@ -558,8 +577,9 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
     elif re.search(r"\bshape\b(?!s)", text) and re.search(r"\b(?:change|shape before|old shape|previous shape|original shape|restore)\b", text):
         kind = "shape"
     scenes = _history_scenes(history)
-    selected = editor._select([t for t in toks if _kind(t) in ("shape", "colour", "size", "position") or t in ("other",)]) \
-        if any(_kind(t) for t in toks) else []
+    present = {v for sh in editor.shapes for v in sh.key()}
+    selector = [t for t in toks if (_kind(t) and t in present) or t == "other"]
+    selected = editor._select(selector) if selector else []
     for i in range(len(scenes) - 1, 0, -1):
         before, after = scenes[i - 1], scenes[i]
         if before is None or after is None:
