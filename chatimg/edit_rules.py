@@ -65,7 +65,9 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "volumetric light": "volumetric light", "god rays": "god rays", "studio light": "studio lighting",
         "natural light": "natural light", "hard light": "harsh light", "low key": "low-key lighting",
         "high key": "high-key lighting", "chiaroscuro": "chiaroscuro lighting", "glowing": "glowing light",
-        "lamplight": "lamplight", "fluorescent": "fluorescent lighting", "sunbeams": "sunbeams",
+        "lamplight": "lamplight", "brighten": "bright lighting", "lighten": "bright lighting", "darken": "dark",
+        "too dark": "bright lighting", "too bright": "dark", "saturated": "saturated colors",
+        "more saturated": "saturated colors", "desaturated": "desaturated colors", "muted": "muted colors", "fluorescent": "fluorescent lighting", "sunbeams": "sunbeams",
     },
     "style": {
         "watercolor": "watercolor painting", "watercolour": "watercolor painting", "oil painting": "oil painting",
@@ -91,7 +93,11 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "van gogh": "in the style of van gogh", "monet": "in the style of monet", "picasso": "in the style of picasso",
         "cyberpunk": "cyberpunk style", "steampunk": "steampunk style", "fantasy": "fantasy art",
         "sci-fi": "sci-fi", "gothic": "gothic", "graffiti": "graffiti art", "tattoo": "tattoo design",
-        "line art": "line art", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
+        "line art": "line art", "drawn by a child": "child's crayon drawing", "child's drawing": "child's crayon drawing",
+        "kid's drawing": "child's crayon drawing", "children's book": "children's book illustration",
+        "storybook": "storybook illustration", "concept art": "concept art", "matte painting": "matte painting",
+        "80s": "1980s retro style", "1980s": "1980s retro style", "70s": "1970s style", "synthwave": "synthwave style",
+        "vaporwave": "vaporwave style", "hand-drawn": "hand-drawn illustration", "cel shaded": "cel shaded", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
         "marble": "marble sculpture", "isometric": "isometric", "blueprint": "blueprint",
     },
     "camera": {
@@ -132,7 +138,7 @@ _POLITE = re.compile(
     r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right)[,!. ]+)*"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?", re.I)
-_TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|instead|now|for me|again|once more))?[\s,.!?]*$", re.I)
+_TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|now|for me|again|once more))?[\s,.!?]*$", re.I)
 _FIRST_LEAD = re.compile(
     r"^(?:(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:draw|paint|make|create|generate|show|render|"
     r"illustrate|sketch|give)(?: me| us)?\s+|i(?:'d| would) like(?: to see)?\s+|i want(?: to see)?\s+|"
@@ -339,6 +345,7 @@ _REPLACE_RE = [
     re.compile(r"^(?P<b>.+?)\s+instead of\s+(?P<a>.+)$", re.I),
     re.compile(r"^instead of\s+(?P<a>.+?),?\s+(?:use|have|draw|put|make it|show)?\s*(?P<b>.+)$", re.I),
     re.compile(r"^(?:make|let)\s+(?P<a>the .+?)\s+(?:be\s+)?(?P<b>(?:an?)\s+.+)$", re.I),
+    re.compile(r"^(?:make|let|turn|change)\s+(?P<a>it|this|that)\s+(?:be\s+|into\s+|to\s+)?(?P<b>(?:an?|some|two|three)\s+.+?)\s+instead$", re.I),
     re.compile(r"^(?P<a>the .+?)\s+should be\s+(?P<b>.+)$", re.I),
 ]
 _SCENE_LEAD = re.compile(
@@ -389,6 +396,13 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     text = re.sub(r"^[\w\s'-]{1,30}:\s*", "", text)  # "lighting: soft light", "camera angle: close-up"
     text = _base_forms(text)
     rest = _SCENE_LEAD.sub("", text, count=1)
+    artist = re.search(r"(?:in the style of|in the manner of|style of|(?:painted|drawn|done) by|like (?:a painting by|an?))\s+"
+                       r"(?P<who>[\w .'-]+?)(?:'s)?(?:\s+(?:style|painting|would))?$", rest, re.I)
+    if artist and not find_terms(rest):
+        who = _clean(artist.group("who"))
+        phrase = f"in the style of {who}"
+        return RuleEdit(prompt=_join(_segments(_remove_category(prompt, "style")) + [phrase]), kind="style",
+                        target=phrase, added=[phrase], notes=[f"style: {phrase}"])
     terms = find_terms(rest)
     if not terms:
         return None
@@ -405,7 +419,8 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
              r"framing|frame|change|turn|convert|transform|render|redo|do|have|show|paint|draw|can|you|this|"
              r"should|would|could|we|go|going|get|bit|little|slightly|much|way|its|it's|looking|feeling|"
              r"vibe|tone|filter|version|edit|atmosphere|mood|overall|lighting|time|weather|season|style|"
-             r"setting|period|era|hour|moment|kind|type|sort|than|now|too|also|please|just)\b")
+             r"setting|period|era|hour|moment|kind|type|sort|than|now|too|also|please|just|print|piece|work|"
+             r"it's|too|bit|if)\b")
     leftover = re.sub(filler, " ", leftover)
     if re.search(r"[a-z]{3,}", leftover):
         extra = _clean(leftover)
@@ -421,11 +436,13 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     kinds: list[str] = []
     done: set[str] = set()
     for term, cat in terms:
+        if re.search(rf"(?<![\w'-]){re.escape(CATEGORIES[cat][term])}(?![\w'-])", new_prompt, re.I):
+            continue  # already there
         if cat in EXCLUSIVE and cat not in done:
             new_prompt = _remove_category(new_prompt, cat)
             done.add(cat)
         phrase = CATEGORIES[cat][term]
-        if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I):
+        if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I) or phrase in added:
             continue
         added.append(phrase)
         kinds.append(cat)
@@ -480,10 +497,21 @@ def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
     old_clean = _strip_det(old)
     new_clean = _clean(new)
     # exact phrase first ("red hat" -> "blue hat"), then the head noun with its adjectives
-    pattern = re.compile(rf"\b{re.escape(old_clean)}\b", re.I)
-    if pattern.search(prompt):
-        replacement = _strip_det(new_clean) if re.search(rf"\b(?:a|an|the)\s+{re.escape(old_clean)}", prompt, re.I) else new_clean
-        out = pattern.sub(replacement, prompt, count=1)
+    word = r"(?:(?!(?:with|and|in|on|of|at|by|under|over|near|holding|wearing|sitting|standing|a|an|the)\b)[\w'-]+\s+)"
+    np = re.compile(rf"(?:\b(?P<det>a|an|the|some|his|her|its|their)\s+)?(?P<mods>{word}{{0,2}}?)\b{re.escape(old_clean)}\b", re.I)
+    match = np.search(prompt)
+    if match:
+        body = _strip_det(new_clean)
+        new_det = re.match(rf"^(?:a|an|the|some|two|three|several|many)\b", new_clean, re.I)
+        if new_det:
+            replacement = new_clean
+        elif match.group("det"):
+            replacement = f"{match.group('det')} {body}"
+        else:
+            replacement = body
+        if match.group("mods") and not new_det and not match.group("det"):
+            replacement = match.group("mods") + body  # keep "potted" in "potted plant" -> "potted cactus"
+        out = prompt[:match.start()] + replacement + prompt[match.end():]
         out = re.sub(r"\b(a)\s+(?=[aeiou])", "an ", out)
         out = re.sub(r"\b(an)\s+(?=[^aeiou\W])", "a ", out)
         return out, True
@@ -499,6 +527,15 @@ def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
     return prompt, False
 
 
+def _subject(prompt: str) -> str | None:
+    """The main subject's noun phrase: "a teddy bear" in "a teddy bear sitting on a bed"."""
+    first = _segments(prompt)[0] if prompt else ""
+    match = re.match(r"^((?:(?:a|an|the|some|two|three)\s+)?(?:[\w'-]+\s+){0,3}?[\w'-]+?)"
+                     r"(?=\s+(?:[a-z]+ing|on|in|at|with|by|under|over|near|and|of|from|beside|next|behind|is|are)\b|$)",
+                     first, re.I)
+    return match.group(1) if match else None
+
+
 def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
     for pattern in _REPLACE_RE:
         match = pattern.match(text)
@@ -509,6 +546,24 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
                             r"how about|there should be|it should be)\s+", "", new, flags=re.I))
         if not old or not new:
             continue
+        if re.fullmatch(r"(?:the\s+)?(?:background|backdrop|setting|scenery|location|place)", old, re.I) and not find_terms(new):
+            segments = _segments(prompt)
+            idx = next((i for i, seg in enumerate(segments) if re.search(r"\bbackground\b|\bbackdrop\b", seg, re.I)), None)
+            place = _strip_det(new)
+            if idx is not None:
+                segments[idx] = f"{place} background"
+            else:
+                segments.insert(min(1, len(segments)), f"{place} in the background")
+            return RuleEdit(prompt=_join(segments), kind="replace", target="background", added=[place],
+                            notes=[f"background → {place}"])
+        new = re.sub(r"\s+instead$", "", new, flags=re.I)
+        if old.lower() in ("it", "this", "that") and not find_terms(new):
+            subject = _subject(prompt)
+            if subject:
+                out, _ = _replace_in_prompt(prompt, subject, new)
+                return RuleEdit(prompt=out, kind="replace", target=_head(subject), added=[_strip_det(new)],
+                                removed=[_head(subject)], negative=[_head(subject)],
+                                notes=[f"{_head(subject)} → {_strip_det(new)}"])
         if old.lower() in _PLACEHOLDERS:
             return None  # "turn it into a watercolor": a scene-wide change, not an object swap
         # "change the sky to purple": an attribute, not an object
@@ -548,7 +603,8 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
         opposite = {"big": {"small", "tiny", "little"}, "small": {"big", "large", "huge", "giant"},
                     "large": {"small", "tiny", "little"}, "old": {"young", "new"}, "young": {"old"},
                     "dark": {"bright", "light"}, "bright": {"dark", "dim"}}
-        words = [w for w in words if w.lower() not in opposite.get(value.lower(), set()) | {value.lower()}]
+        clash = opposite.get(value.lower(), set()) | _ANTONYMS.get(value.lower(), set()) | {value.lower()}
+        words = [w for w in words if w.lower() not in clash]
     if words and words[-1].lower() in ("a", "an"):
         words[-1] = _article_for(value)
     elif words and words[-1].lower() not in ("the", "some", "his", "her", "their", "its") and \
@@ -569,7 +625,8 @@ def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
     if thing.lower() in _PLACEHOLDERS or re.search(r"\b(?:look|feel|more|less)\b", thing, re.I):
         return None
     words = [w for w in re.split(r"\s+and\s+|\s+", value) if w]
-    if not all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES or w.lower() in
+    words = [_adjective_base(w) for w in words]
+    if not all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES or _adjective_like(w) or w.lower() in
                {"big", "small", "large", "tiny", "huge", "tall", "short", "old", "young", "bright", "dark",
                 "shiny", "fluffy", "wet", "dry", "happy", "sad", "angry", "smiling", "transparent", "glowing",
                 "striped", "spotted", "wooden", "metal", "metallic", "golden", "round", "square", "long",
@@ -577,8 +634,45 @@ def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
                for w in words):
         return None
     if not mentions(prompt, thing):
-        return None
+        if len(_strip_det(thing).split()) > 3 or re.search(r"\b(?:it|this|that|everything|image|picture)\b", thing, re.I):
+            return None
+        phrase = f"{' '.join(words)} {_strip_det(thing)}"
+        segments = _segments(prompt)
+        segments.insert(min(1, len(segments)), phrase)
+        return RuleEdit(prompt=_join(segments), kind="colour", target=_head(thing), added=[phrase], notes=[f"added {phrase}"])
     return _recolour(prompt, thing, " ".join(words))
+
+
+_ANTONYMS = {"calm": {"stormy", "rough", "choppy", "wild", "turbulent"}, "stormy": {"calm", "still", "tranquil"},
+             "happy": {"sad", "angry", "grumpy"}, "sad": {"happy", "cheerful", "smiling"}, "old": {"young", "new"},
+             "young": {"old", "elderly"}, "new": {"old", "rusty", "broken"}, "clean": {"dirty", "muddy"},
+             "dirty": {"clean"}, "wet": {"dry"}, "dry": {"wet"}, "full": {"empty"}, "empty": {"full"},
+             "tall": {"short"}, "short": {"tall", "long"}, "long": {"short"}, "fat": {"thin"}, "thin": {"fat"}}
+
+
+def _adjective_base(word: str) -> str:
+    low = word.lower()
+    if low in _COMPARATIVES:
+        return _COMPARATIVES[low]
+    if low.endswith("ier") and len(low) > 5:
+        return low[:-3] + "y"
+    return word
+
+
+def _adjective_like(word: str) -> bool:
+    return bool(re.fullmatch(r"[a-z-]+(?:y|ful|ous|ive|ic|ed|less|ish|al|ent|ant|ary|some|ic)", word.lower())) or \
+        word.lower() in _ANTONYMS
+
+
+def _apply_bare_attribute(prompt: str, text: str) -> RuleEdit | None:
+    """"black cat" / "a fluffier cat" when the cat is already there: give it those adjectives."""
+    words = _strip_det(text).split()
+    if not 2 <= len(words) <= 3 or not mentions(prompt, words[-1]):
+        return None
+    adjectives = [_adjective_base(w) for w in words[:-1]]
+    if not all(a.lower() in COLOUR_WORDS or _adjective_like(a) or a.lower() in _COMPARATIVES.values() for a in adjectives):
+        return None
+    return _recolour(prompt, words[-1], " ".join(adjectives))
 
 
 def _apply_add(prompt: str, text: str) -> RuleEdit | None:
@@ -586,7 +680,7 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
         match = pattern.match(text)
         if not match:
             continue
-        thing = _clean(match.group("x"))
+        thing = _clean(re.sub(r"\s+instead$", "", match.group("x"), flags=re.I))
         thing = re.sub(r"\s+(?:to|in|into)\s+(?:the|this)\s+(?:image|picture|scene|photo|painting)$", "", thing, flags=re.I)
         if not thing or thing.lower() in _PLACEHOLDERS:
             return None
@@ -686,7 +780,9 @@ def _apply_more_less(prompt: str, text: str) -> RuleEdit | None:
     if more:
         value = _clean(more.group("y"))
         if re.search(rf"\b{re.escape(value)}\b", prompt, re.I) or find_terms(value):
-            return _apply_modifier(prompt, f"make it more {value}") or _apply_scene_terms(prompt, value)
+            return _apply_scene_terms(prompt, value) or _apply_modifier(prompt, f"make it more {value}")
+        if len(value.split()) == 1 and _adjective_like(value) and not value.lower().endswith("s"):
+            return _apply_modifier(prompt, f"make it more {value}")
         return _apply_add(prompt, f"add {value}")
     less = _LESS_RE.match(text)
     if less:
@@ -725,7 +821,7 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
         clause = normalise_request(clause)
         result = None
         for handler in (_apply_remove, _apply_replace, _apply_scene_terms, _apply_attribute, _apply_more_less,
-                        _apply_add, _apply_modifier):
+                        _apply_add, _apply_modifier, _apply_bare_attribute):
             result = handler(current, clause)
             if result is not None:
                 break
