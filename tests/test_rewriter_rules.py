@@ -1,0 +1,137 @@
+"""Deterministic rewriter layers: shape-world edits, general edit rules, history, typos, scorer."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatimg import edit_rules, shapeworld_edits
+from chatimg.bench_rewriter import failed_checks, load_items, phrase_in, run_benchmark
+from chatimg.rewriter_llm import LLMRewriter
+from chatimg.typos import fix_typos
+
+TWO = "a big red circle on the left and a small blue square on the right, on a green background"
+
+
+def shape(message, prompt=TWO, history=()):
+    result = shapeworld_edits.apply_message(prompt, message, history)
+    return result.prompt if result else None
+
+
+# ------------------------------------------------------------------------- shape world
+@pytest.mark.parametrize("message, expected", [
+    ("make the circle blue", "a big blue circle on the left and a small blue square on the right, on a green background"),
+    ("change the red circle to white", "a big white circle on the left and a small blue square on the right, on a green background"),
+    ("make the square bigger", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("turn the circle into a triangle", "a big red triangle on the left and a small blue square on the right, on a green background"),
+    ("make the background purple", "a big red circle on the left and a small blue square on the right, on a purple background"),
+    ("remove the square", "a big red circle on the left, on a green background"),
+    ("only keep the square", "a small blue square on the right, on a green background"),
+    ("swap their positions", "a small blue square on the left and a big red circle on the right, on a green background"),
+    ("swap the colours", "a big blue circle on the left and a small red square on the right, on a green background"),
+    ("move the square to the left", "a small blue square on the left and a big red circle on the right, on a green background"),
+    ("violet square please", "a big red circle on the left and a small purple square on the right, on a green background"),
+    ("make the one on the right yellow and move it to the top",
+     "a big red circle on the left and a small yellow square at the top, on a green background"),
+])
+def test_shape_edits(message, expected):
+    assert shape(message) == expected
+
+
+def test_unsaid_attributes_stay_unsaid():
+    assert shape("make it blue", "a red circle, white background") == "a blue circle, on a white background"
+    assert shape("move it to the center", "a white triangle, black background") == \
+        "a white triangle in the center, on a black background"
+
+
+def test_add_a_shape_keeps_the_first_where_it_was():
+    assert shape("add a small green triangle at the top", "a big red circle in the center, on a white background") == \
+        "a small green triangle at the top and a big red circle in the center, on a white background"
+
+
+def test_general_prompts_are_not_shape_world():
+    assert not shapeworld_edits.is_shapeworld_prompt("a red ball on a kitchen table")
+    assert shapeworld_edits.is_shapeworld_prompt(TWO)
+    assert shapeworld_edits.first_prompt("a cat in a hat") is None
+    assert shapeworld_edits.first_prompt("a red circle on a blue background").prompt == \
+        "a big red circle in the center, on a blue background"
+
+
+def test_history_resolves_it_other_and_reverts():
+    history = [("draw a red circle on the left and a blue square on the right", TWO),
+               ("make the circle yellow", TWO.replace("red circle", "yellow circle"))]
+    now = history[-1][1]
+    assert "small purple square" in shape("now make the other one purple", now, history)
+    assert "big red circle" in shape("change the colour back", now, history)
+    assert "big red circle" in shape("undo the colour change", now, history)
+    moved = [("x", TWO), ("move the square to the top", TWO.replace("square on the right", "square at the top"))]
+    assert shape("put it back where it was", moved[-1][1], moved) == TWO
+
+
+# ---------------------------------------------------------------------- general rules
+CABIN = "a cozy cabin in a snowy forest at sunset, oil painting"
+WOMAN = "a woman with a red hat walking a dog in a park, photo"
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    (CABIN, "make it night", "a cozy cabin in a snowy forest at night, oil painting"),
+    (CABIN, "turn it into a watercolor", "a cozy cabin in a snowy forest at sunset, watercolor painting"),
+    (CABIN, "add a deer", "a cozy cabin in a snowy forest at sunset, a deer, oil painting"),
+    (WOMAN, "remove the hat", "a woman walking a dog in a park, photo"),
+    (WOMAN, "ditch the dog", "a woman with a red hat in a park, photo"),
+    (WOMAN, "make the hat blue", "a woman with a blue hat walking a dog in a park, photo"),
+    (WOMAN, "replace the dog with a cat", "a woman with a red hat walking a cat in a park, photo"),
+    (WOMAN, "in the style of hokusai", "a woman with a red hat walking a dog in a park, in the style of hokusai"),
+    (WOMAN, "zoom out", "a woman with a red hat walking a dog in a park, wide shot, photo"),
+    ("a pirate ship on stormy seas, oil painting", "make the sea calm", "a pirate ship on calm seas, oil painting"),
+])
+def test_general_rules(prompt, message, expected):
+    result = edit_rules.apply_rules(prompt, message)
+    assert result is not None and result.prompt == expected
+
+
+def test_general_rules_decline_what_they_do_not_know():
+    assert edit_rules.apply_rules(CABIN, "frobnicate the quux") is None
+    assert edit_rules.apply_rules(CABIN, "make the cat smile") is None
+
+
+def test_undo_and_bring_back():
+    history = [("a woman with a red hat walking a dog in a park, photo", WOMAN),
+               ("remove the dog", "a woman with a red hat in a park, photo"),
+               ("make it night", "a woman with a red hat in a park at night, photo")]
+    undo = edit_rules.apply_history(history[-1][1], "undo that", history)
+    assert undo.prompt == "a woman with a red hat in a park, photo"
+    back = edit_rules.apply_history(history[-1][1], "bring back the dog", history)
+    assert "dog" in back.prompt and "night" in back.prompt
+    meant = edit_rules.apply_history("a cozy cabin at sunset", "no, I meant sunrise",
+                                     [("a cozy cabin", "a cozy cabin"), ("make it sunset", "a cozy cabin at sunset")])
+    assert meant.prompt == "a cozy cabin at sunrise"
+
+
+def test_revert_turn_restores_removed_words():
+    assert edit_rules.revert_turn("a woman in a park at night", "a woman with a hat in a park",
+                                  "a woman in a park") == "a woman with a hat in a park at night"
+
+
+def test_typos_are_fixed_but_real_words_are_not():
+    assert fix_typos("mkae the cirle blue") == "make the circle blue"
+    assert fix_typos("chnage the backgroud") == "change the background"
+    assert fix_typos("redo the doghouse") == "redo the doghouse"
+
+
+# ---------------------------------------------------------------------------- scorer
+def test_phrase_matching_is_whole_word_and_case_insensitive():
+    assert phrase_in("red", "A RED  circle")
+    assert not phrase_in("red", "shredded paper")
+    assert phrase_in("snow", "snow-covered hills")
+    assert phrase_in("blue square", "a big Blue\n square")
+    assert failed_checks("a red circle", [["blue", "red"], "circle"], ["square"]) == []
+    assert failed_checks("a red circle", ["square"], ["red"]) == ["missing square", "has red"]
+
+
+def test_rules_keep_their_accuracy_on_the_tune_split():
+    singles, conversations = load_items("tune")
+    if not singles:
+        pytest.skip("no evaluation set")
+    report = run_benchmark(LLMRewriter(None, mode="rules-first"), singles, conversations)
+    accuracy = report.summary()["accuracy"]
+    assert accuracy["shape"] >= 0.95 and accuracy["general"] >= 0.9
