@@ -85,6 +85,19 @@ def _goto(engine: ChatEngine, arg: str) -> CommandResult:
     return CommandResult(f"back at turn {turn.index}; the next turn branches from here", "reload")
 
 
+def _turns(engine: ChatEngine, arg: str) -> CommandResult:
+    session = engine.session
+    if not session.turns:
+        return CommandResult("no turns yet")
+    on_branch = {t.index for t in session.branch()}
+    lines = []
+    for turn in session.turns:
+        marker = "▶" if turn.index == session.head else ("•" if turn.index in on_branch else " ")
+        parent = "root" if turn.parent is None else f"after {turn.parent}"
+        lines.append(f"{marker} {turn.index:>3} ({parent}): {turn.user}  →  {turn.edit.prompt}")
+    return CommandResult("\n".join(lines) + "\n▶ current  • on the current branch   /goto N to go back")
+
+
 def _new(engine: ChatEngine, arg: str) -> CommandResult:
     engine.new_session()
     return CommandResult("new session: describe an image to start", "reload")
@@ -136,6 +149,7 @@ def _quit(engine: ChatEngine, arg: str) -> CommandResult:
 COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("help", "/help", "this list", _help),
     Command("undo", "/undo", "go back one turn (the undone turn stays saved as a branch)", _undo),
+    Command("turns", "/turns", "every turn of this session, branches included", _turns),
     Command("goto", "/goto N", "go back to turn N and branch from there", _goto),
     Command("new", "/new", "start a new session", _new),
     Command("prompt", "/prompt TEXT", "paint TEXT exactly, no LLM rewrite", _prompt),

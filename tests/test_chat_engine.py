@@ -72,6 +72,10 @@ def test_commands_change_settings_and_undo(engine, tmp_path):
         with pytest.raises(CommandError):
             run_command(engine, bad)
     assert "/undo" in run_command(engine, "/help").message
+    engine.run_turn("yellow")  # branches from "green"
+    listing = run_command(engine, "/turns").message.splitlines()
+    assert listing[0].startswith("•") and listing[2].startswith(" ") and listing[3].startswith("▶")
+    assert "(after 1)" in listing[3]
 
 
 def test_export_writes_the_current_png(engine, tmp_path):
