@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from chatimg.preview import halfblock
+from chatimg.preview import fit_cells, halfblock
 from chatimg.session import Turn
 
 
@@ -35,22 +35,27 @@ class Note(Static):
         super().__init__(Text(text), classes="error" if error else "")
 
 
-def edit_table(turn: Turn) -> Table:
+def edit_table(turn: Turn, compact: bool = False) -> Table:
+    """The edit a turn chose; ``compact`` for the narrow transcript column."""
     edit = turn.edit
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     table.add_row("prompt", Text(edit.prompt))
-    details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
+    if compact:
+        details = f"{turn.mode} · strength {edit.strength:.2f} · seed {turn.seed}"
+    else:
+        details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
     if edit.region != "whole":
-        details += f"  region {edit.region}"
+        details += f"{' ·' if compact else ' '} region {edit.region}"
     table.add_row("edit", Text(details))
-    if edit.instruction:
+    if edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(edit.instruction))
     if edit.negative_prompt:
         table.add_row("avoid", Text(edit.negative_prompt))
-    table.add_row("time", Text(f"rewrite {turn.timings.rewrite_s:.2f}s  paint {turn.timings.paint_s:.2f}s",
-                               style="dim"))
+    if not compact:
+        table.add_row("time", Text(f"rewrite {turn.timings.rewrite_s:.2f}s  paint {turn.timings.paint_s:.2f}s",
+                                   style="dim"))
     return table
 
 
@@ -76,8 +81,11 @@ class AssistantMessage(Vertical):
         yield Static(Text(f"#{self.turn.index}  {reply}"), classes="reply")
         with Horizontal():
             if self.image is not None:
-                yield Static(halfblock(self.image, 16, 8), classes="thumb")
-            yield Static(edit_table(self.turn), classes="details")
+                cols, rows = fit_cells(self.image.size, 12, 6)
+                thumb = Static(halfblock(self.image, cols, rows), classes="thumb")
+                thumb.styles.width, thumb.styles.height = cols, rows
+                yield thumb
+            yield Static(edit_table(self.turn, compact=True), classes="details")
         for note in self.notes:
             yield Static(Text(f"note: {note}", style="italic"), classes="note")
 
