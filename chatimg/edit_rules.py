@@ -659,9 +659,24 @@ def _adjective_base(word: str) -> str:
     return word
 
 
+_NOT_ADJECTIVES = {"fly", "cry", "try", "apply", "reply", "carry", "bury", "marry", "hurry", "worry", "copy",
+                   "deny", "envy", "study", "party", "baby", "city", "lady", "body", "army", "story", "sky", "toy",
+                   "boy", "day", "way", "key", "guy", "animal", "metal", "crystal", "hospital", "plant", "giant",
+                   "elephant", "tent", "parent", "student", "library", "diary", "need", "bed", "red", "shed", "sled"}
+_ABSTRACT = {"drama": "dramatic", "mystery": "mysterious", "detail": "highly detailed", "details": "highly detailed",
+             "contrast": "high contrast", "color": "colorful", "colors": "colorful", "colour": "colorful",
+             "colours": "colorful", "magic": "magical", "energy": "energetic", "movement": "dynamic motion",
+             "motion": "dynamic motion", "depth": "depth of field", "warmth": "warm tones", "life": "lively",
+             "texture": "richly textured", "atmosphere": "atmospheric", "action": "action-packed", "glow": "glowing",
+             "sparkle": "sparkling", "shine": "shiny", "light": "bright", "darkness": "dark", "realism": "photorealistic",
+             "fun": "playful", "chaos": "chaotic", "romance": "romantic", "horror": "horror", "emotion": "emotional"}
+
+
 def _adjective_like(word: str) -> bool:
-    return bool(re.fullmatch(r"[a-z-]+(?:y|ful|ous|ive|ic|ed|less|ish|al|ent|ant|ary|some|ic)", word.lower())) or \
-        word.lower() in _ANTONYMS
+    low = word.lower()
+    if low in _NOT_ADJECTIVES or len(low) < 4:
+        return low in _ANTONYMS
+    return bool(re.fullmatch(r"[a-z-]+(?:y|ful|ous|ive|ic|ed|less|ish|al|ent|ant|ary|some)", low)) or low in _ANTONYMS
 
 
 def _apply_bare_attribute(prompt: str, text: str) -> RuleEdit | None:
@@ -681,6 +696,10 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
         if not match:
             continue
         thing = _clean(re.sub(r"\s+instead$", "", match.group("x"), flags=re.I))
+        if re.match(r"^(?:more|extra|less|fewer|some more|a bit more|a little more)\s", thing, re.I):
+            return _apply_more_less(prompt, thing)
+        if thing.lower() in _ABSTRACT:
+            return _apply_modifier(prompt, f"make it more {_ABSTRACT[thing.lower()]}")
         thing = re.sub(r"\s+(?:to|in|into)\s+(?:the|this)\s+(?:image|picture|scene|photo|painting)$", "", thing, flags=re.I)
         if not thing or thing.lower() in _PLACEHOLDERS:
             return None
@@ -781,6 +800,8 @@ def _apply_more_less(prompt: str, text: str) -> RuleEdit | None:
         value = _clean(more.group("y"))
         if re.search(rf"\b{re.escape(value)}\b", prompt, re.I) or find_terms(value):
             return _apply_scene_terms(prompt, value) or _apply_modifier(prompt, f"make it more {value}")
+        if value.lower() in _ABSTRACT:
+            return _apply_modifier(prompt, f"make it more {_ABSTRACT[value.lower()]}")
         if len(value.split()) == 1 and _adjective_like(value) and not value.lower().endswith("s"):
             return _apply_modifier(prompt, f"make it more {value}")
         return _apply_add(prompt, f"add {value}")
