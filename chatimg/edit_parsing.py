@@ -177,10 +177,12 @@ def short_text(value: object, limit: int = 160) -> str:
 
 
 def make_edit(*, prompt: str, instruction: str = "", strength: object = 0.6, region: object = "whole",
-              negative_prompt: str = "", reply: str = "", default_strength: float = 0.6) -> tuple[Edit, bool]:
-    """Build a valid ``Edit`` from possibly bad values; ``repaired`` says whether anything was fixed."""
+              negative_prompt: str = "", reply: str = "", default_strength: float = 0.6,
+              previous_prompt: str | None = None) -> tuple[Edit, bool]:
+    """Build a valid ``Edit`` from possibly bad values; ``repaired`` says whether anything was fixed.
+    An object region must be named in the new prompt or in ``previous_prompt`` (a removed object)."""
     strength_value, r1 = clamp_strength(strength, default_strength)
-    region_value, r2 = clean_region(region, prompt)
+    region_value, r2 = clean_region(region, prompt + " " + (previous_prompt or ""))
     edit = Edit(prompt=prompt, instruction=short_text(instruction, 120), strength=strength_value,
                 region=region_value, negative_prompt=short_text(negative_prompt, 200),
                 reply=short_text(reply, 160))

@@ -489,7 +489,8 @@ def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
             found_any = found_any or found
             removed.append(_strip_det(part))
         return RuleEdit(prompt=new, kind="remove", target=", ".join(removed), removed=removed, negative=removed,
-                        notes=[f"removed {', '.join(removed)}" if found_any else f"no {', '.join(removed)} to remove"])
+                        notes=[f"removed the {' and the '.join(removed)}" if found_any
+                               else f"there was no {', '.join(removed)} to remove"])
     return None
 
 

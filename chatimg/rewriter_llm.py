@@ -269,7 +269,8 @@ class LLMRewriter:
         else:
             reply = _sentence(notes)
         return make_edit(prompt=rule.prompt, instruction=notes, strength=strength, region=region,
-                         negative_prompt=", ".join(dict.fromkeys(rule.negative)), reply=reply)[0]
+                         negative_prompt=", ".join(dict.fromkeys(rule.negative)), reply=reply,
+                         previous_prompt=prompt)[0]
 
     def _from_llm(self, candidate: str, prompt: str, message: str) -> Edit:
         self.last.source = "llm"
@@ -291,10 +292,28 @@ def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+_SLOT_NAMES = {"time": "time of day", "camera": "view", "mood": "mood", "style": "style", "weather": "weather",
+               "season": "season", "lighting": "lighting"}
+
+
+def _phrase(note: str) -> str:
+    """One note ("time: at night", "circle colour → blue") as words for the reply."""
+    slot = re.match(r"^(\w+): (.+)$", note)
+    if slot:
+        return f"set the {_SLOT_NAMES.get(slot.group(1), slot.group(1))} to {slot.group(2)}"
+    arrow = re.match(r"^(.+?) → (.+)$", note)
+    if arrow:
+        return f"changed the {arrow.group(1)} to {arrow.group(2)}"
+    return note
+
+
 def _sentence(notes: str) -> str:
-    if not notes:
+    """A short reply from the change notes: "Set the time of day to at night and added a deer."."""
+    parts = [_phrase(n.strip()) for n in notes.split(";") if n.strip()]
+    if not parts:
         return "Done."
-    text = notes[0].upper() + notes[1:]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    text = text[0].upper() + text[1:]
     return _short(text, 150).rstrip(".") + "."
 
 
