@@ -214,21 +214,24 @@ def format_report(report: Report, show_failures: int = 0) -> str:
 @click.option("--llm", default="builtin", show_default=True,
               help="builtin, a Hub id, a model folder, a .gguf file, or 'none' (rules only, no LLM).")
 @click.option("--split", type=click.Choice(["heldout", "tune", "all"]), default="heldout", show_default=True)
-@click.option("--limit", type=int, default=None, help="At most N single items and N conversations.")
+@click.option("--limit", type=int, default=None, help="At most N single items and N conversations (evenly spaced).")
 @click.option("--mode", type=click.Choice(["auto", "rules-first", "llm-first", "llm-only"]), default="auto",
               show_default=True, help="How the LLM and the deterministic rules share the work.")
 @click.option("--device", default=None, help="cpu, cuda, mps (default: best available).")
 @click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--adapter/--no-adapter", default=True, show_default=True,
+              help="Use the built-in model's LoRA adapter (when it ships).")
 @click.option("--failures", "show_failures", type=int, default=0, help="Print the first N failing turns.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def rewriter_command(llm: str, split: str, limit: int | None, mode: str, device: str | None,
-                     threads: int | None, show_failures: int, as_json: bool) -> None:
+                     threads: int | None, adapter: bool, show_failures: int, as_json: bool) -> None:
     """Score the rewriter on the evaluation set (accuracy per domain, speed, load time)."""
     singles, conversations = load_items(split)
     if not singles and not conversations:
         raise click.ClickException(f"no evaluation items for split {split!r} in {eval_dir()}")
-    if limit is not None:
-        singles, conversations = singles[:limit], conversations[:limit]
+    if limit is not None:  # evenly spaced, so both domains stay represented
+        singles = singles[::max(1, -(-len(singles) // limit))][:limit] if singles else singles
+        conversations = conversations[::max(1, -(-len(conversations) // limit))][:limit] if conversations else conversations
     if threads:
         import torch
 
@@ -250,7 +253,8 @@ def rewriter_command(llm: str, split: str, limit: int | None, mode: str, device:
         from chatimg.rewriter import load_rewriter
 
         say = (lambda m: click.echo(m, err=True)) if not as_json else None
-        rewriter = load_rewriter(llm, device=device, progress=say, mode=None if mode == "auto" else mode)
+        rewriter = load_rewriter(llm, device=device, progress=say, mode=None if mode == "auto" else mode,
+                                 adapter=adapter)
     load_seconds = time.perf_counter() - start
     if llm.lower() != "none" and rewriter.generate is not None:  # warm up (first forward pass is slow)
         rewriter.generate(rewriter.templates.messages("make it night", "a cat on a sofa"))
