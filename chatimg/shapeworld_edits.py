@@ -373,6 +373,8 @@ class _Editor:
 
     def _modify(self, toks: list[str]) -> bool:
         is_move = any(t in _MOVE for t in toks)
+        if self._relational(toks):
+            return True
         # "use a square instead of the circle", "back to black for the one in the middle"
         for i in range(len(toks) - 1):
             if (toks[i], toks[i + 1]) == ("instead", "of") or (toks[i] == "for" and i > 0 and toks[i + 1] in ("the", "it", "its")):
@@ -425,6 +427,29 @@ class _Editor:
                 value = [t for k, t in enumerate(value) if k not in positions[:-1]]
         return self._change(selector, value, is_move, toks)
 
+    def _relational(self, toks: list[str]) -> bool:
+        """"put the circle above the square" / "the disc to the left of the box"."""
+        if len(self.shapes) != 2:
+            return False
+        text = " ".join(toks)
+        match = re.search(r"\b(?P<pos>top|bottom|left|right)\s+(?:of\s+)?(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?", text)
+        if not match:
+            return False
+        refs = {match.group("ref"), match.group("ref2")}
+        others = [s for s in self.shapes if refs & {s.shape, s.colour}]
+        if len(others) != 1:
+            return False
+        other = others[0]
+        target = next(s for s in self.shapes if s is not other)
+        pos = match.group("pos")
+        target.position, other.position = pos, _OPPOSITE[pos]
+        target.show_position = other.show_position = True
+        self.kinds.append("position")
+        self.notes.append(f"moved the {target.shape} {'above' if pos == 'top' else 'below' if pos == 'bottom' else 'to the ' + pos + ' of'} the {other.shape}")
+        self.regions.append("whole")
+        self.last = target
+        return True
+
     def _change(self, selector: list[str], value: list[str], is_move: bool, toks: list[str] | None = None) -> bool:
         toks = toks if toks is not None else selector + value
         changes: dict[str, str] = {}
@@ -458,7 +483,7 @@ class _Editor:
                     changes[_kind(t)] = t
         if not changes:
             return False
-        targets = self._select(selector)
+        targets = list(self.shapes) if any(t in _ALL for t in toks) else self._select(selector)
         if not targets:
             return False
         changed = False
