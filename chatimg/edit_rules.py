@@ -141,9 +141,12 @@ _POLITE = re.compile(
 _TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|now|for me|again|once more))?[\s,.!?]*$", re.I)
 _FIRST_LEAD = re.compile(
     r"^(?:(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:draw|paint|make|create|generate|show|render|"
-    r"illustrate|sketch|give)(?: me| us)?\s+|i(?:'d| would) like(?: to see)?\s+|i want(?: to see)?\s+|"
-    r"let's (?:see|have|draw|make|paint)\s+|show me\s+)?(?:(?:an?|the)\s+(?:image|picture|photo|painting|drawing|"
-    r"illustration|render) of\s+)?", re.I)
+    r"illustrate|sketch|give|do|produce|design)(?: me| us)?\s+|i(?:'d| would) (?:like|love)(?: to see| to have)?\s+|"
+    r"i (?:want|need)(?: to see)?\s+|let'?s (?:see|have|draw|make|paint|do|start with)\s+|show me\s+|"
+    r"(?:can|could|may) i (?:get|have|see)\s+|how about\s+|start with\s+)?", re.I)
+_MEDIUM = re.compile(r"^(?:an?|the|one)\s+(?P<m>image|picture|pic|photo|photograph|painting|oil painting|drawing|"
+                     r"illustration|render|sketch|watercolou?r|cartoon|portrait)\s+of\s+", re.I)
+_GREETING = re.compile(r"^(?:(?:hi|hello|hey|hiya|yo|good (?:morning|evening|afternoon))(?:\s+there)?[!,.]*\s+)+", re.I)
 
 
 def _clean(text: str) -> str:
@@ -160,9 +163,15 @@ def normalise_request(message: str) -> str:
 def first_prompt(message: str) -> str:
     """A txt2img prompt from a first message: drop "can you draw me", keep the description."""
     text = _clean(message)
-    stripped = _FIRST_LEAD.sub("", text, count=1)
-    stripped = _TRAILING.sub("", stripped)
-    stripped = _clean(stripped)
+    stripped = _GREETING.sub("", text)
+    stripped = _FIRST_LEAD.sub("", stripped, count=1)
+    medium = _MEDIUM.match(stripped)
+    if medium:
+        stripped = stripped[medium.end():]
+    stripped = _clean(_TRAILING.sub("", stripped))
+    if medium and medium.group("m").lower() not in ("image", "picture", "pic") and stripped:
+        kind = medium.group("m").lower()
+        stripped = f"{stripped}, {'photo' if kind == 'photograph' else kind}"
     return stripped or text
 
 
