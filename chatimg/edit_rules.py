@@ -355,6 +355,7 @@ _REPLACE_RE = [
     re.compile(r"^instead of\s+(?P<a>.+?),?\s+(?:use|have|draw|put|make it|show)?\s*(?P<b>.+)$", re.I),
     re.compile(r"^(?:make|let)\s+(?P<a>the .+?)\s+(?:be\s+)?(?P<b>(?:an?)\s+.+)$", re.I),
     re.compile(r"^(?:make|let|turn|change)\s+(?P<a>it|this|that)\s+(?:be\s+|into\s+|to\s+)?(?P<b>(?:an?|some|two|three)\s+.+?)\s+instead$", re.I),
+    re.compile(r"^(?:make|turn|change)\s+(?P<a>it|this|that)\s+(?:into\s+|to\s+)?(?P<b>(?:an?)\s+(?:[\w'-]+\s+){0,2}[\w'-]+)$", re.I),
     re.compile(r"^(?P<a>the .+?)\s+should be\s+(?P<b>.+)$", re.I),
 ]
 _SCENE_LEAD = re.compile(
@@ -429,7 +430,7 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
              r"should|would|could|we|go|going|get|bit|little|slightly|much|way|its|it's|looking|feeling|"
              r"vibe|tone|filter|version|edit|atmosphere|mood|overall|lighting|time|weather|season|style|"
              r"setting|period|era|hour|moment|kind|type|sort|than|now|too|also|please|just|print|piece|work|"
-             r"it's|too|bit|if)\b")
+             r"it's|too|bit|if|movie|film|game|video|scene|shot|cartoon|show|series|one|poster)\b")
     leftover = re.sub(filler, " ", leftover)
     if re.search(r"[a-z]{3,}", leftover):
         extra = _clean(leftover)
@@ -521,7 +522,17 @@ def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
             replacement = body
         if match.group("mods") and not new_det and not match.group("det"):
             replacement = match.group("mods") + body  # keep "potted" in "potted plant" -> "potted cactus"
+        elif match.group("mods") and not any(w.lower() in COLOUR_WORDS for w in body.split()):
+            colours = [w for w in match.group("mods").split() if w.lower() in COLOUR_WORDS]
+            if colours:  # "a red sports car" -> "a red convertible"
+                det = (new_det.group(0) if new_det else match.group("det")) or ""
+                replacement = _clean(f"{det} {' '.join(colours)} {_strip_det(body)}")
         out = prompt[:match.start()] + replacement + prompt[match.end():]
+        # later mentions ("a cat on the armchair") follow the swap
+        new_head = _head(body)
+        tail_start = match.start() + len(replacement)
+        if new_head and " " not in old_clean:
+            out = out[:tail_start] + re.sub(rf"\b{re.escape(old_clean)}\b", new_head, out[tail_start:], flags=re.I)
         out = re.sub(r"\b(a)\s+(?=[aeiou])", "an ", out)
         out = re.sub(r"\b(an)\s+(?=[^aeiou\W])", "a ", out)
         return out, True
@@ -570,7 +581,7 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
         if old.lower() in ("it", "this", "that") and not find_terms(new):
             subject = _subject(prompt)
             if subject:
-                out, _ = _replace_in_prompt(prompt, subject, new)
+                out, _ = _replace_in_prompt(prompt, _head(subject), new)
                 return RuleEdit(prompt=out, kind="replace", target=_head(subject), added=[_strip_det(new)],
                                 removed=[_head(subject)], negative=[_head(subject)],
                                 notes=[f"{_head(subject)} → {_strip_det(new)}"])
@@ -579,7 +590,9 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
         # "change the sky to purple": an attribute, not an object
         new_words = _strip_det(new).split()
         if len(new_words) <= 2 and all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES for w in new_words):
-            return _recolour(prompt, old, " ".join(new_words))
+            if mentions(prompt, old):
+                return _recolour(prompt, old, " ".join(new_words))
+            return _apply_attribute(prompt, f"make {old} {' '.join(new_words)}")
         if re.fullmatch(r"(?:the\s+)?(?:time(?: of day)?|weather|season|style|art style|lighting|light|mood|"
                         r"atmosphere|setting|camera(?: angle)?|angle|view|shot|vibe|look|colou?r scheme|palette)", old, re.I):
             return None  # a scene-wide slot: the scene-term rules handle it
@@ -1066,7 +1079,7 @@ def _substitute_value(message: str, value: str) -> str | None:
             if c == cat:
                 return re.sub(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])", value, message, count=1, flags=re.I)
     # last noun phrase after an article
-    match = re.search(r"\b(?:an?|the|some)\s+([\w\s-]+)$", message, re.I)
+    match = re.search(r"^.*\b(?:an?|the|some)\s+([\w\s-]+)$", message, re.I)
     if match:
         return message[:match.start(1)] + value
     return None

@@ -199,12 +199,8 @@ def first_prompt(message: str) -> ShapeEdit | None:
     if parsed is None:
         return None
     background, shapes = parsed
-    for shape in shapes:  # a first picture says everything, as the painter's captions do
-        shape.show_size = shape.show_position = True
-    if background is None:
-        from chatimg.shapeworld.parse import parse_prompt
-
-        background = parse_prompt(message, defaults=True).background
+    # Say only what the person said (the painter fills the rest as the parser's defaults do):
+    # inventing "big" now would be wrong after "make it big" + "undo".
     return ShapeEdit(prompt=render(background, shapes), kinds=["new"], notes=["new scene"])
 
 

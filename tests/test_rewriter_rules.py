@@ -53,7 +53,7 @@ def test_general_prompts_are_not_shape_world():
     assert shapeworld_edits.is_shapeworld_prompt(TWO)
     assert shapeworld_edits.first_prompt("a cat in a hat") is None
     assert shapeworld_edits.first_prompt("a red circle on a blue background").prompt == \
-        "a big red circle in the center, on a blue background"
+        "a red circle, on a blue background"
 
 
 def test_history_resolves_it_other_and_reverts():
