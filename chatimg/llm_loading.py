@@ -122,6 +122,41 @@ def convert_gguf(gguf: Path, progress: Progress | None = None) -> Path:
     return target
 
 
+def _adapter_key(adapter: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        path = adapter / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def merged_cache(base: Path, adapter: Path, progress: Progress | None = None) -> Path:
+    """``base`` with the LoRA ``adapter`` merged in, cached next to it (built on first use)."""
+    target = base.parent / f"{base.name}-lora-{_adapter_key(adapter)}"
+    if (target / "model.safetensors").is_file() and (target / "config.json").is_file():
+        return target
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _say(progress, "merging the rewriter adapter (first run only)…")
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32, use_safetensors=True)
+    model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(str(staging), safe_serialization=True)
+        tokenizer.save_pretrained(str(staging))
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
 def resolve_device(device: str | None) -> str:
     try:
         from chatimg.devices import resolve_device as _resolve
@@ -164,6 +199,10 @@ def load_model(spec: str = "builtin", device: str | None = None, progress: Progr
     if source.kind == "gguf":
         folder = convert_gguf(Path(source.location), progress)
         location, local = str(folder), True
+        if adapter is not None and Path(adapter).is_dir():
+            # merge the adapter once and cache the merged weights: later loads skip PEFT entirely
+            folder = merged_cache(folder, Path(adapter), progress)
+            location, adapter = str(folder), None
     else:
         location, local = source.location, source.kind == "folder"
     _say(progress, f"loading {source.name} on {device}…")

@@ -49,6 +49,15 @@ def encode(tokenizer, templates, row: dict, max_len: int = 256) -> tuple[list[in
     return ids, labels
 
 
+def halve(path: Path) -> None:
+    """Store the adapter in float16 (half the size; PEFT upcasts it when loading)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    tensors = {k: v.to(torch.float16) if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path(__file__).resolve().parent / "builtin" / "rewriter-lora",
               show_default=True)
@@ -115,6 +124,7 @@ def main(out: Path, examples: int, steps: int, batch: int, lr: float, rank: int,
             print(f"step {step + 1}/{steps} loss {recent:.3f} ({time.time() - start:.0f}s)", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out), safe_serialization=True)
+    halve(out / "adapter_model.safetensors")
     meta = {"base": name, "examples": len(data), "steps": steps, "batch": batch, "lr": lr, "rank": rank,
             "seed": seed, "final_loss": sum(losses[-20:]) / len(losses[-20:]), "seconds": round(time.time() - start),
             "format": "zero-shot prompts/system_short.md + prompts/user*.txt, answer = full new prompt"}

@@ -269,3 +269,28 @@ def test_builtin_benchmark_bars_on_a_slice():
     assert summary["accuracy"]["general"] >= 0.65
     assert summary["usable_share"] >= 0.9
     assert summary["median_seconds"] <= 1.0
+
+
+def test_lora_adapter_is_merged_once_and_cached(tiny_llm_dir, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from chatimg.llm_loading import merged_cache
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_llm_dir)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    adapter = tmp_path / "adapter"
+    get_peft_model(base, config).save_pretrained(adapter)
+    local_base = tmp_path / "base"
+    AutoModelForCausalLM.from_pretrained(tiny_llm_dir).save_pretrained(local_base)
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(tiny_llm_dir).save_pretrained(local_base)
+    merged = merged_cache(local_base, adapter)
+    assert (merged / "model.safetensors").is_file() and merged_cache(local_base, adapter) == merged
+    plain = AutoModelForCausalLM.from_pretrained(local_base).eval()
+    tuned = AutoModelForCausalLM.from_pretrained(merged).eval()
+    ids = torch.tensor([[1, 5, 9, 12]])
+    with torch.no_grad():
+        assert not torch.allclose(plain(ids).logits, tuned(ids).logits)  # the adapter changed the weights
