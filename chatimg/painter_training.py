@@ -4,8 +4,8 @@ Phases, each resumable and skipped once done (everything lives under ``--run``, 
 
 1. ``data``   render the shape-world training set once (images + varied captions) and cache it;
 2. ``vae``    train a small AutoencoderKL 64x64x3 -> 16x16x4;
-3. ``encode`` encode every caption once with the frozen MiniLM text encoder and every image
-              once with the frozen VAE encoder (the UNet trains on these caches only);
+3. ``text``, ``latents``: encode every caption once with the frozen MiniLM text encoder and
+              every image once with the frozen VAE encoder (the UNet trains on these caches only);
 4. ``unet``   train a small UNet2DConditionModel (x0-prediction, zero-terminal-SNR schedule,
               cross-attention on MiniLM tokens + attention-pooled text added to the time embedding,
               caption dropout for classifier-free guidance, EMA), checkpointing every few hundred
@@ -105,21 +105,29 @@ def train_vae(run: Path, seed: int, steps: int, batch: int, lr: float) -> None:
     from tqdm import tqdm
 
     out = run / "vae"
+    start = 0
     if (out / "done.json").exists():
-        return
-    torch.manual_seed(seed)
+        start = json.loads((out / "done.json").read_text())["steps"]
+        if start >= steps:
+            return
+    torch.manual_seed(seed + start)
     images = np.load(run / "data" / "images.npy", mmap_mode="r")
-    vae = AutoencoderKL(**VAE_CONFIG)
+    # A larger --vae-steps continues a finished VAE (fresh optimizer, cosine over the new steps).
+    vae = AutoencoderKL.from_pretrained(out) if start else AutoencoderKL(**VAE_CONFIG)
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed + start)
     log = open(run / "vae_loss.log", "a", buffering=1)
-    bar = tqdm(range(steps), desc="vae", unit="step")
+    bar = tqdm(range(start, steps), desc="vae", unit="step", initial=start, total=steps)
+    warmup = 100 if start == 0 else 10
     for step in bar:
+        progress = (step - start) / (steps - start)
         for group in opt.param_groups:
-            group["lr"] = lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+            group["lr"] = lr * min(1.0, (step - start + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         x = _images_tensor(np.asarray(images[rng.integers(0, len(images), batch)]))
         posterior = vae.encode(x).latent_dist
-        recon = vae.decode(posterior.sample()).sample
+        # The posterior mean (plus a little noise) learns far faster than sampling at the initial
+        # unit variance; the UNet only ever sees means, and KL keeps their scale in check.
+        recon = vae.decode(posterior.mean + 0.05 * torch.randn_like(posterior.mean)).sample
         rec = (recon - x).abs().mean() + ((recon - x) ** 2).mean()
         kl = posterior.kl().mean() / (16 * 16 * 4)
         loss = rec + 1e-4 * kl
@@ -137,7 +145,8 @@ def train_vae(run: Path, seed: int, steps: int, batch: int, lr: float) -> None:
     vae.save_pretrained(out, safe_serialization=True)
     accuracy = vae_checker_accuracy(vae, seed + 1)
     print(f"vae: checker reads {accuracy:.1%} of reconstructions right")
-    _save_json(out / "done.json", {"steps": steps, "final_rec": rec.item(), "checker_accuracy": accuracy})
+    _save_json(out / "done.json", {"steps": steps, "final_rec": rec.item(), "checker_accuracy": accuracy,
+                                   "continued_from": start})
 
 
 def vae_checker_accuracy(vae, seed: int, n: int = 200) -> float:
@@ -157,13 +166,12 @@ def vae_checker_accuracy(vae, seed: int, n: int = 200) -> float:
 # --------------------------------------------------------------------------- caches
 
 
-def encode_caches(run: Path, batch: int = 256) -> None:
-    torch = _torch()
-    from diffusers import AutoencoderKL
+def encode_text(run: Path, batch: int = 256) -> None:
+    """Embed every caption (and the empty prompt, row 0) once with the frozen MiniLM."""
     from tqdm import tqdm
 
     cache = run / "cache"
-    if (cache / "done.json").exists():
+    if (cache / "text_done.json").exists():
         return
     cache.mkdir(parents=True, exist_ok=True)
     captions = json.loads((run / "data" / "captions.json").read_text())["captions"]
@@ -173,6 +181,19 @@ def encode_caches(run: Path, batch: int = 256) -> None:
     for start in tqdm(range(0, len(texts), batch), desc="text", unit="batch"):
         embeds[start:start + batch] = encode_prompts(texts[start:start + batch], text_encoder, tokenizer).numpy()
     np.save(cache / "text.npy", embeds)
+    _save_json(cache / "text_done.json", {"captions": len(captions)})
+
+
+def encode_latents(run: Path, batch: int = 256) -> None:
+    """Encode every training image once with the frozen VAE encoder (posterior mean, scaled)."""
+    torch = _torch()
+    from diffusers import AutoencoderKL
+    from tqdm import tqdm
+
+    cache = run / "cache"
+    if (cache / "latents_done.json").exists():
+        return
+    cache.mkdir(parents=True, exist_ok=True)
     vae = AutoencoderKL.from_pretrained(run / "vae").eval()
     images = np.load(run / "data" / "images.npy", mmap_mode="r")
     latents = np.zeros((len(images), 4, 16, 16), dtype=np.float32)
@@ -181,7 +202,52 @@ def encode_caches(run: Path, batch: int = 256) -> None:
             x = _images_tensor(np.asarray(images[start:start + batch]))
             latents[start:start + batch] = (vae.encode(x).latent_dist.mean * vae.config.scaling_factor).numpy()
     np.save(cache / "latents.npy", latents)
-    _save_json(cache / "done.json", {"captions": len(captions), "images": len(images)})
+    _save_json(cache / "latents_done.json", {"images": len(images)})
+
+
+def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float) -> None:
+    """Train the VAE decoder further on the cached latents; the encoder (and so every cached
+    latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done."""
+    torch = _torch()
+    from diffusers import AutoencoderKL
+    from tqdm import tqdm
+
+    out = run / "vae"
+    state = json.loads((out / "done.json").read_text())
+    start = state.get("decoder_steps", 0)
+    if start >= steps:
+        return
+    vae = AutoencoderKL.from_pretrained(out)
+    vae.encoder.requires_grad_(False)
+    vae.quant_conv.requires_grad_(False)
+    params = [p for p in vae.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    images = np.load(run / "data" / "images.npy", mmap_mode="r")
+    latents = np.load(run / "cache" / "latents.npy", mmap_mode="r")
+    rng = np.random.default_rng(seed + 7 + start)
+    log = open(run / "decoder_loss.log", "a", buffering=1)
+    bar = tqdm(range(start, steps), desc="decoder", unit="step", initial=start, total=steps)
+    for step in bar:
+        progress = (step - start) / (steps - start)
+        for group in opt.param_groups:
+            group["lr"] = lr * min(1.0, (step - start + 1) / 10) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        idx = np.sort(rng.integers(0, len(images), batch))
+        x = _images_tensor(np.asarray(images[idx]))
+        z = torch.from_numpy(np.asarray(latents[idx])) / vae.config.scaling_factor
+        recon = vae.decode(z).sample
+        loss = (recon - x).abs().mean() + ((recon - x) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        bar.set_postfix(rec=f"{loss.item():.4f}")
+        log.write(f"{step} {loss.item():.5f}\n")
+        if (step + 1) % 200 == 0 or step + 1 == steps:
+            vae.save_pretrained(out, safe_serialization=True)
+            state["decoder_steps"] = step + 1
+            _save_json(out / "done.json", state)
+    state["checker_accuracy_after_decoder"] = vae_checker_accuracy(vae, seed + 1)
+    print(f"vae: checker reads {state['checker_accuracy_after_decoder']:.1%} of reconstructions right")
+    _save_json(out / "done.json", state)
 
 
 # --------------------------------------------------------------------------- unet
@@ -333,26 +399,30 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 
 
 @click.command()
-@click.argument("phase", type=click.Choice(["all", "data", "vae", "encode", "unet", "export"]), default="all")
+@click.argument("phase", type=click.Choice(["all", "data", "vae", "text", "latents", "decoder", "unet", "export"]),
+                default="all")
 @click.option("--run", "run", type=click.Path(path_type=Path), default=DEFAULT_RUN, show_default=True,
               help="Folder for caches, checkpoints and logs.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--captions", "n_captions", default=16_000, show_default=True, help="Training scenes/captions.")
 @click.option("--renders", default=2, show_default=True, help="Renders (jitter) per training caption.")
-@click.option("--vae-steps", default=600, show_default=True)
+@click.option("--vae-steps", default=1600, show_default=True)
 @click.option("--vae-batch", default=16, show_default=True)
+@click.option("--decoder-steps", default=0, show_default=True,
+              help="Further decoder-only steps on the cached latents (can run beside the UNet phase).")
 @click.option("--unet-steps", default=20_000, show_default=True)
-@click.option("--batch", default=64, show_default=True)
+@click.option("--batch", default=32, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
-@click.option("--ema", "ema_decay", default=0.999, show_default=True)
+@click.option("--ema", "ema_decay", default=0.998, show_default=True)
 @click.option("--checkpoint-every", default=250, show_default=True)
 @click.option("--export-every", default=1000, show_default=True,
               help="Also export a pipeline folder under RUN/exports every N steps (for the benchmark curve).")
 @click.option("--step", type=int, default=None, help="export: which checkpoint (default: latest).")
 @click.option("--out", type=click.Path(path_type=Path), default=BUILTIN_PAINTER_DIR, show_default=True,
               help="export: pipeline folder to write.")
-@click.option("--threads", default=2, show_default=True, help="torch CPU threads.")
+@click.option("--threads", default=1, show_default=True, help="torch CPU threads (1 is fastest on a busy 2-core box).")
 def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: int, vae_batch: int,
+         decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
@@ -363,8 +433,12 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
         make_dataset(run, seed, n_captions, renders)
     if phase in ("all", "vae"):
         train_vae(run, seed, vae_steps, vae_batch, lr=2e-3)
-    if phase in ("all", "encode"):
-        encode_caches(run)
+    if phase in ("all", "text"):
+        encode_text(run)
+    if phase in ("all", "latents"):
+        encode_latents(run)
+    if phase in ("all", "decoder"):
+        finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports")
     if phase in ("all", "export"):

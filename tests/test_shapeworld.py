@@ -110,10 +110,15 @@ def test_canonical_prompt_wording() -> None:
 def test_random_edit_changes_one_attribute(kind: str) -> None:
     rng = random.Random(5)
     for i in range(50):
-        scene = random_scene(i, two_shape_share=0.0 if kind == "position" else 0.5)
+        share = {"position": 0.0, "add": 0.0, "remove": 1.0}.get(kind, 0.5)
+        scene = random_scene(i, two_shape_share=share)
+        if kind == "add" and scene.shapes[0].position == "center":
+            continue
         edited = random_edit(scene, kind, rng)
         assert edited != scene
-        if kind == "background":
+        if kind in ("add", "remove"):
+            assert abs(len(edited.shapes) - len(scene.shapes)) == 1 and edited.background == scene.background
+        elif kind == "background":
             assert edited.shapes == scene.shapes
         else:
             assert edited.background == scene.background

@@ -119,11 +119,19 @@ def random_scene(rng: random.Random | int, two_shape_share: float = 0.5, split: 
     return Scene(background=background, shapes=tuple(shapes))
 
 
-EDIT_KINDS = ("colour", "background", "position", "size", "shape")
+EDIT_KINDS = ("colour", "background", "position", "size", "shape", "add", "remove")
 
 
 def random_edit(scene: Scene, kind: str, rng: random.Random) -> Scene:
     """Change one attribute of ``scene`` (of one shape, or the background) to a valid new value."""
+    if kind == "add":
+        if len(scene.shapes) != 1 or scene.shapes[0].position == "center":
+            raise ValueError("a shape can be added only next to one shape that is not in the center")
+        return replace(scene, shapes=scene.shapes + (random_shape(rng, scene.background, (scene.shapes[0].position,)),))
+    if kind == "remove":
+        if len(scene.shapes) != 2:
+            raise ValueError("only a scene with two shapes can lose one")
+        return replace(scene, shapes=(rng.choice(scene.shapes),))
     if kind == "background":
         used = {s.colour for s in scene.shapes}
         return replace(scene, background=rng.choice([c for c in COLOURS if c != scene.background and c not in used]))

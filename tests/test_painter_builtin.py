@@ -1,0 +1,116 @@
+"""The shipped built-in painter and the fidelity benchmark's scoring."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from chatimg.bench_painter import attributes, changed_keys, edit_cases, score_edit
+from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, MAX_TOKENS
+from chatimg.shapeworld import Scene, Shape, check_image, parse_prompt, read_image, render
+
+
+def test_shipped_folder_is_a_small_safetensors_pipeline() -> None:
+    index = json.loads((BUILTIN_PAINTER_DIR / "model_index.json").read_text())
+    assert index["_class_name"] == "StableDiffusionPipeline"
+    assert index["text_encoder"] == ["transformers", "BertModel"]
+    files = [p for p in BUILTIN_PAINTER_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 30 * 1024 * 1024
+    weights = [p for p in files if p.parent.name in ("unet", "vae") and "config" not in p.name]
+    assert weights and all(p.suffix == ".safetensors" for p in weights)
+    assert not (BUILTIN_PAINTER_DIR / "text_encoder").exists()  # MiniLM comes from its package
+
+
+def test_scoring_a_perfect_and_a_wrong_edit() -> None:
+    before = Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "green", "small", "right")))
+    after = Scene("blue", (Shape("circle", "yellow", "big", "left"), Shape("square", "green", "small", "right")))
+    assert changed_keys(before, after, "colour") == {"left.colour"}
+    perfect = score_edit(before, after, "colour", read_image(render(after, seed=0)))
+    assert perfect.changed and perfect.kept
+    unchanged = score_edit(before, after, "colour", read_image(render(before, seed=0)))
+    assert not unchanged.changed and unchanged.kept
+    moved = Scene("blue", (Shape("circle", "red", "big", "top"),))
+    alone = Scene("blue", (Shape("circle", "red", "big", "left"),))
+    assert changed_keys(alone, moved, "position") == {"left.occupied", "top.occupied"}
+    wrong_colour = Scene("blue", (Shape("circle", "white", "big", "top"),))
+    score = score_edit(alone, moved, "position", read_image(render(wrong_colour, seed=0)))
+    assert score.changed and not score.kept
+
+
+def test_benchmark_cases_are_held_out_one_attribute_edits() -> None:
+    for kind in ("colour", "background", "position", "size", "shape", "add", "remove"):
+        for before, after in edit_cases(kind, 10, seed=1):
+            assert before != after
+            flat_b, flat_a = attributes(before), attributes(after)
+            diff = {k for k in set(flat_a) | set(flat_b) if flat_a.get(k) != flat_b.get(k)}
+            assert diff, kind
+            if kind in ("colour", "background", "size", "shape"):
+                assert len(diff) == 1
+
+
+def test_components_come_from_the_minilm_package() -> None:
+    torch = pytest.importorskip("torch")
+    from transformers import BertModel
+
+    from chatimg.builtin_painter import encode_prompts, load_builtin_components
+
+    components = load_builtin_components()
+    encoder, tokenizer = components["text_encoder"], components["tokenizer"]
+    assert isinstance(encoder, BertModel) and tokenizer.model_max_length == MAX_TOKENS
+    assert encoder.config.use_attention_mask
+    a = encode_prompts(["a red circle", "a big blue square on the left, on a white background"], encoder, tokenizer)
+    assert a.shape == (2, MAX_TOKENS, 384)
+    # With the attention mask, padding does not change the real tokens' embeddings.
+    n = len(tokenizer("a red circle")["input_ids"])
+    b = encoder(**tokenizer(["a red circle"], return_tensors="pt"))[0]
+    assert torch.allclose(a[0, :n], b[0], atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    pytest.importorskip("torch")
+    from chatimg.builtin_painter import load_builtin_pipeline
+
+    return load_builtin_pipeline()
+
+
+@pytest.mark.slow
+def test_builtin_paints_a_simple_prompt(pipe) -> None:
+    import torch
+
+    from chatimg.builtin_painter import DEFAULT_GUIDANCE, DEFAULT_STEPS
+
+    torch.set_num_threads(2)
+    prompt = "a big red circle in the center, on a blue background"
+    image = pipe(prompt, num_inference_steps=DEFAULT_STEPS, guidance_scale=DEFAULT_GUIDANCE, height=64, width=64,
+                 generator=torch.Generator().manual_seed(0)).images[0]
+    assert image.size == (64, 64)
+    assert check_image(image) == parse_prompt(prompt)
+
+
+@pytest.mark.slow
+def test_builtin_serves_img2img_and_inpainting(pipe) -> None:
+    import torch
+    from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
+    from PIL import Image
+
+    from chatimg.builtin_painter import DEFAULT_GUIDANCE, DEFAULT_STEPS
+    from chatimg.shapeworld import EDIT_STRENGTHS
+
+    source = render(Scene("blue", (Shape("circle", "red", "big", "center"),)), seed=0)
+    img2img = StableDiffusionImg2ImgPipeline(**pipe.components)
+    edited = img2img("a big yellow circle in the center, on a blue background", image=source,
+                     strength=EDIT_STRENGTHS["colour"], num_inference_steps=DEFAULT_STEPS,
+                     guidance_scale=DEFAULT_GUIDANCE, generator=torch.Generator().manual_seed(0)).images[0]
+    reading = read_image(edited)
+    assert reading.background == "blue" and [s.colour for s in reading.shapes] == ["yellow"]
+    inpaint = StableDiffusionInpaintPipeline(**pipe.components)
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (0, 0, 64, 64))
+    out = inpaint("a big red circle in the center, on a blue background", image=source, mask_image=mask,
+                  height=64, width=64, num_inference_steps=DEFAULT_STEPS, guidance_scale=DEFAULT_GUIDANCE,
+                  generator=torch.Generator().manual_seed(0)).images[0]
+    assert out.size == (64, 64) and np.asarray(out).std() > 5

@@ -1,0 +1,113 @@
+"""Training the built-in painter: data set, a few UNet steps lowering the loss, checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from chatimg import painter_training as pt  # noqa: E402
+from chatimg.builtin_painter import make_scheduler  # noqa: E402
+from chatimg.shapeworld import check_image, is_held_out, parse_prompt  # noqa: E402
+
+
+def _tiny_unet():
+    """The painter's UNet layout with fewer channels, so the test is quick on a busy CPU."""
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    config = {**pt.UNET_CONFIG, "block_out_channels": (16, 32, 32), "norm_num_groups": 8}
+    return UNet2DConditionModel(**config)
+
+
+def test_dataset_is_rendered_once_with_matching_captions(tmp_path) -> None:
+    pt.make_dataset(tmp_path, seed=3, n_captions=12, renders=2)
+    images = np.load(tmp_path / "data" / "images.npy")
+    index = np.load(tmp_path / "data" / "caption_index.npy")
+    meta = json.loads((tmp_path / "data" / "captions.json").read_text())
+    assert images.shape == (24, 64, 64, 3) and images.dtype == np.uint8
+    assert list(index) == [i // 2 for i in range(24)]
+    for i, text in enumerate(meta["captions"]):
+        scene = parse_prompt(text)
+        assert scene is not None and not is_held_out(scene)  # held-out scenes never train
+        assert check_image(images[2 * i]) == scene == check_image(images[2 * i + 1])
+    stamp = (tmp_path / "data" / "images.npy").stat().st_mtime_ns
+    pt.make_dataset(tmp_path, seed=3, n_captions=12, renders=2)  # cached: not rendered again
+    assert (tmp_path / "data" / "images.npy").stat().st_mtime_ns == stamp
+
+
+def test_a_few_steps_lower_the_loss_on_a_tiny_batch() -> None:
+    unet = _tiny_unet()
+    scheduler = make_scheduler(training=True)
+    g = torch.Generator().manual_seed(0)
+    latents = torch.randn(4, 4, 16, 16, generator=g)
+    text = torch.randn(4, 32, 384, generator=g)
+    uncond = torch.zeros(1, 32, 384)
+
+    def fixed_loss() -> float:
+        with torch.no_grad():
+            return pt.unet_loss(unet, scheduler, latents, text, torch.Generator().manual_seed(1), uncond,
+                                drop=0.0).item()
+
+    before = fixed_loss()
+    opt = torch.optim.AdamW(unet.parameters(), lr=1e-3)
+    for step in range(25):
+        loss = pt.unet_loss(unet, scheduler, latents, text, torch.Generator().manual_seed(100 + step), uncond)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = fixed_loss()
+    assert after < 0.8 * before
+
+
+def test_timesteps_favour_the_noisy_half() -> None:
+    t = pt.sample_timesteps(4000, torch.Generator().manual_seed(0))
+    assert t.min() >= 0 and t.max() <= 999
+    assert 0.7 < (t >= 500).float().mean() < 0.8
+
+
+def test_checkpoint_round_trip(tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    unet = _tiny_unet()
+    ema = {k: v.clone() * 0.5 for k, v in unet.state_dict().items()}
+    opt = torch.optim.AdamW(unet.parameters(), lr=1e-3)
+    unet(torch.randn(1, 4, 16, 16), torch.tensor([10]), torch.randn(1, 32, 384)).sample.mean().backward()
+    opt.step()
+    pt.save_checkpoint(tmp_path / "step-5", unet, ema, opt, 5, {"loss": 0.1})
+    pt.save_checkpoint(tmp_path / "step-10", unet, ema, opt, 10, {"loss": 0.1})
+    latest = pt._latest_checkpoint(tmp_path)
+    assert latest is not None and latest.name == "step-10"
+    restored = load_file(latest / "ema.safetensors")
+    assert all(torch.equal(restored[k], ema[k]) for k in ema)
+    state = torch.load(latest / "optimizer.pt", weights_only=True)
+    fresh = torch.optim.AdamW(_tiny_unet().parameters(), lr=1e-3)
+    fresh.load_state_dict(state)
+    assert json.loads((latest / "state.json").read_text())["step"] == 10
+
+
+@pytest.mark.slow
+def test_the_command_trains_resumes_and_exports(tmp_path) -> None:
+    from click.testing import CliRunner
+    from diffusers import StableDiffusionPipeline
+
+    from chatimg.builtin_painter import load_builtin_components
+
+    run, out = tmp_path / "run", tmp_path / "painter"
+    args = ["all", "--run", str(run), "--out", str(out), "--captions", "40", "--renders", "1",
+            "--vae-steps", "5", "--vae-batch", "4", "--batch", "4", "--checkpoint-every", "2", "--export-every", "0"]
+    result = CliRunner().invoke(pt.main, [*args, "--unet-steps", "2"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(pt.main, [*args, "--unet-steps", "4"])
+    assert result.exit_code == 0, result.output
+    assert "resuming from" in result.output
+    assert [int(x) for x in (run / "unet_loss.log").read_text().split()[::3]] == [1, 2, 3, 4]
+    assert not (out / "text_encoder").exists()
+    pipe = StableDiffusionPipeline.from_pretrained(out, **load_builtin_components())
+    image = pipe("a big red circle in the center, on a blue background", num_inference_steps=2,
+                 height=64, width=64).images[0]
+    assert image.size == (64, 64)
