@@ -641,6 +641,8 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
 
 
 def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
+    text = re.sub(r"^(make|have)\s+(the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+(?:look|seem|appear|feel)\s+(?:more\s+)?", r"\1 \2 ",
+                  text, flags=re.I)
     match = _ATTR_RE.match(text)
     if not match:
         return None
@@ -840,6 +842,102 @@ def _apply_more_less(prompt: str, text: str) -> RuleEdit | None:
     return None
 
 
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 0, "many": 0, "a few": 0, "some": 0}
+_VERB_RE = re.compile(r"^(?:make|have|let|get)\s+(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+(?P<v>[a-z]+)"
+                      r"(?P<rest>(?:\s+(?:on|onto|in|at|with|under|over|through|across|around|into|toward|towards|up|down|away|"
+                      r"a|an|the|some)\b.*)?)$|^(?P<x2>the\s+[\w'-]+)\s+(?:is|are|should be)\s+(?P<v2>[a-z]+ing)(?P<rest2>\s.*)?$", re.I)
+
+
+def _gerund(verb: str) -> str:
+    verb = verb.lower()
+    if verb.endswith("ing"):
+        return verb
+    if verb.endswith("ie"):
+        return verb[:-2] + "ying"
+    if verb.endswith("e") and not verb.endswith(("ee", "ye", "oe")):
+        return verb[:-1] + "ing"
+    if (len(verb) >= 3 and verb[-1] not in "aeiouwxy" and verb[-2] in "aeiou" and verb[-3] not in "aeiou"
+            and len(verb) <= 4):
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
+
+
+def _apply_action(prompt: str, text: str) -> RuleEdit | None:
+    """"make the cat sleep", "have the dog jump over the fence", "the cat is sleeping"."""
+    match = _VERB_RE.match(text)
+    if not match:
+        return None
+    thing = match.group("x") or match.group("x2")
+    verb = match.group("v") or match.group("v2")
+    rest = _clean(match.group("rest") or match.group("rest2") or "")
+    if not mentions(prompt, thing) or verb.lower() in COLOUR_WORDS or _adjective_like(verb) or \
+            verb.lower() in ("a", "an", "the", "be", "look", "feel", "seem", "bigger", "smaller") or find_terms(verb):
+        return None
+    if verb.lower() in ("wear", "hold", "carry", "eat", "ride", "drink", "read") and not rest:
+        return None
+    action = _gerund(verb) + (f" {rest}" if rest else "")
+    noun = _noun_pattern(_head(thing))
+    segments = _segments(prompt)
+    for i, seg in enumerate(segments):
+        found = re.search(noun, seg, re.I)
+        if not found:
+            continue
+        after = seg[found.end():]
+        # replace the participle that follows the noun ("sitting on a windowsill" keeps "on a windowsill")
+        participle = re.match(r"^\s+([a-z]+ing)\b", after, re.I)
+        if participle:
+            after = after[participle.end():]
+            if rest and re.match(r"^\s+(?:on|in|at|under|over|through|across|around|into)\b", after) and \
+                    re.match(r"^(?:on|in|at|under|over|through|across|around|into)\b", rest):
+                after = re.sub(r"^\s+(?:on|in|at|under|over|through|across|around|into)\s+(?:(?:a|an|the)\s+)?[\w'-]+", "", after)
+        segments[i] = _clean(f"{seg[:found.end()]} {action}{after}")
+        return RuleEdit(prompt=_join(segments), kind="attribute", target=_head(thing), added=[action],
+                        notes=[f"the {_head(thing)} is now {action}"])
+    return None
+
+
+def _apply_count(prompt: str, text: str) -> RuleEdit | None:
+    """"two cats instead of one", "make it three dogs", "add another cat"."""
+    match = re.match(r"^(?:make it\s+|i want\s+|let's have\s+|have\s+|draw\s+)?(?P<n>two|three|four|five|six|several|many|a few)\s+"
+                     r"(?P<x>[\w'-]+?)s?(?:\s+instead(?: of (?:one|just one|a single one|1))?)?$", text, re.I)
+    another = re.match(r"^(?:add|put|draw|include)\s+(?:another|a second|one more)\s+(?P<x>[\w'-]+)$", text, re.I)
+    if not match and not another:
+        return None
+    noun = (match or another).group("x")
+    if not mentions(prompt, noun):
+        return None
+    count = match.group("n").lower() if match else "two"
+    pattern = re.compile(rf"\b(?:a|an|one|the)\s+((?:[\w'-]+\s+){{0,2}}?){_noun_pattern(noun)}", re.I)
+    found = pattern.search(prompt)
+    if not found:
+        return None
+    plural = noun if noun.endswith("s") else (noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou"
+                                              else noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s"))
+    out = prompt[:found.start()] + f"{count} {found.group(1)}{plural}" + prompt[found.end():]
+    return RuleEdit(prompt=out, kind="add", target=noun, added=[plural], notes=[f"now {count} {plural}"])
+
+
+_LOOK_LIKE = re.compile(r"^(?:what would it look like|what does it look like|show (?:it|me it|me)|imagine it|picture it|"
+                        r"how would it look)\s+(?P<x>(?:in|at|on|as|with|during|under|inside|underwater|if)\b.*)$", re.I)
+
+
+def _apply_look_like(prompt: str, text: str) -> RuleEdit | None:
+    match = _LOOK_LIKE.match(text)
+    if not match:
+        return None
+    value = _clean(re.sub(r"^if\s+(?:it\s+)?(?:was|were|is)\s+", "", match.group("x"), flags=re.I))
+    settings = {"in the future": "futuristic, in the future", "in the past": "historical, in the past",
+                "in space": "in outer space", "underwater": "underwater", "in the 1920s": "1920s vintage style"}
+    if value.lower() in settings:
+        phrase = settings[value.lower()]
+        segments = _segments(prompt)
+        segments.insert(min(1, len(segments)), phrase)
+        return RuleEdit(prompt=_join(segments), kind="modifier", target=value, added=[phrase], notes=[f"added {phrase}"])
+    located = re.match(r"^(?:in|at|on|during|under|inside)\b", value, re.I)
+    return (_apply_scene_terms(prompt, value) or _apply_replace(prompt, value)
+            or (_apply_modifier(prompt, f"make it {value}") if located else _apply_add(prompt, f"add {value}")))
+
+
 def split_clauses(text: str) -> list[str]:
     """Split "make it night and add a moon, then remove the car" into separate requests."""
     verbs = r"(?:add|remove|delete|make|change|turn|put|give|replace|swap|get rid|take|draw|include|set|paint|move|no|without|erase|drop|let)"
@@ -864,8 +962,9 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     for clause in clauses:
         clause = normalise_request(clause)
         result = None
-        for handler in (_apply_remove, _apply_replace, _apply_scene_terms, _apply_attribute, _apply_more_less,
-                        _apply_add, _apply_modifier, _apply_bare_attribute):
+        for handler in (_apply_remove, _apply_count, _apply_replace, _apply_scene_terms, _apply_attribute,
+                        _apply_action, _apply_look_like, _apply_more_less, _apply_add, _apply_modifier,
+                        _apply_bare_attribute):
             result = handler(current, clause)
             if result is not None:
                 break
