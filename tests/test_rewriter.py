@@ -136,7 +136,7 @@ def test_unusable_llm_output_keeps_the_prompt_and_says_so(answer):
 def test_llm_answer_for_unknown_request_is_sanity_checked():
     good = "a cozy cabin in a snowy forest at sunset, a huge wave crashing, oil painting"
     rewriter = LLMRewriter(fake(good), mode="rules-first")
-    edit = rewriter.rewrite("what would it look like with a huge wave crashing nearby?", prompt=CABIN, history=[])
+    edit = rewriter.rewrite("frobnicate a huge wave crashing nearby", prompt=CABIN, history=[])
     assert rewriter.last.llm_ran
     assert edit.prompt in (good, CABIN + ", a huge wave crashing nearby") or "wave" in edit.prompt
     # an answer that throws away the scene is refused
