@@ -28,7 +28,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, MAX_TOKENS, _load, encode_prompts, make_scheduler
+from chatimg.builtin_painter import (
+    BUILTIN_PAINTER_DIR, DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_SIZE, MAX_TOKENS, _load, encode_prompts, make_scheduler,
+)
 from chatimg.shapeworld import caption, random_scene, render
 
 DEFAULT_RUN = Path("runs/painter")
@@ -390,6 +392,9 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
     state = json.loads((ckpt / "state.json").read_text())
     _save_json(tmp / "training.json", {"unet_step": state["step"], "seed": state.get("seed"),
                                        "loss": state.get("loss"), "weights": "EMA"})
+    # Read by chatimg.painter for any folder: the settings this painter was benchmarked with.
+    _save_json(tmp / "chatimg.json", {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
+                                      "width": IMAGE_SIZE, "height": IMAGE_SIZE})
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out
