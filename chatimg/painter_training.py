@@ -411,9 +411,10 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--captions", "n_captions", default=16_000, show_default=True, help="Training scenes/captions.")
 @click.option("--renders", default=2, show_default=True, help="Renders (jitter) per training caption.")
-@click.option("--vae-steps", default=1600, show_default=True)
+@click.option("--vae-steps", default="600,1600", show_default=True,
+              help="VAE steps; comma-separated stages continue the previous one with a fresh optimizer.")
 @click.option("--vae-batch", default=16, show_default=True)
-@click.option("--decoder-steps", default=0, show_default=True,
+@click.option("--decoder-steps", default=1200, show_default=True,
               help="Further decoder-only steps on the cached latents (can run beside the UNet phase).")
 @click.option("--unet-steps", default=20_000, show_default=True)
 @click.option("--batch", default=32, show_default=True)
@@ -426,7 +427,7 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--out", type=click.Path(path_type=Path), default=BUILTIN_PAINTER_DIR, show_default=True,
               help="export: pipeline folder to write.")
 @click.option("--threads", default=1, show_default=True, help="torch CPU threads (1 is fastest on a busy 2-core box).")
-def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: int, vae_batch: int,
+def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: str, vae_batch: int,
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int) -> None:
@@ -437,7 +438,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
     if phase in ("all", "data"):
         make_dataset(run, seed, n_captions, renders)
     if phase in ("all", "vae"):
-        train_vae(run, seed, vae_steps, vae_batch, lr=2e-3)
+        for stage in [int(x) for x in str(vae_steps).split(",") if x.strip()]:
+            train_vae(run, seed, stage, vae_batch, lr=2e-3)
     if phase in ("all", "text"):
         encode_text(run)
     if phase in ("all", "latents"):

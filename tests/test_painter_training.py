@@ -99,7 +99,7 @@ def test_the_command_trains_resumes_and_exports(tmp_path) -> None:
 
     run, out = tmp_path / "run", tmp_path / "painter"
     args = ["all", "--run", str(run), "--out", str(out), "--captions", "40", "--renders", "1",
-            "--vae-steps", "5", "--vae-batch", "4", "--batch", "4", "--checkpoint-every", "2", "--export-every", "0"]
+            "--vae-steps", "3,5", "--decoder-steps", "2", "--vae-batch", "4", "--batch", "4", "--checkpoint-every", "2", "--export-every", "0"]
     result = CliRunner().invoke(pt.main, [*args, "--unet-steps", "2"])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(pt.main, [*args, "--unet-steps", "4"])
