@@ -105,12 +105,12 @@ class ChatEngine:
         settings = self.session.settings
         previous = self.session.current()
 
-        started = time.perf_counter()
         if direct:
             rewriter: Rewriter = DirectRewriter(strength=settings.strength or 0.6)
         else:
-            rewriter = self.load_rewriter(callbacks.status)
+            rewriter = self.load_rewriter(callbacks.status)  # loading is not rewriting time
             callbacks.status("rewriting…")
+        started = time.perf_counter()
         edit = rewriter.rewrite(message, prompt=self.session.current_prompt(), history=self.session.history())
         if settings.strength is not None:
             edit = edit.model_copy(update={"strength": settings.strength})

@@ -160,8 +160,10 @@ class DiffusersPainter:
 
     def _load_base(self, dtype: Any) -> Any:
         from diffusers import DiffusionPipeline
+        from diffusers.utils import logging as diffusers_logging
 
-        kwargs: dict[str, Any] = {"torch_dtype": dtype, "use_safetensors": True}
+        diffusers_logging.disable_progress_bar()  # "Loading pipeline components" is noise here
+        kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True}
         folder: Path | None = None
         spec = self.spec
         if spec == BUILTIN:
@@ -219,7 +221,7 @@ class DiffusersPainter:
             auto = {"txt2img": AutoPipelineForText2Image, "img2img": AutoPipelineForImage2Image,
                     "inpaint": AutoPipelineForInpainting}[mode]
             # from_pipe shares the weights; passing the dtype keeps them as loaded.
-            pipe = auto.from_pipe(base, torch_dtype=base.dtype)
+            pipe = auto.from_pipe(base, dtype=base.dtype)
             pipe.set_progress_bar_config(disable=True)
         self._pipes[mode] = pipe
         return pipe
