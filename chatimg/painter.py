@@ -292,6 +292,11 @@ class DiffusersPainter:
         if cancel is not None and cancel.is_set():
             raise PaintCancelled()
         image = output.images[0]
+        if mode == "inpaint" and mask is not None:
+            # Paste the repainted region back onto the untouched original: outside the mask
+            # the pixels stay exactly as they were, the soft mask edge blends the seam.
+            original = kwargs["image"]
+            image = Image.composite(image.resize(original.size), original, mask.resize(original.size))
         if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
