@@ -84,11 +84,20 @@ def test_builtin_paints_a_simple_prompt(pipe) -> None:
     from chatimg.builtin_painter import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
     torch.set_num_threads(2)
-    prompt = "a big red circle in the center, on a blue background"
-    image = pipe(prompt, num_inference_steps=DEFAULT_STEPS, guidance_scale=DEFAULT_GUIDANCE, height=64, width=64,
-                 generator=torch.Generator().manual_seed(0)).images[0]
-    assert image.size == (64, 64)
-    assert check_image(image) == parse_prompt(prompt)
+    prompt = "a big yellow square on the left, on a black background"
+    expected = parse_prompt(prompt)
+    right = 0
+    for seed in range(3):
+        image = pipe(prompt, num_inference_steps=DEFAULT_STEPS, guidance_scale=DEFAULT_GUIDANCE, height=64,
+                     width=64, generator=torch.Generator().manual_seed(seed)).images[0]
+        assert image.size == (64, 64)
+        reading = read_image(image)
+        # Background, colour, size and position must always be right; the kind of shape is the
+        # painter's weakest attribute (docs/painter.md), so the whole scene must be right in 2 of 3.
+        assert reading.background == expected.background
+        assert [(s.colour, s.size, s.position) for s in reading.shapes] == [("yellow", "big", "left")]
+        right += check_image(image) == expected
+    assert right >= 2
 
 
 @pytest.mark.slow
