@@ -131,6 +131,46 @@ CATEGORIES: dict[str, dict[str, str]] = {
 #: Categories where the new value replaces the old one (a scene is not both day and night).
 EXCLUSIVE = {"time", "season", "style", "weather", "lighting", "mood", "camera"}
 _FAIR = ("sunny", "clear sky")
+#: Season/weather values and the prompt words that contradict them ("a snowy forest ... in summer").
+#: Kept deliberately small and unambiguous: only words that cannot be true together with the value.
+_SNOW_WORDS = ("snow-covered", "snow covered", "snowcapped", "snow-capped", "snowy", "icy", "wintry", "wintery",
+               "frozen", "frosty", "in falling snow", "in the snow", "in a blizzard", "blizzard", "snowing", "snowfall")
+_GREEN_WORDS = ("leafy", "lush", "blooming", "flowering", "in bloom", "sunbathing")
+CONTRADICTIONS: dict[str, tuple[str, ...]] = {
+    "in summer": _SNOW_WORDS,
+    "in spring": _SNOW_WORDS,
+    "in winter": _GREEN_WORDS + ("in summer", "summery", "tropical"),
+    "snowy": ("in summer", "in spring", "summery", "sunbathing"),
+    "in the snow": ("in summer", "in spring", "summery", "sunbathing"),
+    "in falling snow": ("in summer", "in spring", "summery", "sunbathing"),
+    "in a blizzard": ("in summer", "in spring", "summery", "sunbathing"),
+}
+
+
+def drop_contradictions(prompt: str, phrase: str) -> tuple[str, list[str]]:
+    """Remove from ``prompt`` the words that contradict the new season/weather ``phrase``
+    (see ``CONTRADICTIONS``): "a cabin in a snowy forest" + "in summer" -> "a cabin in a forest".
+    Returns (prompt, words dropped)."""
+    dropped: list[str] = []
+    segments = []
+    for seg in _segments(prompt):
+        new = seg
+        for word in sorted(CONTRADICTIONS.get(phrase.lower(), ()), key=len, reverse=True):
+            pattern = rf"(?<![\w'-]){re.escape(word)}(?![\w'-])"
+            if re.search(pattern, new, re.I):
+                dropped.append(word)
+                new = re.sub(rf"\s*{pattern}", "", new, flags=re.I)
+        if new == seg:
+            segments.append(seg)
+            continue
+        new = re.sub(r"\b(a)\s+(?=[aeiou])", "an ", new)
+        new = re.sub(r"\b(an)\s+(?=[^aeiou\W])", "a ", new)
+        new = _clean(re.sub(r"\s+(?:in|at|on|with|and|of|during|under|a|an|the)$", "", _clean(new)))
+        if new and not re.fullmatch(r"(?:in|at|on|during|with|the|a|an|of|and)(?:\s+(?:in|at|on|the|a|an))*", new, re.I):
+            segments.append(new)
+    return (_join(segments) if dropped else prompt), dropped
+
+
 _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in terms), key=lambda x: -len(x[0]))
 
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
@@ -444,6 +484,7 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
     new_prompt = prompt
     added: list[str] = []
     kinds: list[str] = []
+    removed: list[str] = []
     done: set[str] = set()
     for term, cat in terms:
         if re.search(rf"(?<![\w'-]){re.escape(CATEGORIES[cat][term])}(?![\w'-])", new_prompt, re.I):
@@ -454,6 +495,9 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
         phrase = CATEGORIES[cat][term]
         if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I) or phrase in added:
             continue
+        if cat in ("season", "weather"):
+            new_prompt, dropped = drop_contradictions(new_prompt, phrase)
+            removed += dropped
         added.append(phrase)
         kinds.append(cat)
     if not added and not kinds:
@@ -472,7 +516,8 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
         segments = other + segments
     segments += style
     return RuleEdit(prompt=_join(segments), kind=kinds[0] if kinds else terms[0][1], target=terms[0][0],
-                    added=added, notes=[f"{k}: {p}" for p, k in zip(added, kinds)])
+                    added=added, notes=[f"{k}: {p}" for p, k in zip(added, kinds)]
+                    + ([f"dropped {', '.join(dict.fromkeys(removed))}"] if removed else []))
 
 
 def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
@@ -938,6 +983,9 @@ def _apply_look_like(prompt: str, text: str) -> RuleEdit | None:
             or (_apply_modifier(prompt, f"make it {value}") if located else _apply_add(prompt, f"add {value}")))
 
 
+_HANDLERS = ()  # filled below, once every handler is defined
+
+
 def split_clauses(text: str) -> list[str]:
     """Split "make it night and add a moon, then remove the car" into separate requests."""
     verbs = r"(?:add|remove|delete|make|change|turn|put|give|replace|swap|get rid|take|draw|include|set|paint|move|no|without|erase|drop|let)"
@@ -945,11 +993,91 @@ def split_clauses(text: str) -> list[str]:
     return [p for p in (_clean(x) for x in parts) if p]
 
 
+def _scene_with_extra(prompt: str, clause: str) -> RuleEdit | None:
+    """"make it night with a full moon", "make it winter and snowing hard": a scene-wide change
+    (time of day, season, ...) followed by an extra clause after "with"/"and"/"plus". The scene
+    part replaces the old value as usual; the extra part is applied as its own request, or added
+    as a thing. None unless both halves are understood."""
+    for match in re.finditer(r"\s+(?:with|and(?: also)?|plus)\s+", clause, re.I):
+        head, extra = _clean(clause[:match.start()]), _clean(clause[match.end():])
+        if not head or not extra:
+            continue
+        scene = _apply_scene_terms(prompt, head)
+        if scene is None or scene.kind not in EXCLUSIVE:
+            continue
+        second = None
+        for handler in _HANDLERS:
+            second = handler(scene.prompt, extra)
+            if second is not None:
+                break
+        if second is None:
+            second = _apply_add(scene.prompt, f"add {extra}")
+        if second is not None:
+            return RuleEdit(prompt=second.prompt, kind=scene.kind, target=f"{scene.target}; {second.target}",
+                            added=scene.added + second.added, removed=scene.removed + second.removed,
+                            negative=scene.negative + second.negative, notes=scene.notes + second.notes)
+    return None
+
+
+_EDIT_WORDS = frozenset("""
+    make makes made change changes changed add adds added remove removes removed delete erase replace swap switch
+    turn put set move keep drop more less now it its it's this that these those them they instead also too again
+    only just but another same other back please pls can could would should want wanted let give no not without
+    don't dont bigger smaller larger brighter darker redo undo still rather than
+    """.split())
+_POSITIONS = frozenset("left right top bottom center centre middle foreground background distance horizon corner "
+                       "side edge front back sky".split())
+_MEDIUM_LEAD = re.compile(r"^(?:an?|one)\s+(?:[\w-]+\s+){0,2}?(?:portrait|photo|photograph|picture|painting|drawing|"
+                          r"sketch|illustration|render|image|watercolou?r|close-?up|view|still life|landscape)\s+of\s+", re.I)
+
+
+def standalone_scene(prompt: str | None, message: str) -> str | None:
+    """The new prompt when ``message``, typed mid-conversation, is a complete description of a
+    different picture ("a portrait of an old sailor, charcoal sketch") rather than an edit.
+
+    Deliberately conservative, because starting over throws the current picture away:
+
+    * it starts like a description (an article or a number: "a …", "two …");
+    * it has no edit wording: no verb such as make/change/add/remove/turn, no pronoun or word
+      that points at the current image (it, this, more, less, now, instead, …), and no "the X"
+      where X is already in the picture ("the cabin"); "on the left" and other positions are fine;
+    * it reads as a whole scene, not a single thing: several comma-separated parts, or a
+      "a portrait/photo/painting of …" lead, and at least four words;
+    * it shares few content words with the current prompt (a restatement of the current
+      scene with one change is left to the edit rules).
+
+    So a bare "a cat" does *not* start over: mid-conversation a lone noun phrase is usually
+    shorthand for "add a cat", and the add rule (or the LLM) handles it; a wrong start-over would
+    cost the whole picture, a wrong add only one undo."""
+    if not prompt:
+        return None
+    text = _clean(message)
+    lowered = text.lower()
+    if not re.match(r"^(?:an?|one|two|three|four|five|six|some|several|many)\s", lowered):
+        return None
+    words = re.findall(r"[a-z][a-z'-]*", lowered)
+    if len(words) < 4 or any(w in _EDIT_WORDS for w in words):
+        return None
+    for match in re.finditer(r"\bthe\s+([a-z][\w'-]*)", lowered):
+        noun = match.group(1)
+        if noun not in _POSITIONS and mentions(prompt, noun):
+            return None
+    if len(_segments(text)) < 2 and not _MEDIUM_LEAD.match(text):
+        return None
+    asked = content_words(text)
+    if not asked or len(asked & content_words(prompt)) / len(asked) >= 0.5:
+        return None
+    return first_prompt(text)
+
+
 def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     """The updated prompt when every part of ``message`` fits a known edit; else None."""
     text = normalise_request(message)
     if not text:
         return None
+    scene = standalone_scene(prompt, message)
+    if scene:
+        return RuleEdit(prompt=scene, kind="new", target=scene, added=[scene], notes=["new picture"])
     new_match = _NEW_RE.match(text) or _INSTEAD_RE.match(text)
     if new_match:
         subject = first_prompt(new_match.group("x")) if new_match.group("x") else ""
@@ -962,9 +1090,7 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     for clause in clauses:
         clause = normalise_request(clause)
         result = None
-        for handler in (_apply_remove, _apply_count, _apply_replace, _apply_scene_terms, _apply_attribute,
-                        _apply_action, _apply_look_like, _apply_more_less, _apply_add, _apply_modifier,
-                        _apply_bare_attribute):
+        for handler in _HANDLERS:
             result = handler(current, clause)
             if result is not None:
                 break
@@ -982,6 +1108,11 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
         merged.negative += r.negative
         merged.notes += r.notes
     return merged
+
+
+_HANDLERS = (_apply_remove, _apply_count, _apply_replace, _apply_scene_terms, _scene_with_extra, _apply_attribute,
+             _apply_action, _apply_look_like, _apply_more_less, _apply_add, _apply_modifier,
+             _apply_bare_attribute)
 
 
 def content_words(text: str) -> set[str]:

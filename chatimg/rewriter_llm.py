@@ -234,16 +234,16 @@ class LLMRewriter:
         return kept >= 0.6 and bool(new) and len(new & asked) >= max(1, len(new) // 2)
 
     # --------------------------------------------------------------------- edit makers
-    def _first(self, new_prompt: str, message: str, source: str) -> Edit:
+    def _first(self, new_prompt: str, message: str, source: str, *, restart: bool = False) -> Edit:
         self.last.source = source
-        return make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole",
-                         reply=f"Painting {_short(new_prompt)}.")[0]
+        reply = f"Starting a new picture: {_short(new_prompt)}." if restart else f"Painting {_short(new_prompt)}."
+        return make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole", reply=reply)[0]
 
     def _from_shape(self, shape: shapeworld_edits.ShapeEdit, prompt: str | None, message: str, source: str) -> Edit:
         self.last.source = source
         strengths, default = _edit_strengths()
         if prompt is None or shape.kinds == ["new"]:
-            return self._first(shape.prompt, message, source)
+            return self._first(shape.prompt, message, source, restart=prompt is not None)
         strength = max((strengths.get(k, default) for k in shape.kinds), default=default)
         notes = "; ".join(dict.fromkeys(shape.notes))
         reply = _sentence(notes) if shape.prompt != prompt else "It already looks like that."
@@ -253,7 +253,7 @@ class LLMRewriter:
     def _from_rule(self, rule: edit_rules.RuleEdit, prompt: str | None, source: str) -> Edit:
         self.last.source = source
         if rule.kind == "new":
-            return self._first(rule.prompt, rule.target, source)
+            return self._first(rule.prompt, rule.target, source, restart=prompt is not None)
         if rule.kind == "undo":
             changed = rule.prompt != prompt
             return make_edit(prompt=rule.prompt, instruction="undo the last change", strength=0.7 if changed else 0.05,
@@ -300,11 +300,21 @@ def _phrase(note: str) -> str:
     """One note ("time: at night", "circle colour → blue") as words for the reply."""
     slot = re.match(r"^(\w+): (.+)$", note)
     if slot:
-        return f"set the {_SLOT_NAMES.get(slot.group(1), slot.group(1))} to {slot.group(2)}"
+        return f"set the {_SLOT_NAMES.get(slot.group(1), slot.group(1))} to {_slot_value(slot.group(2))}"
     arrow = re.match(r"^(.+?) → (.+)$", note)
     if arrow:
         return f"changed the {arrow.group(1)} to {arrow.group(2)}"
     return note
+
+
+def _slot_value(value: str) -> str:
+    """A slot phrase as the object of "set ... to": "at night" -> "night", "in the rain" -> "rain",
+    "in the style of monet" -> "monet", "lit by candlelight" -> "candlelight"."""
+    value = value.strip()
+    if re.match(r"^in the style of\s", value, re.I):
+        return value[len("in the style of "):]
+    stripped = re.sub(r"^(?:(?:at|in|during|on|under|lit by)\s+)(?:the\s+)?", "", value, flags=re.I)
+    return stripped or value
 
 
 def _sentence(notes: str) -> str:

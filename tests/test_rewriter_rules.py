@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chatimg import edit_rules, shapeworld_edits
@@ -135,3 +137,104 @@ def test_rules_keep_their_accuracy_on_the_tune_split():
     report = run_benchmark(LLMRewriter(None, mode="rules-first"), singles, conversations)
     accuracy = report.summary()["accuracy"]
     assert accuracy["shape"] >= 0.95 and accuracy["general"] >= 0.9
+
+
+# ----------------------------------------------------- real-user failures (cabin session)
+CABIN = "a cozy cabin in a snowy forest at dusk, oil painting"
+
+
+def rules_turn(message, prompt=CABIN):
+    rewriter = LLMRewriter(None, mode="rules-first")
+    edit = rewriter.rewrite(message, prompt=prompt, history=[("start", prompt)] if prompt else [])
+    return edit, rewriter.last.source
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("make it night with a full moon", "a cozy cabin in a snowy forest at night, a full moon, oil painting"),
+    ("make it night with a full moon and add stars",
+     "a cozy cabin in a snowy forest at night, a full moon, stars, oil painting"),
+    ("make it sunset with some birds", "a cozy cabin in a snowy forest at sunset, some birds, oil painting"),
+])
+def test_time_of_day_with_an_extra_clause_replaces_the_old_time(message, expected):
+    result = edit_rules.apply_rules(CABIN, message)
+    assert result is not None and result.prompt == expected
+    assert "dusk" not in result.prompt
+
+
+def test_time_of_day_with_extra_clause_through_the_rewriter():
+    edit, source = rules_turn("make it night with a full moon")
+    assert source == "rules"
+    assert "at night" in edit.prompt and "dusk" not in edit.prompt and "full moon" in edit.prompt
+    assert edit.reply == "Set the time of day to night and added a full moon."
+
+
+@pytest.mark.parametrize("message, reply", [
+    ("make it summer", "Set the season to summer and dropped snowy."),
+    ("make it night", "Set the time of day to night."),
+    ("make it rainy", "Set the weather to rainy."),
+    ("make it sunrise", "Set the time of day to sunrise."),
+    ("in the style of monet", "Set the style to monet."),
+])
+def test_replies_do_not_say_to_in_or_to_at(message, reply):
+    edit, _ = rules_turn(message)
+    assert edit.reply == reply
+    assert not re.search(r"\bto (?:in|at|during|on|under)\b", edit.reply)
+
+
+def test_slot_values_read_as_objects():
+    from chatimg.rewriter_llm import _sentence
+    assert _sentence("time: at night") == "Set the time of day to night."
+    assert _sentence("season: in summer") == "Set the season to summer."
+    assert _sentence("time: in the morning") == "Set the time of day to morning."
+    assert _sentence("weather: in the rain; added a dog") == "Set the weather to rain and added a dog."
+    assert _sentence("lighting: lit by candlelight") == "Set the lighting to candlelight."
+    assert _sentence("style: watercolor painting") == "Set the style to watercolor painting."
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    (CABIN, "make it summer", "a cozy cabin in a forest at dusk in summer, oil painting"),
+    ("a snow-covered village with icy roads, photo", "make it spring", "a village with roads in spring, photo"),
+    ("a leafy park with blooming trees, watercolor", "make it winter", "a park with trees in winter, watercolor"),
+    ("a lake in summer, photo", "make it snowy", "a lake, snowy, photo"),
+])
+def test_season_and_weather_drop_contradicting_words(prompt, message, expected):
+    result = edit_rules.apply_rules(prompt, message)
+    assert result is not None and result.prompt == expected
+
+
+def test_contradictions_leave_unrelated_words_alone():
+    assert edit_rules.drop_contradictions("a cozy cabin in a forest", "in summer") == ("a cozy cabin in a forest", [])
+    # autumn has no listed contradictions: snow stays (an early snowfall in autumn is possible)
+    assert "snowy" in edit_rules.apply_rules(CABIN, "make it autumn").prompt
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("a big red circle on the left, blue background", "a big red circle on the left, on a blue background"),
+    ("a portrait of an old sailor, charcoal sketch", "an old sailor, charcoal sketch, portrait"),
+    ("a lighthouse on a rocky cliff, stormy sea, watercolor", "a lighthouse on a rocky cliff, stormy sea, watercolor"),
+])
+def test_a_complete_new_scene_starts_over(message, expected):
+    edit, _ = rules_turn(message)
+    assert edit.prompt == expected
+    assert "cabin" not in edit.prompt
+    assert edit.reply.startswith("Starting a new picture: ")
+    assert edit.strength == 1.0
+
+
+@pytest.mark.parametrize("message", [
+    "a cat",                                       # a lone thing: shorthand for "add a cat"
+    "a deer near the cabin",                       # points at the picture ("the cabin")
+    "make it a portrait of an old sailor, charcoal sketch",  # edit verb
+    "a red door, now",                             # edit word
+    "a cozy cabin in a snowy forest at night, oil painting",  # a restatement with one change
+    "a small dog on the porch",                    # one phrase, no medium lead
+    "some more trees, pine",                       # "more"
+])
+def test_edits_and_short_phrases_do_not_start_over(message):
+    assert edit_rules.standalone_scene(CABIN, message) is None
+
+
+def test_first_turn_is_not_a_restart():
+    assert edit_rules.standalone_scene(None, "a portrait of an old sailor, charcoal sketch") is None
+    edit, _ = rules_turn("a portrait of an old sailor, charcoal sketch", prompt=None)
+    assert edit.reply.startswith("Painting ")
