@@ -9,48 +9,22 @@ Conversations start from no image and feed the rewriter its own previous prompts
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-
-Check = str | Sequence[str]
-
 
 def eval_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "tests" / "data" / "rewriter_eval"
 
 
 # ------------------------------------------------------------------------------ scoring
-def _norm(text: str) -> str:
-    return " ".join(str(text).lower().split())
-
-
-def phrase_in(phrase: str, text: str) -> bool:
-    """Whole-word, case-insensitive, whitespace-collapsed phrase match."""
-    words = _norm(phrase).split()
-    if not words:
-        return False
-    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-    return re.search(pattern, _norm(text)) is not None
-
-
-def failed_checks(text: str, must_contain: Iterable[Check], must_not_contain: Iterable[str]) -> list[str]:
-    """The checks ``text`` fails, as readable strings (empty: the turn is right)."""
-    failures = []
-    for entry in must_contain:
-        options = [entry] if isinstance(entry, str) else list(entry)
-        if not any(phrase_in(option, text) for option in options):
-            failures.append("missing " + " | ".join(options))
-    for phrase in must_not_contain:
-        if phrase_in(phrase, text):
-            failures.append(f"has {phrase}")
-    return failures
+# One matcher for the data, its tests and this benchmark: chatimg.rewrite_data's.
+from chatimg.rewrite_data import check as failed_checks  # noqa: E402
+from chatimg.rewrite_data import phrase_in  # noqa: E402,F401 - part of this module's scoring API
 
 
 def load_items(split: str = "heldout", folder: Path | None = None) -> tuple[list[dict], list[dict]]:

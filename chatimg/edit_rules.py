@@ -53,7 +53,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "candlelight": "lit by candlelight", "candle light": "lit by candlelight", "moonlight": "in moonlight",
         "moonlit": "moonlit", "neon": "neon lighting", "neon lights": "neon lighting", "backlit": "backlit",
         "dramatic lighting": "dramatic lighting", "dramatic light": "dramatic lighting", "dramatic": "dramatic lighting",
-        "soft": "soft diffused light", "gentle light": "soft diffused light", "high contrast": "high-contrast lighting", "soft light": "soft lighting", "soft lighting": "soft lighting",
+        "soft": "soft diffused light", "gentle light": "soft diffused light", "high contrast": "high-contrast lighting", "soft lighting": "soft lighting",
         "studio lighting": "studio lighting", "warm light": "warm lighting", "warm lighting": "warm lighting",
         "cold light": "cold lighting", "rim light": "rim lighting", "sunlight": "in sunlight", "sunlit": "sunlit",
         "dark": "dark", "darker": "dark", "bright": "bright", "brighter": "bright", "dim": "dimly lit",

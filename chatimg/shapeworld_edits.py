@@ -14,6 +14,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from chatimg.shapeworld.parse import _kind
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "triangle", "discs": "circle",
@@ -64,18 +65,6 @@ def _tokens(text: str) -> list[str]:
         word = _EXTRA_SYNONYMS.get(word, word)
         out.append(SYNONYMS.get(word, word))
     return out
-
-
-def _kind(token: str) -> str | None:
-    if token in COLOURS:
-        return "colour"
-    if token in SHAPES:
-        return "shape"
-    if token in SIZES:
-        return "size"
-    if token in POSITIONS:
-        return "position"
-    return None
 
 
 @dataclass
