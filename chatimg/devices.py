@@ -29,3 +29,22 @@ def default_dtype(device: str):
     import torch
 
     return torch.float16 if device.startswith(("cuda", "mps")) else torch.float32
+
+
+def apply_thread_limit() -> int:
+    """Honour ``CHATIMG_THREADS`` (torch intra-op threads). On a small CPU shared with other
+    work, fewer threads than cores avoids oversubscription, which can cost 5-10x."""
+    import os
+
+    import torch
+
+    value = os.environ.get("CHATIMG_THREADS", "").strip()
+    if value:
+        try:
+            threads = int(value)
+        except ValueError:
+            raise ValueError(f"CHATIMG_THREADS must be a whole number, got {value!r}") from None
+        if threads < 1:
+            raise ValueError(f"CHATIMG_THREADS must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()

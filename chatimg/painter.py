@@ -147,8 +147,9 @@ class DiffusersPainter:
         with self._lock:
             if self._pipes:
                 return self
-            from chatimg.devices import default_dtype, resolve_device
+            from chatimg.devices import apply_thread_limit, default_dtype, resolve_device
 
+            apply_thread_limit()
             self.device = resolve_device(self._requested_device)
             dtype = self._dtype or default_dtype(self.device)
             self._progress(f"loading painter {self.spec} on {self.device}…")
