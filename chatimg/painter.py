@@ -141,6 +141,7 @@ class DiffusersPainter:
         self._lock = threading.Lock()
         self.device: str | None = None
         self.defaults = PaintDefaults()
+        self._small_vae: bool | None = None
 
     # -- loading ------------------------------------------------------------------------
     def load(self) -> DiffusersPainter:
@@ -267,10 +268,9 @@ class DiffusersPainter:
                 steps = effective_steps(steps, request.strength)
             if mode == "inpaint":
                 kwargs.update(mask_image=mask, width=image.width, height=image.height)
-        run_steps = steps if mode == "txt2img" or "strength" not in kwargs else max(1, int(steps * request.strength))
-
+        # img2img denoises only the last ``strength`` share of the schedule.
+        total = max(1, int(steps * request.strength)) if "strength" in kwargs else steps
         generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
-        total = run_steps
 
         def on_step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
             if cancel is not None and cancel.is_set():
@@ -297,7 +297,7 @@ class DiffusersPainter:
             # Paste the repainted region back onto the untouched original: outside the mask
             # the pixels stay exactly as they were, the soft mask edge blends the seam.
             original = kwargs["image"]
-            image = Image.composite(image.resize(original.size), original, mask.resize(original.size))
+            image = Image.composite(image.resize(original.size), original, mask)
         if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
@@ -311,9 +311,10 @@ class DiffusersPainter:
         import torch
 
         vae = getattr(pipe, "vae", None)
+        if self._small_vae is None:  # counted once, not on every previewed step
+            self._small_vae = vae is not None and sum(p.numel() for p in vae.parameters()) < 10_000_000
         with torch.inference_mode():
-            small_vae = vae is not None and sum(p.numel() for p in vae.parameters()) < 10_000_000
-            if small_vae:
+            if self._small_vae:
                 decoded = vae.decode(latents.to(vae.dtype) / vae.config.scaling_factor).sample
                 rgb = (decoded[0].float().clamp(-1, 1) + 1) / 2
             elif latents.shape[1] == 4:
