@@ -65,9 +65,9 @@ def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_
         return load_rewriter(llm, device=device, progress=status)
 
     def painter_factory(status: Callable[[str], None]):
-        from chatimg.painter import DiffusersPainter
+        from chatimg.painter import load_painter
 
-        return DiffusersPainter(model, device=device, progress=status).load()
+        return load_painter(model, device=device, progress=status)
 
     store = SessionStore(resolve_sessions_dir(sessions_dir))
     engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,

@@ -9,14 +9,8 @@ and decides which terminal graphics protocol to use.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from PIL import Image
-from rich.console import RenderableType
 from rich_pixels import Pixels
-
-PreviewMode = Literal["auto", "halfblock", "kitty", "sixel"]
-PREVIEW_MODES: tuple[str, ...] = ("auto", "halfblock", "kitty", "sixel")
 
 
 def fit_cells(image_size: tuple[int, int], cols: int, rows: int) -> tuple[int, int]:
@@ -34,7 +28,3 @@ def halfblock(image: Image.Image, cols: int, rows: int) -> Pixels:
     # Upscaling a small painting stays crisp with NEAREST; shrinking needs a real filter.
     resample = Image.Resampling.NEAREST if target[0] >= image.width else Image.Resampling.LANCZOS
     return Pixels.from_image(image.convert("RGB").resize(target, resample))
-
-
-def thumbnail(image: Image.Image, cols: int = 16, rows: int = 8) -> RenderableType:
-    return halfblock(image, cols, rows)

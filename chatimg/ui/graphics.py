@@ -8,10 +8,13 @@ import os
 def detect_graphics(requested: str = "auto") -> str:
     """Resolve ``--preview``: ``auto`` asks the terminal (must run before the TUI takes
     over the terminal) and falls back to half-blocks. Explicit choices are trusted."""
-    if requested in ("kitty", "sixel"):
+    mode = requested if requested != "auto" else _ask_terminal()
+    if mode in ("kitty", "sixel"):
         import textual_image.widget  # noqa: F401 - measures the cell size while it still can
-    if requested != "auto":
-        return requested
+    return mode
+
+
+def _ask_terminal() -> str:
     if os.environ.get("TMUX") or os.environ.get("CHATIMG_NO_GRAPHICS"):
         return "halfblock"  # tmux swallows graphics escapes unless set up for passthrough
     try:
@@ -20,8 +23,8 @@ def detect_graphics(requested: str = "auto") -> str:
         from textual_image.renderable.tgp import Image as TGPImage
     except Exception:  # noqa: BLE001 - any failure means "no graphics protocol"
         return "halfblock"
-    if Best is TGPImage or Best is SixelImage:
-        import textual_image.widget  # noqa: F401 - measures the cell size while it still can
-
-        return "kitty" if Best is TGPImage else "sixel"
+    if Best is TGPImage:
+        return "kitty"
+    if Best is SixelImage:
+        return "sixel"
     return "halfblock"

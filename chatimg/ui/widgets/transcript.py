@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PIL import Image
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -88,7 +87,3 @@ class AssistantMessage(Vertical):
             yield Static(edit_table(self.turn, compact=True), classes="details")
         for note in self.notes:
             yield Static(Text(f"note: {note}", style="italic"), classes="note")
-
-
-def markup_safe(text: str) -> str:
-    return escape(text)
