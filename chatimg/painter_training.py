@@ -34,6 +34,7 @@ from chatimg.builtin_painter import (
 from chatimg.shapeworld import caption, random_scene, render
 
 DEFAULT_RUN = Path("runs/painter")
+DECODER_STEPS = 1200
 
 VAE_CONFIG = dict(
     in_channels=3, out_channels=3,
@@ -109,8 +110,9 @@ def train_vae(run: Path, seed: int, steps: int, batch: int, lr: float) -> None:
     out = run / "vae"
     start = 0
     if (out / "done.json").exists():
-        start = json.loads((out / "done.json").read_text())["steps"]
-        if start >= steps:
+        done = json.loads((out / "done.json").read_text())
+        start = done["steps"]
+        if start >= steps or done.get("adopted_from"):
             return
     torch.manual_seed(seed + start)
     images = np.load(run / "data" / "images.npy", mmap_mode="r")
@@ -298,8 +300,40 @@ def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0
     return ((pred - latents) ** 2).mean()
 
 
+def adopt_pipeline(run: Path, folder: Path) -> None:
+    """Start ``run`` from an exported pipeline folder instead of from scratch: its VAE becomes the
+    run's finished VAE and its UNet the first checkpoint (weights = EMA, fresh optimizer), so
+    training continues where that export left off. Data and caches are rebuilt as usual (the
+    latents are re-encoded with the adopted VAE)."""
+    torch = _torch()
+    from diffusers import UNet2DConditionModel
+
+    if not (run / "vae" / "done.json").exists():
+        shutil.copytree(folder / "vae", run / "vae", dirs_exist_ok=True)
+        # The adopted decoder counts as fine-tuned already; a larger --decoder-steps continues it.
+        _save_json(run / "vae" / "done.json", {"steps": 0, "decoder_steps": DECODER_STEPS, "adopted_from": str(folder)})
+    ckpts = run / "unet"
+    if _latest_checkpoint(ckpts) is not None:
+        return
+    step = json.loads((folder / "training.json").read_text())["unet_step"]
+    unet = UNet2DConditionModel.from_pretrained(folder / "unet")
+    state = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+    opt = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=0.01)
+    save_checkpoint(ckpts / f"step-{step}", unet, state, opt, step, {"adopted_from": str(folder), "seed": None})
+    print(f"adopted {folder} (UNet step {step})")
+
+
+def learning_rate(step: int, lr: float, decay_from: int | None, steps: int, warmup_from: int = 0) -> float:
+    """Warm-up over 200 steps (from ``warmup_from``, where the optimizer state starts fresh),
+    constant, then from ``decay_from`` a linear decay to a tenth at ``steps``."""
+    scale = min(1.0, (step - warmup_from + 1) / 200)
+    if decay_from is not None and step >= decay_from and steps > decay_from:
+        scale *= 1.0 - 0.9 * (step - decay_from) / (steps - decay_from)
+    return lr * scale
+
+
 def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
-               checkpoint_every: int, export_every: int, out: Path | None) -> None:
+               checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None) -> None:
     torch = _torch()
     from diffusers import UNet2DConditionModel
     from tqdm import tqdm
@@ -310,15 +344,19 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     unet = UNet2DConditionModel(**UNET_CONFIG)
     ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
-    start = 0
+    start = fresh_optimizer_at = 0
     latest = _latest_checkpoint(ckpts)
     if latest is not None:
         from safetensors.torch import load_file
 
         unet.load_state_dict(load_file(latest / "unet.safetensors"))
         ema = load_file(latest / "ema.safetensors")
-        opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
-        start = json.loads((latest / "state.json").read_text())["step"]
+        state = json.loads((latest / "state.json").read_text())
+        start = state["step"]
+        if state.get("adopted_from"):
+            fresh_optimizer_at = start
+        else:
+            opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
         print(f"resuming from {latest} (step {start})")
     if start >= steps:
         return
@@ -334,7 +372,7 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     running = None
     for step in bar:
         for group in opt.param_groups:
-            group["lr"] = lr * min(1.0, (step + 1) / 200)
+            group["lr"] = learning_rate(step, lr, decay_from, steps, fresh_optimizer_at)
         idx = torch.randint(0, len(latents), (batch,), generator=generator)
         loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond)
         opt.zero_grad(set_to_none=True)
@@ -414,9 +452,14 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--vae-steps", default="600,1600", show_default=True,
               help="VAE steps; comma-separated stages continue the previous one with a fresh optimizer.")
 @click.option("--vae-batch", default=16, show_default=True)
-@click.option("--decoder-steps", default=1200, show_default=True,
+@click.option("--decoder-steps", default=DECODER_STEPS, show_default=True,
               help="Further decoder-only steps on the cached latents (can run beside the UNet phase).")
 @click.option("--unet-steps", default=20_000, show_default=True)
+@click.option("--decay-from", type=int, default=None,
+              help="Step from which the UNet learning rate decays linearly to a tenth at --unet-steps.")
+@click.option("--init-from", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Continue from an exported pipeline folder (e.g. chatimg/builtin/painter): its VAE and "
+                   "UNet replace the vae phase and the first UNet checkpoint.")
 @click.option("--batch", default=32, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--ema", "ema_decay", default=0.998, show_default=True)
@@ -430,11 +473,13 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: str, vae_batch: int,
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
-         step: int | None, out: Path, threads: int) -> None:
+         step: int | None, out: Path, threads: int, decay_from: int | None, init_from: Path | None) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
     run.mkdir(parents=True, exist_ok=True)
+    if init_from is not None:
+        adopt_pipeline(run, init_from)
     if phase in ("all", "data"):
         make_dataset(run, seed, n_captions, renders)
     if phase in ("all", "vae"):
@@ -447,7 +492,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
     if phase in ("all", "decoder"):
         finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3)
     if phase in ("all", "unet"):
-        train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports")
+        train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
+                   decay_from)
     if phase in ("all", "export"):
         click.echo(f"exported {export(run, out, step)}")
 

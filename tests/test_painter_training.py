@@ -111,3 +111,30 @@ def test_the_command_trains_resumes_and_exports(tmp_path) -> None:
     image = pipe("a big red circle in the center, on a blue background", num_inference_steps=2,
                  height=64, width=64).images[0]
     assert image.size == (64, 64)
+
+
+def test_learning_rate_warms_up_holds_and_decays() -> None:
+    assert pt.learning_rate(0, 1e-3, None, 100) == pytest.approx(1e-3 / 200)
+    assert pt.learning_rate(500, 1e-3, None, 1000) == pytest.approx(1e-3)
+    assert pt.learning_rate(800, 1e-3, 800, 1000) == pytest.approx(1e-3)
+    assert pt.learning_rate(900, 1e-3, 800, 1000) == pytest.approx(0.55e-3)
+    # a fresh optimizer (adopted weights) warms up again from where it starts
+    assert pt.learning_rate(3000, 1e-3, None, 5000, warmup_from=3000) == pytest.approx(1e-3 / 200)
+
+
+def test_training_can_continue_from_the_shipped_painter(tmp_path) -> None:
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import load_file
+
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
+
+    pt.adopt_pipeline(tmp_path, BUILTIN_PAINTER_DIR)
+    shipped_step = json.loads((BUILTIN_PAINTER_DIR / "training.json").read_text())["unet_step"]
+    latest = pt._latest_checkpoint(tmp_path / "unet")
+    assert latest is not None and latest.name == f"step-{shipped_step}"
+    shipped = UNet2DConditionModel.from_pretrained(BUILTIN_PAINTER_DIR / "unet").state_dict()
+    ema = load_file(latest / "ema.safetensors")
+    assert all(torch.equal(ema[k], shipped[k]) for k in shipped)
+    assert json.loads((tmp_path / "vae" / "done.json").read_text())["adopted_from"]
+    pt.train_vae(tmp_path, seed=0, steps=10, batch=2, lr=1e-3)  # adopted VAE: nothing to train
+    assert not (tmp_path / "vae_loss.log").exists()
