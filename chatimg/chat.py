@@ -61,20 +61,20 @@ class ChatEngine:
 
     # -- models -------------------------------------------------------------------------
     def load_rewriter(self, status: Callable[[str], None] = lambda _m: None) -> Rewriter:
-        with self._load_lock:
-            if self.rewriter is None:
-                if self._rewriter_factory is None:
-                    raise RuntimeError("no LLM configured (started with --no-llm): use /prompt TEXT")
-                self.rewriter = self._rewriter_factory(status)
-            return self.rewriter
+        return self._load("rewriter", self._rewriter_factory, status,
+                          "no LLM configured (started with --no-llm): use /prompt TEXT")
 
     def load_painter(self, status: Callable[[str], None] = lambda _m: None) -> Painter:
+        return self._load("painter", self._painter_factory, status, "no painter configured")
+
+    def _load(self, attribute: str, factory: Callable | None, status: Callable[[str], None], missing: str):
+        """Build a model once, on first use, under one lock (the UI preloads while a turn may start)."""
         with self._load_lock:
-            if self.painter is None:
-                if self._painter_factory is None:
-                    raise RuntimeError("no painter configured")
-                self.painter = self._painter_factory(status)
-            return self.painter
+            if getattr(self, attribute) is None:
+                if factory is None:
+                    raise RuntimeError(missing)
+                setattr(self, attribute, factory(status))
+            return getattr(self, attribute)
 
     @property
     def has_llm(self) -> bool:
