@@ -138,3 +138,14 @@ def test_training_can_continue_from_the_shipped_painter(tmp_path) -> None:
     assert json.loads((tmp_path / "vae" / "done.json").read_text())["adopted_from"]
     pt.train_vae(tmp_path, seed=0, steps=10, batch=2, lr=1e-3)  # adopted VAE: nothing to train
     assert not (tmp_path / "vae_loss.log").exists()
+
+
+def test_decoder_edge_weights_mark_outlines_only() -> None:
+    from chatimg.shapeworld import Scene, Shape, render
+
+    scene = Scene(background="green", shapes=(Shape(shape="square", colour="red", size="big", position="center"),))
+    x = pt._images_tensor(np.asarray(render(scene, seed=0))[None].copy())
+    w = pt.edge_weights(x, 4.0)[0, 0]
+    assert w[0, 0] == 1.0 and w[32, 32] == 1.0  # far corner and the square's middle
+    assert w.max() == 5.0
+    assert 0.02 < (w > 1).float().mean() < 0.3  # a band around the outline
