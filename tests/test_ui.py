@@ -40,8 +40,10 @@ async def test_type_a_turn_and_see_the_image(tmp_path):
     app = ChatApp(make_engine(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: str(app.query_one("#status").render()) == "ready")
+        assert app.sub_title.endswith("0 turns")
         await say(pilot, app, "a red circle")
         await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
+        assert app.sub_title.endswith("1 turn")
         view = app.query_one("#image-slot").query_one(HalfblockImage)
         assert view.image.getpixel((0, 0)) == (220, 30, 30)
         await say(pilot, app, "make it green")

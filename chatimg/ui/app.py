@@ -109,14 +109,13 @@ class ChatApp(App):
     def reload_session(self) -> None:
         """Rebuild the transcript and preview from the session (start, resume, undo)."""
         session = self.engine.session
-        self.sub_title = f"{session.id}  ·  {len(session.turns)} turns"
+        self.update_title()
         self.transcript.remove_children()
         self.transcript.mount(Note(WELCOME))
         for turn in session.branch():
             image = self.engine.store.load_image(session, turn) if turn.image else None
             self.transcript.mount(UserMessage(turn.user))
             self.transcript.mount(AssistantMessage(turn, image))
-        current = session.current()
         self.show_image(self.engine.current_image())
         self.query_one("#caption", Static).update(edit_table(current) if current else "")
         self.transcript.scroll_end(animate=False)
@@ -227,7 +226,12 @@ class ChatApp(App):
         self.transcript.scroll_end(animate=False)
         self.show_image(outcome.image)
         self.query_one("#caption", Static).update(edit_table(outcome.turn))
-        self.sub_title = f"{self.engine.session.id}  ·  {len(self.engine.session.turns)} turns"
+        self.update_title()
+
+    def update_title(self) -> None:
+        session = self.engine.session
+        count = len(session.turns)
+        self.sub_title = f"{session.id}  ·  {count} turn{'' if count == 1 else 's'}"
 
     def on_turn_failed(self, message: TurnFailed) -> None:
         self.finish_turn("error")
