@@ -116,6 +116,7 @@ class ChatApp(App):
             image = self.engine.store.load_image(session, turn) if turn.image else None
             self.transcript.mount(UserMessage(turn.user))
             self.transcript.mount(AssistantMessage(turn, image))
+        current = session.current()
         self.show_image(self.engine.current_image())
         self.query_one("#caption", Static).update(edit_table(current) if current else "")
         self.transcript.scroll_end(animate=False)
