@@ -177,7 +177,15 @@ _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|
 _POLITE = re.compile(
     r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right)[,!. ]+)*"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
-    r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?", re.I)
+    r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?"
+    # hedges people put in front of a request: "is it possible to add a cat", "i think it would look better at night"
+    r"(?:(?:is it possible|would it be possible|is there a way|any chance you could|do you think you could|"
+    r"it would be (?:nice|cool|great|better) if (?:you could|it was|it were|you)?|can we|could we|we should|"
+    r"you should|i need you to|i'd prefer(?: it)?|i would prefer(?: it)?|i prefer|i'd rather(?: have)?|"
+    r"i think (?:it |this )?(?:would|will|might) look (?:better|nicer|cooler|good|great)(?: with| as| if| in)?|"
+    r"i think(?: that)?|i feel like|i guess|how about we|what i want is|what i'd like is|"
+    r"same(?: thing| picture| image| scene)?(?:,)? but|same but|keep (?:everything|the rest|it) (?:the same )?but)"
+    r"(?:\s+to)?[\s,]+)?", re.I)
 _TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|now|for me|again|once more))?[\s,.!?]*$", re.I)
 _FIRST_LEAD = re.compile(
     r"^(?:(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:draw|paint|make|create|generate|show|render|"
@@ -930,6 +938,13 @@ def _apply_action(prompt: str, text: str) -> RuleEdit | None:
         after = seg[found.end():]
         # replace the participle that follows the noun ("sitting on a windowsill" keeps "on a windowsill")
         participle = re.match(r"^\s+([a-z]+ing)\b", after, re.I)
+        transitive = participle and re.match(
+            r"^\s+(?!(?:on|in|at|under|over|through|across|around|into|onto|by|near|beside|next|with|from|to|along|"
+            r"down|up|toward|towards|past|behind|inside|outside|against|beneath|below|above)\b)[a-z]", after[participle.end():], re.I)
+        if transitive:  # "mending nets": keep what it was doing, with the new action first
+            segments[i] = _clean(f"{seg[:found.end()]} {action} and{after}")
+            return RuleEdit(prompt=_join(segments), kind="attribute", target=_head(thing), added=[action],
+                            notes=[f"the {_head(thing)} is now {action}"])
         if participle:
             after = after[participle.end():]
             if rest and re.match(r"^\s+(?:on|in|at|under|over|through|across|around|into)\b", after) and \
@@ -1072,7 +1087,7 @@ def standalone_scene(prompt: str | None, message: str) -> str | None:
 
 def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     """The updated prompt when every part of ``message`` fits a known edit; else None."""
-    text = normalise_request(message)
+    text = resolve_pronouns(prompt, normalise_request(message))
     if not text:
         return None
     scene = standalone_scene(prompt, message)
@@ -1110,9 +1125,7 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     return merged
 
 
-_HANDLERS = (_apply_remove, _apply_count, _apply_replace, _apply_scene_terms, _scene_with_extra, _apply_attribute,
-             _apply_action, _apply_look_like, _apply_more_less, _apply_add, _apply_modifier,
-             _apply_bare_attribute)
+# _HANDLERS (the order requests are tried in) is set at the end of the module, once every handler is defined.
 
 
 def content_words(text: str) -> set[str]:
@@ -1313,3 +1326,266 @@ def _substitute_value(message: str, value: str) -> str | None:
     if match:
         return message[:match.start(1)] + value
     return None
+
+
+# ------------------------------------------------------------- vaguer requests, people, places
+#: Vague wishes ("make it nicer", "improve it") mapped to words a painter understands.
+_VAGUE = {
+    "quality": ("beautiful, highly detailed", {
+        "nicer", "nice", "better", "prettier", "pretty", "more beautiful", "beautiful", "good", "great", "amazing",
+        "awesome", "cooler", "cool", "more interesting", "interesting", "more professional", "professional",
+        "higher quality", "high quality", "better quality", "best quality", "polished", "more polished", "improved",
+        "fancier", "fancy", "more impressive", "impressive", "more appealing", "appealing", "less boring", "perfect",
+        "stunning", "more stunning", "gorgeous", "lovelier", "more artistic", "artistic", "sharper", "crisper",
+        "improve", "enhance", "fix", "polish", "refine", "upgrade", "beautify", "touch up", "spruce up", "tidy up"}),
+    "pop": ("vibrant colors, high contrast", {"pop", "more striking", "striking", "eye-catching", "more eye-catching",
+                                               "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold"}),
+    "simple": ("simple, minimalist, clean composition", {
+        "simpler", "simple", "simplify", "cleaner", "clean", "less busy", "less cluttered", "minimal", "more minimal",
+        "minimalist", "more minimalist", "clean up", "declutter", "tidier"}),
+}
+_VAGUE_WORDS = {word: (kind, phrase) for kind, (phrase, words) in _VAGUE.items() for word in words}
+_VAGUE_RE = re.compile(
+    r"^(?:(?:make|get|render|turn|can)\s+)?(?:(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|result)|"
+    r"everything)\s+)?(?:(?:look|feel|seem|be)\s+)?(?:a (?:bit|little|lot|tad)\s+|much\s+|way\s+|even\s+|slightly\s+|somewhat\s+)?"
+    r"(?P<w>[a-z -]+?)(?:\s+(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing)))?"
+    r"(?:\s+(?:a bit|a little|up|some|more|somehow|overall|please))?$", re.I)
+
+
+def _apply_vague(prompt: str, text: str) -> RuleEdit | None:
+    """"make it nicer", "improve it", "make it pop", "simplify it": vague wishes become painter words
+    (quality, contrast or simplicity terms), added once."""
+    match = _VAGUE_RE.match(text)
+    if not match or match.group("w").lower().strip() not in _VAGUE_WORDS:
+        return None
+    kind, phrase = _VAGUE_WORDS[match.group("w").lower().strip()]
+    missing = [p for p in phrase.split(", ") if not re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", prompt, re.I)]
+    if not missing:
+        return RuleEdit(prompt=prompt, kind="modifier", target=phrase, notes=["already so"])
+    segments = _segments(prompt)
+    tail = []
+    while len(segments) > 1 and any(c == "style" for _, c in find_terms(segments[-1])):
+        tail.insert(0, segments.pop())
+    if kind == "simple":  # a simpler picture: drop the busiest descriptive extras ("highly detailed", "intricate")
+        segments = [s for s in segments if not re.search(r"\b(?:highly detailed|intricate|ornate|busy|cluttered)\b", s, re.I)]
+    added = ", ".join(missing)
+    return RuleEdit(prompt=_join(segments + [added] + tail), kind="modifier", target=added, added=missing,
+                    notes=[f"added {added}"])
+
+
+#: Nouns for people, so "make him smile" / "give her a hat" can name who is meant.
+_PEOPLE = set("""man woman girl boy child kid lady gentleman knight astronaut wizard witch king queen princess prince
+    soldier sailor pirate farmer chef cook doctor nurse person teenager baby grandmother grandfather grandma grandpa
+    musician dancer samurai warrior cowboy cowgirl detective monk nun student worker traveler traveller explorer
+    hiker climber skier surfer skater runner rider painter artist singer guitarist violinist pianist scientist
+    vendor merchant shopkeeper mother father mom dad son daughter priest viking ninja clown robot android elf
+    dwarf fairy mermaid vampire superhero hero villain pilot captain guard hunter fisher angler""".split())
+_PRONOUNS = re.compile(r"\b(?:him|he|she|they|them|her(?=\s+(?:a|an|the|some|more|look|smile|laugh|cry|sit|stand|run|"
+                       r"walk|dance|jump|wave|sleep|happy|sad|older|younger|taller|shorter|wear|hold|into|to|be)\b|\s*$))\b", re.I)
+
+
+def _person(prompt: str) -> str | None:
+    for word in re.findall(r"[a-z][a-z'-]*", prompt.lower()):
+        base = word[:-1] if word.endswith("s") and word[:-1] in _PEOPLE else word
+        if base in _PEOPLE or (base.endswith(("man", "woman")) and len(base) > 5 and base not in ("human",)):
+            return base
+    return None
+
+
+def resolve_pronouns(prompt: str, text: str) -> str:
+    """"make him smile" -> "make the fisherman smile" when the prompt names one kind of person."""
+    if not _PRONOUNS.search(text):
+        return text
+    person = _person(prompt)
+    if not person:
+        return text
+    return _PRONOUNS.sub(f"the {person}", text)
+
+
+_PLACES = {"left": "on the left", "right": "on the right", "top": "at the top", "bottom": "at the bottom",
+           "center": "in the center", "centre": "in the center", "middle": "in the center",
+           "foreground": "in the foreground", "background": "in the background", "corner": "in the corner",
+           "front": "in the foreground", "back": "in the background", "distance": "in the distance"}
+_MOVE_TO = re.compile(r"^(?:move|shift|slide|put|place|push|drag|bring|reposition)\s+(?P<x>(?:the|his|her|its|that)\s+.+?)\s+"
+                      r"(?:(?:over\s+)?(?:to|towards|toward|into|on|onto|at|in)\s+)?(?:the\s+)?(?:far\s+)?"
+                      r"(?P<where>left|right|top|bottom|center|centre|middle|foreground|background|corner|front|back|distance)"
+                      r"(?:\s+(?:side|edge|part|corner))?(?:\s+of\s+(?:the\s+)?(?:image|picture|frame|scene|canvas))?$", re.I)
+
+
+def _apply_move_to(prompt: str, text: str) -> RuleEdit | None:
+    """"move the fox to the left": the thing gets a position phrase (an old one is replaced)."""
+    match = _MOVE_TO.match(text)
+    if not match or not mentions(prompt, match.group("x")):
+        return None
+    head = _head(match.group("x"))
+    place = _PLACES[match.group("where").lower()]
+    position = r"(?:on|at|in|to) the (?:far )?(?:left|right|top|bottom|center|centre|middle|foreground|background|corner|distance)"
+    segments = _segments(prompt)
+    for i, seg in enumerate(segments):
+        found = re.search(_noun_pattern(head), seg, re.I)
+        if not found:
+            continue
+        rest = re.sub(rf"^\s+{position}\b", "", seg[found.end():], flags=re.I)
+        segments[i] = _clean(f"{seg[:found.end()]} {place}{rest}")
+        return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[place],
+                        notes=[f"moved the {head} {place.split(' ', 1)[1]}"])
+    return None
+
+
+_MODAL = re.compile(r"^(?:(?:can|could|may|should|would)\s+(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+be\s+"
+                    r"(?P<v>[a-z]+ing)\b(?P<rest>.*)|(?P<x2>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+"
+                    r"(?:should|must|could|can|needs to|has to|ought to)\s+(?!be\b|go\b|disappear|vanish)(?P<v2>[a-z]+)\b(?P<rest2>.*))$", re.I)
+
+
+def _apply_modal_action(prompt: str, text: str) -> RuleEdit | None:
+    """"can the fox be sleeping", "the fisherman should wear a red coat": an action for something there."""
+    match = _MODAL.match(text)
+    if not match:
+        return None
+    thing, verb = match.group("x") or match.group("x2"), match.group("v") or match.group("v2")
+    rest = match.group("rest") if match.group("x") else match.group("rest2")
+    verb = verb[:-3] if verb.endswith("ing") and match.group("v") else verb
+    action = _apply_action(prompt, _clean(f"make {thing} {verb} {rest or ''}"))
+    if action is None and match.group("v") and match.group("v").endswith("ing"):  # "sleeping" -> "sleepe"? try the doubled/e forms
+        for base in (match.group("v")[:-3] + "e", match.group("v")[:-4]):
+            action = _apply_action(prompt, _clean(f"make {thing} {base} {rest or ''}"))
+            if action is not None and match.group("v").lower() in action.prompt.lower():
+                break
+    return action
+
+
+_BARE_THING = re.compile(r"^(?:an?|some|two|three|four|five|several|a few|a couple of|lots of|many|another|a second|one more)\s+"
+                         r"(?:[\w'-]+\s+){0,5}[\w'-]+$", re.I)
+
+
+def _apply_bare_thing(prompt: str, text: str) -> RuleEdit | None:
+    """"a cat", "also some birds", "and a dog" mid-conversation: shorthand for adding it."""
+    if not _BARE_THING.match(text) or any(w in _EDIT_WORDS for w in text.lower().split()[1:]):
+        return None
+    return _apply_count(prompt, f"add {text}") or _apply_count(prompt, text) or _apply_add(prompt, f"add {text}")
+
+
+# ------------------------------------------------------------------------------ not edits
+_THANKS = r"(?:thanks?(?: you| u)?(?: (?:so|very) much)?(?: a lot)?|thx|ty|cheers|much appreciated|(?:i )?appreciate it|thank u)"
+_PRAISE = (r"(?:(?:wow|whoa|nice|cool|great|awesome|amazing|perfect|beautiful|lovely|excellent|brilliant|fantastic|sweet|"
+           r"neat|gorgeous|wonderful|superb|incredible|good job|well done|nice job|great job|nice work|great work|"
+           r"(?:i )?love (?:it|this|that)|(?:i )?like (?:it|this|that)|(?:it |this |that )?looks? (?:really |so |very )?"
+           r"(?:great|good|nice|amazing|awesome|perfect|better|cool|fine|beautiful|lovely)(?: now)?|"
+           r"(?:that's|thats|that is|this is|it's|its|it is) (?:really |so |very )?(?:great|good|nice|perfect|better|"
+           r"cool|awesome|amazing|beautiful|lovely|fine|it|exactly it|what i wanted)|much better|"
+           r"exactly|exactly what i wanted|just right|very nice|so cool|so good|too good)(?: thanks?)?)")
+_ACK = r"(?:ok(?:ay)?|k|kk|yes|yeah|yep|yup|sure|alright|all right|got it|i see|lol|lmao|haha+|hah|hehe|hmm+|hm+|oh|ah|uh|um+)"
+_GREET = r"(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|howdy|greetings)(?: there)?"
+_HOW_ARE_YOU = r"(?:how are (?:you|u)(?: doing)?(?: today)?|how's it going|what's up|sup|how do you do)"
+_BYE = r"(?:bye|goodbye|bye bye|see (?:you|ya)|good night|that's all|thats all|that's it for now|i'm done|im done|all done)"
+_NO = r"(?:no+|nope|nah|no thanks|not really|meh|hmm+ no|not quite)"
+_DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|image|scene)|the (?:current )?prompt|"
+             r"(?:in )?the (?:picture|image) now|on (?:the )?screen)|describe (?:it|this|the (?:picture|image|scene))|"
+             r"what (?:do|can) (?:you|i) see|what (?:shapes|things|objects|colou?rs) are (?:there|in it|in the (?:picture|image))|"
+             r"what did you (?:draw|paint|make)|show (?:me )?the prompt|what am i looking at|what does it show)")
+_HELP = (r"(?:help|help me|what can you do|what can i (?:say|do|ask|type)|how does (?:this|it) work|what should i "
+         r"(?:say|type|do)|commands|what now|any ideas|ideas|suggestions|what else|what next|what do you suggest)")
+
+
+def _only(parts: str, text: str) -> bool:
+    return bool(re.fullmatch(rf"(?:(?:{parts})\s*)+", text))
+
+
+def small_talk(prompt: str, message: str) -> str | None:
+    """A reply when ``message`` is not an edit at all: thanks, praise, greetings, "ok", "what is
+    this?", "help". The whole message must be such words (emoji and punctuation aside), so
+    "thanks, now add a cat" is still an edit. None otherwise."""
+    text = re.sub(r"[^\w\s']+", " ", message.lower())
+    text = " ".join(text.replace("’", "'").split())
+    if not text:
+        return None
+    if _only(_DESCRIBE, text):
+        return f"It shows {prompt}."
+    if _only(_HELP, text):
+        return ("Tell me what to change, e.g. 'make it night', 'add a cat', 'remove the tree' or 'make the sky "
+                "orange'; /help lists the commands.")
+    if _only(_HOW_ARE_YOU + "|" + _GREET, text) and re.search(_HOW_ARE_YOU, text):
+        return "Doing well, thanks! What should I change in the picture?"
+    if _only(_GREET, text):
+        return "Hi! Tell me what to change, e.g. 'make it night' or 'add a cat'."
+    if _only(_BYE + "|" + _THANKS + "|" + _PRAISE, text) and re.fullmatch(rf".*\b(?:{_BYE})", text):
+        return "Glad to help! Everything is saved as you go."
+    if _only(_THANKS + "|" + _PRAISE + "|" + _ACK + "|" + _GREET, text):
+        if re.search(rf"\b(?:{_THANKS})\b", text):
+            return "You're welcome! Tell me if you'd like another change."
+        if re.search(rf"\b(?:{_PRAISE})\b", text):
+            return "Glad you like it! What should I change next?"
+        return "OK. What should I change next?"
+    if _only(_NO + "|" + _ACK, text) and re.search(rf"\b(?:{_NO})\b", text):
+        return "OK, I left it as it is. Say 'undo' to go back a step, or tell me what to change."
+    return None
+
+
+_WH_QUESTION = re.compile(r"^(?:what|who|why|where|when|which|how|whose)\b", re.I)
+_EDIT_CUES = re.compile(r"\b(?:make|add|change|remove|delete|put|turn|give|replace|swap|move|draw|paint|if|instead|"
+                        r"could|can|would|should|want|more|less|look like|be)\b", re.I)
+
+
+def question_reply(prompt: str, message: str) -> str | None:
+    """A reply to a question that asks nothing of the picture ("why is the sky blue?"): the
+    rewriter only edits pictures, so it says so and shows what the picture is. None when the
+    message could be a request ("what if it was winter?", "how about a cat?")."""
+    text = _clean(message)
+    if not _WH_QUESTION.match(text) or _EDIT_CUES.search(text) or find_terms(text):
+        return None
+    return f"I can only change the picture, not answer questions. It shows {prompt}; tell me what to change."
+
+
+_NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|without|less|fewer|remove|delete|erase|undo|back|instead|stop|"
+                       r"isn't|doesn't|can't|won't|nothing|dislike|hate|worse|wrong|previous|before|again|same|"
+                       r"i|me|my|you|your|we|us|our|what|why|who|how|which|where|when|it|he|she|they|them|him|her|"
+                       r"one|another|duplicate|copy|other|this|that|these|those)\b", re.I)
+_LITERAL_LEAD = re.compile(
+    r"^(?:(?:make|have|let|get|give|show|turn|change|add|put|draw|paint|render|set|include|can|could|would|will)\s+)?"
+    r"(?:(?:it|this|that|everything|the (?:image|picture|scene|photo|painting|whole thing))\s+)?"
+    r"(?:(?:look|feel|seem|appear)\s+)?(?:(?:like|as|more|to be|be|into|a bit|a little|some)\s+)*", re.I)
+
+
+def literal_request(prompt: str, message: str) -> RuleEdit | None:
+    """Last resort for a request nothing else understood: its own words, added to the prompt as
+    one phrase ("make it look like it's jumping" -> "…, it's jumping"). Only short descriptive
+    requests qualify: no negation, no question, no talk about "me" or "you", and at least one word
+    the prompt does not have yet. A diffusion model reads such a phrase well enough, and the reply
+    says it was taken literally. None when the request does not qualify."""
+    text = resolve_pronouns(prompt, normalise_request(message))
+    if not text or message.strip().endswith("?") and _WH_QUESTION.match(text):
+        return None
+    phrase = _clean(_LITERAL_LEAD.sub("", text, count=1))
+    phrase = _clean(re.sub(r"\b(?:should|could|would|can|must|needs to|has to)\s+be\b|\bbe\b", " ", phrase))
+    words = re.findall(r"[a-z][a-z'-]*", phrase.lower())
+    if not 1 <= len(words) <= 7 or _NEGATION.search(phrase) or not re.search(r"[a-z]{3,}", phrase.lower()):
+        return None
+    new_words = content_words(phrase) - content_words(prompt)
+    if not new_words or new_words <= _EDIT_WORDS:
+        return None
+    from chatimg.typos import english_words
+
+    vocabulary = english_words()
+
+    def known(word: str) -> bool:
+        word = word.split("'")[0].strip("-")
+        forms = {word}
+        for suffix, replacements in (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")),
+                                     ("ing", ("", "e")), ("ly", ("",)), ("y", ("",)), ("er", ("", "e")), ("est", ("", "e"))):
+            if word.endswith(suffix):
+                forms |= {word[:-len(suffix)] + r for r in replacements}
+        return any(f in vocabulary for f in forms if len(f) >= 3) or all(p in vocabulary for p in word.split("-"))
+
+    if sum(known(w) for w in new_words) * 2 < len(new_words) + 1:
+        return None  # mostly words we do not know (gibberish, unfixed typos): not worth painting as is
+    segments = _segments(prompt)
+    tail = []
+    while len(segments) > 1 and any(c == "style" for _, c in find_terms(segments[-1])):
+        tail.insert(0, segments.pop())
+    return RuleEdit(prompt=_join(segments + [phrase] + tail), kind="literal", target=phrase, added=[phrase],
+                    notes=[f"added '{phrase}'"])
+
+
+_HANDLERS = (_apply_remove, _apply_vague, _apply_count, _apply_move_to, _apply_replace, _apply_scene_terms,
+             _scene_with_extra, _apply_attribute, _apply_action, _apply_modal_action, _apply_look_like, _apply_more_less, _apply_add,
+             _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

@@ -35,7 +35,7 @@ from pathlib import Path
 from chatimg import edit_rules, shapeworld_edits
 from chatimg.edit_parsing import make_edit, parse_output
 from chatimg.session import Edit
-from chatimg.typos import fix_typos
+from chatimg.typos import expand_shorthand, fix_typos
 
 GenerateFn = Callable[[list[dict]], str]
 MODES = ("rules-first", "llm-first", "llm-only")
@@ -160,12 +160,16 @@ class LLMRewriter:
     def _rewrite(self, message: str, prompt: str | None, history: list[tuple[str, str]]) -> Edit:
         text = " ".join((message or "").split())
         if text and self.mode != "llm-only":
-            text = fix_typos(text)
+            text = fix_typos(expand_shorthand(text), edit_rules.content_words(prompt or ""))
         if not text:
             self.last.source = "fallback"
             return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",
                              strength=0.05 if prompt else 1.0, reply="Tell me what you'd like to see.")[0]
         use_rules = self.mode != "llm-only"
+        if use_rules and prompt is not None:  # "thanks!", "what is this?": not an edit, so no change
+            chat = edit_rules.small_talk(prompt, text)
+            if chat is not None:
+                return self._no_change(prompt, chat)
         shape = rule = None
         if use_rules:
             if prompt is None:
@@ -211,8 +215,39 @@ class LLMRewriter:
             return self._first(edit_rules.first_prompt(text), text, "fallback")
         if candidate and self._sane_followup(candidate, prompt, text):
             return self._from_llm(candidate, prompt, text)
+        if candidate and use_rules:  # keep the scene, take only the new parts the request asked for
+            grafted = self._graft(candidate, prompt, text)
+            if grafted and self._sane_followup(grafted, prompt, text):
+                self.last.parsed_clean = False
+                return self._from_llm(grafted, prompt, text)
+        if use_rules and not shapeworld_edits.is_shapeworld_prompt(prompt):  # shape scenes stay canonical
+            literal = edit_rules.literal_request(prompt, text)
+            if literal is not None:
+                self.last.source = "literal"
+                edit = self._from_rule(literal, prompt, "literal")
+                edit.reply = (f"I took that literally and added '{_short(literal.target, 60)}' to the prompt; "
+                              "say 'undo' if you meant something else.")
+                return edit
+            answer = edit_rules.question_reply(prompt, text)
+            if answer is not None:
+                return self._no_change(prompt, answer)
         self.last.source, self.last.usable = "fallback", False
         return self._not_understood(prompt, text)
+
+    @staticmethod
+    def _graft(candidate: str, prompt: str, message: str) -> str | None:
+        """Repair an LLM answer that dropped or mangled part of the scene: the old prompt's phrases,
+        plus the answer's new phrases whose words come from the request (style phrase kept last)."""
+        asked = {_stem(w) for w in edit_rules.content_words(message)}
+        old = [s.strip() for s in prompt.split(",") if s.strip()]
+        known = {s.lower() for s in old}
+        new = [s.strip() for s in candidate.split(",") if s.strip() and s.strip().lower() not in known]
+        new = [s for s in new if {_stem(w) for w in edit_rules.content_words(s)} & asked]
+        if not new:
+            return None
+        tail = [old.pop()] if len(old) > 1 and edit_rules.find_terms(old[-1]) and \
+            any(c == "style" for _, c in edit_rules.find_terms(old[-1])) else []
+        return ", ".join(old + new + tail)
 
     # sanity checks for answers the rules cannot verify
     @staticmethod
@@ -277,6 +312,11 @@ class LLMRewriter:
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
                          reply=f"Updated the picture: {_short(message, 60)}.")[0]
 
+    def _no_change(self, prompt: str, reply: str) -> Edit:
+        """An answer to something that is not an edit ("thanks!", "what is this?"): picture unchanged."""
+        self.last.source = "chat"
+        return make_edit(prompt=prompt, instruction="no change", strength=0.05, reply=reply)[0]
+
     def _not_understood(self, prompt: str | None, message: str, detail: str = "") -> Edit:
         if prompt is None:
             first = edit_rules.first_prompt(message) or "a blank canvas"
@@ -285,6 +325,15 @@ class LLMRewriter:
         return make_edit(prompt=prompt, instruction="not understood", strength=0.05,
                          reply=f"Sorry, I didn't understand that request, so the picture is unchanged{(' ' + detail) if detail else ''}. "
                                "Try e.g. 'add a …', 'remove the …', 'make it …'.".replace(". Try", "; try"))[0]
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching request words to answer words ("snowy"/"snow", "sleeping"/"sleep")."""
+    word = word.lower()
+    for suffix in ("ing", "ies", "es", "ed", "er", "y", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[:-len(suffix)]
+    return word
 
 
 def _short(text: str, limit: int = 70) -> str:

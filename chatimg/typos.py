@@ -52,18 +52,50 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-def fix_typos(text: str) -> str:
-    """``text`` with unknown words replaced by the one request word they are a typo of."""
+#: Chat shorthand, expanded before anything else reads the message ("can u make it blue plz").
+SHORTHAND = {"u": "you", "ur": "your", "r": "are", "plz": "please", "pls": "please", "thx": "thanks",
+             "ty": "thanks", "w/": "with", "w/o": "without", "bc": "because", "cuz": "because", "abit": "a bit",
+             "alot": "a lot", "wanna": "want to", "gonna": "going to", "gimme": "give me", "lemme": "let me",
+             "dont": "don't", "cant": "can't", "doesnt": "doesn't", "isnt": "isn't", "id": "i'd", "im": "i'm",
+             "b4": "before", "2nd": "second", "bg": "background", "ad": "add", "moar": "more"}
+#: Short words that are only shorthand at the start of a request ("ad a cat", not "an ad").
+_LEADING_ONLY = {"ad", "id", "r"}
+_ARROW = re.compile(r"^\s*(?:the\s+)?(?P<a>[\w' -]+?)\s*(?:->|=>|→|-->)\s*(?P<b>[\w' -]+?)\s*[.!]*$")
+
+
+def expand_shorthand(text: str) -> str:
+    """"can u make the fox blue plz" -> "can you make the fox blue please"; "fox -> wolf" ->
+    "change the fox to wolf". Words are expanded only where they cannot be anything else."""
+    arrow = _ARROW.match(text)
+    if arrow:
+        text = f"change the {arrow.group('a').strip()} to {arrow.group('b').strip()}"
+
+    def expand(match: re.Match) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if low not in SHORTHAND or (low in _LEADING_ONLY and match.start() > 0):
+            return word
+        if low == "ad" and not re.match(r"\s+(?:an?|some|the|two|three|more|another)\b", text[match.end():], re.I):
+            return word
+        return SHORTHAND[low]
+
+    return re.sub(r"(?<![\w'/])[A-Za-z0-9]+/?[A-Za-z]*(?![\w'])", expand, text)
+
+
+def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> str:
+    """``text`` with unknown words replaced by the one request word they are a typo of.
+    ``vocabulary`` adds the words of the current prompt as targets ("the foxx" -> "the fox")."""
     words = english_words()
     if len(words) <= len(TARGETS) + len(_EXTRA_WORDS):  # no word list: do nothing
         return text
+    targets = TARGETS | {w.lower() for w in vocabulary if len(w) >= 3 and w.isalpha()}
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
         if len(low) < 4 or low in words:
             return word
-        candidates = [t for t in TARGETS if _one_edit(low, t)]
+        candidates = sorted(t for t in targets if _one_edit(low, t))
         return candidates[0] if len(candidates) == 1 else word
 
     return re.sub(r"[A-Za-z]+", fix, text)
