@@ -27,8 +27,19 @@ from chatimg.rewrite_data import check as failed_checks  # noqa: E402
 from chatimg.rewrite_data import phrase_in  # noqa: E402,F401 - part of this module's scoring API
 
 
-def load_items(split: str = "heldout", folder: Path | None = None) -> tuple[list[dict], list[dict]]:
+#: Evaluation sets in tests/data/rewriter_eval: file-name prefix of each. "generated" is written by
+#: chatimg.rewrite_data (splits tune / heldout); "fresh" is hand-written, independently of the
+#: generator's phrasings and of the rules (every item has split "fresh").
+EVAL_SETS = {"generated": "", "fresh": "fresh_"}
+
+
+def load_items(split: str = "heldout", folder: Path | None = None,
+               eval_set: str = "generated") -> tuple[list[dict], list[dict]]:
+    """Single items and conversations of ``eval_set`` whose split is ``split`` (or ``"all"``)."""
+    if eval_set not in EVAL_SETS:
+        raise ValueError(f"unknown evaluation set {eval_set!r}; expected one of {sorted(EVAL_SETS)}")
     folder = Path(folder) if folder else eval_dir()
+    prefix = EVAL_SETS[eval_set]
 
     def read(name: str) -> list[dict]:
         path = folder / name
@@ -37,7 +48,7 @@ def load_items(split: str = "heldout", folder: Path | None = None) -> tuple[list
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return [r for r in rows if split == "all" or r.get("split") == split]
 
-    return read("single.jsonl"), read("conversations.jsonl")
+    return read(prefix + "single.jsonl"), read(prefix + "conversations.jsonl")
 
 
 @dataclass
@@ -187,6 +198,8 @@ def format_report(report: Report, show_failures: int = 0) -> str:
 @click.command("rewriter")
 @click.option("--llm", default="builtin", show_default=True,
               help="builtin, a Hub id, a model folder, a .gguf file, or 'none' (rules only, no LLM).")
+@click.option("--set", "eval_set", type=click.Choice(sorted(EVAL_SETS)), default="generated", show_default=True,
+              help="generated: the generator's tune/heldout items; fresh: the hand-written set (--split ignored).")
 @click.option("--split", type=click.Choice(["heldout", "tune", "all"]), default="heldout", show_default=True)
 @click.option("--limit", type=int, default=None, help="At most N single items and N conversations (evenly spaced).")
 @click.option("--mode", type=click.Choice(["auto", "rules-first", "llm-first", "llm-only"]), default="auto",
@@ -197,12 +210,14 @@ def format_report(report: Report, show_failures: int = 0) -> str:
               help="Use the built-in model's LoRA adapter (when it ships).")
 @click.option("--failures", "show_failures", type=int, default=0, help="Print the first N failing turns.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def rewriter_command(llm: str, split: str, limit: int | None, mode: str, device: str | None,
+def rewriter_command(llm: str, eval_set: str, split: str, limit: int | None, mode: str, device: str | None,
                      threads: int | None, adapter: bool, show_failures: int, as_json: bool) -> None:
     """Score the rewriter on the evaluation set (accuracy per domain, speed, load time)."""
-    singles, conversations = load_items(split)
+    if eval_set == "fresh":  # one split only
+        split = "fresh"
+    singles, conversations = load_items(split, eval_set=eval_set)
     if not singles and not conversations:
-        raise click.ClickException(f"no evaluation items for split {split!r} in {eval_dir()}")
+        raise click.ClickException(f"no evaluation items for set {eval_set!r}, split {split!r} in {eval_dir()}")
     if limit is not None:  # evenly spaced, so both domains stay represented
         singles = singles[::max(1, -(-len(singles) // limit))][:limit] if singles else singles
         conversations = conversations[::max(1, -(-len(conversations) // limit))][:limit] if conversations else conversations
