@@ -188,6 +188,15 @@ class LLMRewriter:
                         shape, rule = fresh, None
 
         if self.mode == "rules-first":
+            if shape is not None and prompt is not None and shape.prompt == prompt and not shape.kinds:
+                # understood but nothing changes ("it already looks like that"): the weakest reading,
+                # so a model answer that changes the scene with words from the request is preferred
+                candidate = self._ask_llm(text, prompt)
+                if candidate and shapeworld_edits.scene_of(candidate) is not None and \
+                        self._sane_followup(candidate, prompt, text):
+                    shape.prompt = shapeworld_edits.render(*shapeworld_edits.scene_of(candidate))
+                    if shape.prompt != prompt:
+                        return self._from_llm(shape.prompt, prompt, text)
             if shape is not None:
                 return self._from_shape(shape, prompt, text, "shape")
             if rule is not None:

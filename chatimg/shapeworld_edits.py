@@ -286,7 +286,7 @@ class _Editor:
         colours = [t for t in toks if t in COLOURS]
         new = [c for c in colours if c != self.background]
         if not new:
-            return False
+            return bool(colours)  # already that colour: understood, nothing to change
         colour = new[-1]
         self.background = colour
         # A shape cannot share the background's colour: nudge it to the old background's colour.
@@ -467,7 +467,10 @@ class _Editor:
                 for t in value:
                     changes[_kind(t)] = t
         if not changes:
-            return False
+            # "square on top please" when it is already on top: it describes the scene as it is
+            described = [t for t in selector if _kind(t) in ("colour", "size", "position")]
+            chosen = self._select(selector) if described else []
+            return bool(chosen) and all(t in chosen[0].key() for t in described)
         targets = list(self.shapes) if any(t in _ALL for t in toks) else self._select(selector)
         if not targets:
             return False
@@ -483,6 +486,7 @@ class _Editor:
                             self.kinds.append("position")
                             self.notes.append(f"moved the {target.shape} to the {new}")
                             self.regions.append("whole")
+                        changed = True  # already there: understood, nothing to change
                         continue
                     other = next((s for s in self.shapes if s is not target), None)
                     if other is not None and other.position == new and not other.show_position:
@@ -640,6 +644,75 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
     return False
 
 
+_REPEAT_CUE = re.compile(r"\b(?:too|as well|also|same|likewise|ditto|now the|and the|then the|other one|that one)\b", re.I)
+_REDIRECT_CUE = re.compile(r"\b(?:not (?:that|this) one|not the \w+|wrong (?:one|shape)|meant the|actually the|"
+                           r"(?:^|\bno,?\s+)the other one|i meant the other|other one instead|instead)\b", re.I)
+
+
+def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
+    """"the other one too" / "same for the square" (do the last change to another shape) and
+    "not that one, the square" / "wrong one" (move the last change to another shape). Only when
+    the message names no new value and the last turn changed one shape's colour, size or shape."""
+    if len(history) < 2:
+        return None
+    repeat = re.search(r"\b(?:too|as well|also|same|likewise|ditto)\b", message, re.I)
+    redirect = bool(_REDIRECT_CUE.search(message)) and not repeat
+    if not redirect and not _REPEAT_CUE.search(message):
+        return None
+    scenes = _history_scenes(history[-2:])
+    if None in scenes:
+        return None
+    (bg0, before), (bg1, after) = scenes
+    now = scene_of(prompt)
+    toks = _tokens(message)
+    if now is not None and bg0 != bg1 and now[0] == bg1 and re.search(r"\b(?:instead|actually|rather|meant)\b", message, re.I):
+        # "maybe black instead" right after a background change: a different background colour
+        colours = [t for t in toks if t in COLOURS]
+        if len(colours) == 1 and not any(t in SHAPES or t in ("it", "one", "shape", "shapes") for t in toks) \
+                and colours[0] not in (bg1,) and all(x.colour != colours[0] for x in now[1]):
+            return ShapeEdit(prompt=render(colours[0], now[1]), kinds=["background"],
+                             notes=[f"background → {colours[0]}"], region="whole")
+    if now is None or len(now[1]) != 2 or bg0 != bg1 or "it" in toks:
+        return None
+    pairs = [(o, n, d) for o, n, d in _changed(before, after) if o is not None and n is not None]
+    if len(pairs) != 1 or not set(pairs[0][2]) <= {"colour", "size", "shape"}:
+        return None
+    old, new, diffs = pairs[0]
+    background, shapes = now
+    changed = next((x for x in shapes if x.key() == new.key()), None)
+    if changed is None:
+        return None
+    other = next(x for x in shapes if x is not changed)
+    # a value in the message ("make the square red too") is an ordinary edit, not a repeat; a
+    # colour or size may only name a shape ("the blue one", "the small square")
+    for i, t in enumerate(toks):
+        naming = i + 1 < len(toks) and (toks[i + 1] in SHAPES or toks[i + 1] in ("one", "shape"))
+        if _kind(t) in ("colour", "size") and not naming or _kind(t) == "position" or t in POSITIONS:
+            return None
+        if t in _MOVE or t in _REMOVE or (t in _ADD and t != "also") or t in _SWAP or t in ("bigger", "smaller", "background"):
+            return None
+    named = [t for t in toks if t in (other.shape, other.colour) and t not in (changed.shape, changed.colour)]
+    if any(t in SHAPES and t not in (other.shape, changed.shape) for t in toks):
+        return None
+    if not named and not re.search(r"\b(?:other|that one|wrong|too|also|same)\b", message, re.I):
+        return None
+    notes, kinds = [], []
+    for k in diffs:
+        setattr(other, k, getattr(new, k))
+        if k == "size":
+            other.show_size = True
+        kinds.append(k)
+        notes.append(f"{other.shape} {k} → {getattr(new, k)}")
+        if redirect:
+            setattr(changed, k, getattr(old, k))
+            notes.append(f"{changed.shape} {k} back to {getattr(old, k)}")
+    for x in shapes:
+        if x.colour == background:
+            return None
+    return ShapeEdit(prompt=render(background, shapes), kinds=kinds, notes=notes,
+                     region="whole" if redirect else other.position)
+
+
 def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     """Apply ``message`` to the shape-world scene in ``prompt``; None if not a shape-world edit
     or not understood. ``history`` ((message, prompt) pairs, oldest first, ending with the
@@ -653,6 +726,9 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     if history and history[-1][1] != prompt:
         history.append(("", prompt))
     _last_target(editor, history)
+    repeated = _repeat_last(prompt, message, history)
+    if repeated is not None:
+        return repeated
     text = message.lower()
     if re.search(r"\bswap|switch\b", text) and not re.search(r"\b(?:swap|switch)\s+\w+\s+(?:with|for)\b", text):
         clauses = [text]
