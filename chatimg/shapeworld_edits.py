@@ -27,7 +27,9 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "positions": "position", "spots": "position", "sides": "position",
                    "backdrop": "background", "bg": "background", "backgrounds": "background",
                    "top-left": "top", "up": "top", "down": "bottom", "above": "top", "below": "bottom",
-                   "centre": "center", "middle": "center"}
+                   "centre": "center", "middle": "center", "rightwards": "right", "rightward": "right",
+                   "leftwards": "left", "leftward": "left", "upwards": "top", "upward": "top",
+                   "downwards": "bottom", "downward": "bottom", "recolor": "recolour"}
 _PIVOTS = ("to", "into", "with", "as", "so", "be")
 _LOCATIVE = ("on", "at", "in", "near", "towards", "toward")
 _REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out", "ditch",
@@ -262,7 +264,52 @@ class _Editor:
             return self._remove(toks)
         if self._is_add(toks):
             return self._add(toks)
-        return self._modify(toks)
+        return self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
+
+    def _copy_attribute(self, toks: list[str]) -> bool:
+        """"make the square the same colour as the circle", "make it the size of the square"."""
+        text = " ".join(toks)
+        match = re.search(r"\b(?:same (?P<a>colour|size|shape) as|(?P<b>colour|size|shape) of|as (?P<c>big|small) as|"
+                          r"match(?:es)?|like)\s+(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?$", text)
+        if not match or len(self.shapes) != 2:
+            return False
+        refs = {match.group("ref"), match.group("ref2")}
+        sources = [x for x in self.shapes if refs & {x.shape, x.colour}]
+        if len(sources) != 1:
+            return False
+        source = sources[0]
+        target = next(x for x in self.shapes if x is not source)
+        kind = match.group("a") or match.group("b") or ("size" if match.group("c") else "colour")
+        value = getattr(source, kind)
+        if getattr(target, kind) != value:
+            setattr(target, kind, value)
+            if kind == "size":
+                target.show_size = source.show_size = True
+            self.kinds.append(kind)
+            self.notes.append(f"{target.shape} {kind} → {value}")
+            self.regions.append(target.position)
+        self.last = target
+        return True
+
+    def _new_colour(self, toks: list[str]) -> bool:
+        """"recolour the circle", "a different colour for the square": a colour no other part uses."""
+        if not ({"recolour", "different", "another", "new", "other", "change"} & set(toks) and "colour" in toks or
+                toks[:1] == ["recolour"]) or any(t in COLOURS for t in toks) or _REVERT_CUE.search(" ".join(toks)):
+            return False
+        target = self._select([t for t in toks if t in SHAPES or t in ("it", "one")])
+        if len(target) != 1:
+            return False
+        used = {self.background} | {x.colour for x in self.shapes}
+        colour = next((c for c in ("red", "blue", "yellow", "green", "purple", "orange", "white", "black")
+                       if c not in used and c in COLOURS), None)
+        if colour is None:
+            return False
+        target[0].colour = colour
+        self.kinds.append("colour")
+        self.notes.append(f"{target[0].shape} colour → {colour}")
+        self.regions.append(target[0].position)
+        self.last = target[0]
+        return True
 
     def _is_add(self, toks: list[str]) -> bool:
         if any(t in ("add", "insert", "include", "another") for t in toks):
@@ -460,6 +507,11 @@ class _Editor:
             # that fit no shape in the scene are the new values
             present = {v for sh in self.shapes for v in sh.key()}
             loose = [t for t in selector if _kind(t) in ("colour", "size", "position") and t not in present]
+            named = [x for x in self.shapes if x.shape in selector]
+            if not loose and len(named) == 1 and sum(x.shape == named[0].shape for x in self.shapes) == 1 and \
+                    not any(t in _MOVE for t in toks):
+                # "huge square" when only the circle is big: the named shape's differing words are new values
+                loose = [t for t in selector if _kind(t) in ("colour", "size") and t != getattr(named[0], _kind(t))]
             if loose and any(t in present for t in selector if _kind(t) == "shape" or t in ("it", "one")) or \
                     (loose and len(self.shapes) == 1):
                 value = loose
