@@ -184,7 +184,8 @@ _POLITE = re.compile(
     r"you should|i need you to|i'd prefer(?: it)?|i would prefer(?: it)?|i prefer|i'd rather(?: have)?|"
     r"i think (?:it |this )?(?:would|will|might) look (?:better|nicer|cooler|good|great)(?: with| as| if| in)?|"
     r"i think(?: that)?|i feel like|i guess|how about we|what i want is|what i'd like is|"
-    r"same(?: thing| picture| image| scene)?(?:,)? but|same but|keep (?:everything|the rest|it) (?:the same )?but)"
+    r"same(?: thing| picture| image| scene)?(?:,)? but|same but|keep (?:everything|the rest|it) (?:the same )?but|"
+    r"keep (?:the |everything |all )?[\w' ]{1,30}? (?:the same |as it is |as is )?but)"
     r"(?:\s+to)?[\s,]+)?", re.I)
 _TRAILING = re.compile(r"[\s,.!?]*(?:\b(?:please|pls|thanks|thank you|too|as well|now|for me|again|once more))?[\s,.!?]*$", re.I)
 _FIRST_LEAD = re.compile(
@@ -201,10 +202,24 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" ,.;:!?")
 
 
+#: "too dark" asks for the opposite; words without a clear opposite become "less X".
+_OPPOSITES = {"dark": "brighter", "bright": "darker", "busy": "simpler", "cluttered": "simpler", "plain": "more detailed",
+              "big": "smaller", "large": "smaller", "small": "bigger", "tiny": "bigger", "saturated": "muted colors",
+              "colorful": "muted colors", "colourful": "muted colors", "dull": "more vibrant", "boring": "more vibrant",
+              "gloomy": "more cheerful", "cold": "warmer", "warm": "cooler", "blurry": "sharp focus", "harsh": "softer"}
+_TOO = re.compile(r"^(?:(?:it's|it is|its|that's|thats|this is|it looks|looks|it seems|it feels|everything is)\s+)?"
+                  r"(?:(?:way|a bit|a little|much|far|kind of|kinda|slightly|really)\s+)?(?:too|not so|not as|overly)\s+"
+                  r"(?P<x>[a-z]+)(?:\s+now)?$", re.I)
+
+
 def normalise_request(message: str) -> str:
     text = _clean(message)
     text = _POLITE.sub("", text)
     text = _TRAILING.sub("", text)
+    too = _TOO.match(_clean(text))
+    if too:
+        word = too.group("x").lower()
+        text = f"make it {_OPPOSITES[word]}" if word in _OPPOSITES else f"less {word}"
     return _clean(text)
 
 
@@ -721,7 +736,7 @@ def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
     return _recolour(prompt, thing, " ".join(words))
 
 
-_ANTONYMS = {"calm": {"stormy", "rough", "choppy", "wild", "turbulent"}, "stormy": {"calm", "still", "tranquil"},
+_ANTONYMS = {"calm": {"stormy", "rough", "choppy", "wild", "turbulent", "crashing", "raging", "churning"}, "stormy": {"calm", "still", "tranquil"},
              "happy": {"sad", "angry", "grumpy"}, "sad": {"happy", "cheerful", "smiling"}, "old": {"young", "new"},
              "young": {"old", "elderly"}, "new": {"old", "rusty", "broken"}, "clean": {"dirty", "muddy"},
              "dirty": {"clean"}, "wet": {"dry"}, "dry": {"wet"}, "full": {"empty"}, "empty": {"full"},
@@ -1432,6 +1447,8 @@ def _apply_move_to(prompt: str, text: str) -> RuleEdit | None:
     return None
 
 
+_MODAL_BE = re.compile(r"^(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+(?:should|must|could|can|needs to|"
+                       r"has to|ought to|would)\s+be\s+(?P<y>[a-z-]+)$", re.I)
 _MODAL = re.compile(r"^(?:(?:can|could|may|should|would)\s+(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+be\s+"
                     r"(?P<v>[a-z]+ing)\b(?P<rest>.*)|(?P<x2>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+"
                     r"(?:should|must|could|can|needs to|has to|ought to)\s+(?!be\b|go\b|disappear|vanish)(?P<v2>[a-z]+)\b(?P<rest2>.*))$", re.I)
@@ -1439,6 +1456,15 @@ _MODAL = re.compile(r"^(?:(?:can|could|may|should|would)\s+(?P<x>(?:the|his|her|
 
 def _apply_modal_action(prompt: str, text: str) -> RuleEdit | None:
     """"can the fox be sleeping", "the fisherman should wear a red coat": an action for something there."""
+    be = _MODAL_BE.match(text)
+    if be and mentions(prompt, be.group("x")):
+        word = be.group("y").lower()
+        if word.endswith("ing") and word not in COLOUR_WORDS and len(word) > 5:  # "the girl should be smiling"
+            bases = [b for b in (word[:-3], word[:-3] + "e", word[:-4]) if _gerund(b) == word] or [word[:-3]]
+            return _apply_action(prompt, f"make {be.group('x')} {bases[0]}")
+        if word in COLOUR_WORDS or _adjective_like(word) or word in _ANTONYMS:  # "the waves should be calm"
+            return _recolour(prompt, _head(be.group("x")), word)
+        return None
     match = _MODAL.match(text)
     if not match:
         return None
@@ -1473,7 +1499,14 @@ _PRAISE = (r"(?:(?:wow|whoa|nice|cool|great|awesome|amazing|perfect|beautiful|lo
            r"(?:great|good|nice|amazing|awesome|perfect|better|cool|fine|beautiful|lovely)(?: now)?|"
            r"(?:that's|thats|that is|this is|it's|its|it is) (?:really |so |very )?(?:great|good|nice|perfect|better|"
            r"cool|awesome|amazing|beautiful|lovely|fine|it|exactly it|what i wanted)|much better|"
-           r"exactly|exactly what i wanted|just right|very nice|so cool|so good|too good)(?: thanks?)?)")
+           r"exactly|exactly what i wanted|just right|very nice|so cool|so good|too good|(?:you're|youre|you are) "
+           r"(?:great|awesome|amazing|the best|good)|good bot|you rock|good work)(?: thanks?)?)")
+_UNHAPPY = (r"(?:(?:this|that|it)(?:'s| is)? (?:wrong|bad|ugly|terrible|awful|worse|not right|not good|off)|wrong|bad|"
+            r"ugly|terrible|awful|worse|not good|no good|not right|i hate (?:it|this|that)|i don't like (?:it|this|that)|"
+            r"i dont like (?:it|this|that)|(?:that's |thats |this is )?not what i (?:asked|wanted|meant|asked for)|"
+            r"not that|nope not that|that's not it|not quite right|hmm+|yuck|eww*)")
+_AGAIN = (r"(?:try again|again|again please|redo|redo it|do it again|one more time|once more|reroll|re roll|"
+          r"another try|another version|different version|another variation|give me another)")
 _ACK = r"(?:ok(?:ay)?|k|kk|yes|yeah|yep|yup|sure|alright|all right|got it|i see|lol|lmao|haha+|hah|hehe|hmm+|hm+|oh|ah|uh|um+)"
 _GREET = r"(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|howdy|greetings)(?: there)?"
 _HOW_ARE_YOU = r"(?:how are (?:you|u)(?: doing)?(?: today)?|how's it going|what's up|sup|how do you do)"
@@ -1482,7 +1515,8 @@ _NO = r"(?:no+|nope|nah|no thanks|not really|meh|hmm+ no|not quite)"
 _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|image|scene)|the (?:current )?prompt|"
              r"(?:in )?the (?:picture|image) now|on (?:the )?screen)|describe (?:it|this|the (?:picture|image|scene))|"
              r"what (?:do|can) (?:you|i) see|what (?:shapes|things|objects|colou?rs) are (?:there|in it|in the (?:picture|image))|"
-             r"what did you (?:draw|paint|make)|show (?:me )?the prompt|what am i looking at|what does it show)")
+             r"what did you (?:draw|paint|make|change|do)|show (?:me )?the prompt|what am i looking at|what does it show|"
+             r"what (?:changed|was changed|has changed)|(?:can you )?explain what you (?:changed|did))")
 _HELP = (r"(?:help|help me|what can you do|what can i (?:say|do|ask|type)|how does (?:this|it) work|what should i "
          r"(?:say|type|do)|commands|what now|any ideas|ideas|suggestions|what else|what next|what do you suggest)")
 
@@ -1518,6 +1552,11 @@ def small_talk(prompt: str, message: str) -> str | None:
         return "OK. What should I change next?"
     if _only(_NO + "|" + _ACK, text) and re.search(rf"\b(?:{_NO})\b", text):
         return "OK, I left it as it is. Say 'undo' to go back a step, or tell me what to change."
+    if _only(_UNHAPPY + "|" + _NO + "|" + _ACK, text):
+        return "Sorry about that. Say 'undo' to go back a step, or tell me what to change."
+    if _only(_AGAIN + "|" + _ACK, text):
+        return ("The prompt is the same as before, so the picture would be too; /seed random gives a fresh take, "
+                "or tell me what to change.")
     return None
 
 
@@ -1540,6 +1579,11 @@ _NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|without|less|fewer|remove|
                        r"isn't|doesn't|can't|won't|nothing|dislike|hate|worse|wrong|previous|before|again|same|"
                        r"i|me|my|you|your|we|us|our|what|why|who|how|which|where|when|it|he|she|they|them|him|her|"
                        r"one|another|duplicate|copy|other|this|that|these|those)\b", re.I)
+_IMPERATIVES = frozenset("""replace swap switch try set flood age crop write draw paint show give have let get bring take
+    fix turn zoom rotate flip mirror invert spell type label sign explain tell say describe go use apply do redo calm
+    clear fill cover light darken lighten brighten blur sharpen focus frame center centre align resize scale extend
+    expand stretch shrink grow enlarge reduce increase decrease raise lower tilt pan crop cut paste copy duplicate
+    hide reveal open close""".split())
 _LITERAL_LEAD = re.compile(
     r"^(?:(?:make|have|let|get|give|show|turn|change|add|put|draw|paint|render|set|include|can|could|would|will)\s+)?"
     r"(?:(?:it|this|that|everything|the (?:image|picture|scene|photo|painting|whole thing))\s+)?"
@@ -1560,6 +1604,8 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
     words = re.findall(r"[a-z][a-z'-]*", phrase.lower())
     if not 1 <= len(words) <= 7 or _NEGATION.search(phrase) or not re.search(r"[a-z]{3,}", phrase.lower()):
         return None
+    if words[0] in _EDIT_WORDS or words[0] in _IMPERATIVES and len(words) < 3:  # "try", "fix it"
+        return None  # still an instruction ("replace the girl with a dog"), not a description
     new_words = content_words(phrase) - content_words(prompt)
     if not new_words or new_words <= _EDIT_WORDS:
         return None
@@ -1586,6 +1632,6 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
                     notes=[f"added '{phrase}'"])
 
 
-_HANDLERS = (_apply_remove, _apply_vague, _apply_count, _apply_move_to, _apply_replace, _apply_scene_terms,
-             _scene_with_extra, _apply_attribute, _apply_action, _apply_modal_action, _apply_look_like, _apply_more_less, _apply_add,
+_HANDLERS = (_apply_remove, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
+             _apply_scene_terms, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)
