@@ -518,6 +518,16 @@ class _Editor:
                 selector = [t for t in selector if t not in loose]
                 for t in value:
                     changes[_kind(t)] = t
+        shape_words = [t for t in selector if t in SHAPES]
+        if not changes and not is_move and shape_words and selector[-1] == shape_words[-1]:
+            # "make the box round" / "make it round": a final shape word that is not the target's shape
+            first = next((t for t in selector if t in SHAPES or t in ("it", "one")), None)
+            named = [x for x in self.shapes if x.shape == first] if first in SHAPES else \
+                ([self.last] if self.last in self.shapes else [])
+            if first is not None and len(named) == 1 and shape_words[-1] != named[0].shape and \
+                    (first in ("it", "one") or len(shape_words) >= 2):
+                changes["shape"] = shape_words[-1]
+                selector = selector[:-1]
         if not changes:
             # "square on top please" when it is already on top: it describes the scene as it is
             described = [t for t in selector if _kind(t) in ("colour", "size", "position")]
@@ -554,12 +564,13 @@ class _Editor:
                     self.notes.append(f"moved the {target.shape} to the {new}")
                     self.regions.append("whole")
                 elif getattr(target, attr) != new:
+                    name = target.shape  # the reply names the shape as it was ("circle shape → square")
                     setattr(target, attr, new)
                     if kind == "size":
                         target.show_size = True
                     changed = True
                     self.kinds.append(kind)
-                    self.notes.append(f"{target.shape} {kind} → {new}")
+                    self.notes.append(f"{name} {kind} → {new}")
                     self.regions.append(target.position)
                 else:
                     changed = True  # already so: understood, nothing to change

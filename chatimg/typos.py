@@ -82,20 +82,35 @@ def expand_shorthand(text: str) -> str:
     return re.sub(r"(?<![\w'/])[A-Za-z0-9]+/?[A-Za-z]*(?![\w'])", expand, text)
 
 
+#: British / American spellings count as one word when both are a candidate ("centr" -> "center").
+_SPELLINGS = {"centre": "center", "colour": "color", "colours": "colors", "grey": "gray", "recolour": "recolor",
+              "watercolour": "watercolor"}
+
+
+@lru_cache(maxsize=1)
+def _shape_words() -> frozenset[str]:
+    """The shape world's vocabulary (colours, shapes, sizes, positions and their synonyms)."""
+    try:
+        from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(w for group in (COLOURS, SHAPES, SIZES, POSITIONS, SYNONYMS) for w in group if w.isalpha())
+
+
 def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> str:
     """``text`` with unknown words replaced by the one request word they are a typo of.
     ``vocabulary`` adds the words of the current prompt as targets ("the foxx" -> "the fox")."""
     words = english_words()
     if len(words) <= len(TARGETS) + len(_EXTRA_WORDS):  # no word list: do nothing
         return text
-    targets = TARGETS | {w.lower() for w in vocabulary if len(w) >= 3 and w.isalpha()}
+    targets = TARGETS | _shape_words() | {w.lower() for w in vocabulary if len(w) >= 3 and w.isalpha()}
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
         if len(low) < 4 or low in words:
             return word
-        candidates = sorted(t for t in targets if _one_edit(low, t))
+        candidates = sorted({_SPELLINGS.get(t, t) for t in targets if _one_edit(low, t)})
         return candidates[0] if len(candidates) == 1 else word
 
     return re.sub(r"[A-Za-z]+", fix, text)
