@@ -212,6 +212,50 @@ _TOO = re.compile(r"^(?:(?:it's|it is|its|that's|thats|this is|it looks|looks|it
                   r"(?P<x>[a-z]+)(?:\s+now)?$", re.I)
 
 
+#: Wishes, complaints and negations said as statements, rewritten as the request they make.
+_RESTATE = [
+    # "a fireplace would be nice", "i think a dog would be cute", "i wish there was a dog"
+    (re.compile(r"^(?:i think\s+|maybe\s+)?(?P<x>(?:an?|some|two|three|a few|more)\s+.+?)\s+(?:would|could|might) "
+                r"(?:be|look) (?:nice|cool|great|good|cute|lovely|fun|better|awesome|perfect)(?: here| there| too)?$", re.I), "add {x}"),
+    (re.compile(r"^(?:it would be|it'd be|that would be) (?:nice|cool|great|good|fun|lovely) (?:to have|to see|to add|with)\s+(?P<x>.+)$", re.I), "add {x}"),
+    (re.compile(r"^i wish (?:there was|there were|there's|it had)\s+(?P<x>.+)$", re.I), "add {x}"),
+    # "there are too many trees", "too many trees", "not so many birds"
+    (re.compile(r"^(?:there (?:are|is)\s+)?(?:way |far )?(?:too many|not so many|so many)\s+(?P<x>.+)$", re.I), "fewer {x}"),
+    # "not enough contrast", "it needs more light"
+    (re.compile(r"^(?:there (?:is|isn't|is not)\s+)?not enough\s+(?P<x>.+)$", re.I), "more {x}"),
+    # "it's not cozy enough", "the sky isn't dark enough"
+    (re.compile(r"^(?P<x>it|it's|its|the [\w' -]+?)\s*(?:is|are|'s)?\s*(?:not|n't|isn't|aren't|is not)\s+(?P<y>[a-z-]+) enough$", re.I),
+     "make {x} more {y}"),
+    # "the cat is too small", "the sofa looks too big"
+    (re.compile(r"^(?P<x>the [\w' -]+?)\s+(?:is|are|looks?|seems?)\s+(?:way |a bit |a little |much |far )?too\s+(?P<y>[a-z]+)$", re.I),
+     "make {x} {too}"),
+    # "it shouldn't be raining", "there shouldn't be any birds", "not at night"
+    (re.compile(r"^(?:it|there)\s+(?:shouldn't|should not|mustn't|must not|can't|cannot)\s+be\s+(?:any\s+)?(?P<x>.+)$", re.I), "no {x}"),
+    (re.compile(r"^not\s+(?:at|in|during)\s+(?P<x>.+)$", re.I), "no {x}"),
+    (re.compile(r"^stop\s+(?P<x>the .+)$", re.I), "remove {x}"),
+    # "photo not painting", "a dog, not a cat"
+    (re.compile(r"^(?P<x>(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?),?\s+not\s+(?:an?\s+|the\s+)?(?P<y>[\w-]+(?:\s+[\w-]+)?)$", re.I),
+     "{x} instead of {y}"),
+    # "the cat looks sad", "the kite is red" (a wanted state of something in the picture)
+    (re.compile(r"^(?P<x>the [\w'-]+(?: [\w'-]+)?)\s+(?:is|are|looks?|seems?)\s+(?:now\s+)?(?P<y>[a-z-]+)(?:\s+now)?$", re.I),
+     "the {x_bare} should be {y}"),
+]
+
+
+def _restate(text: str) -> str:
+    for pattern, template in _RESTATE:
+        match = pattern.match(text)
+        if not match:
+            continue
+        parts = {k: (v or "") for k, v in match.groupdict().items()}
+        x = parts.get("x", "")
+        if x.lower() in ("it's", "its"):
+            x = "it"
+        too = _OPPOSITES.get(parts.get("y", "").lower(), f"less {parts.get('y', '')}")
+        return _clean(template.format(x=x, y=parts.get("y", ""), too=too, x_bare=re.sub(r"^the\s+", "", x)))
+    return text
+
+
 def normalise_request(message: str) -> str:
     text = _clean(message)
     text = _POLITE.sub("", text)
@@ -220,6 +264,8 @@ def normalise_request(message: str) -> str:
     if too:
         word = too.group("x").lower()
         text = f"make it {_OPPOSITES[word]}" if word in _OPPOSITES else f"less {word}"
+    else:
+        text = _restate(_clean(text))
     return _clean(text)
 
 
@@ -850,7 +896,7 @@ def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
         if match:
             before = seg[:match.end()]
             after = seg[match.end():]
-            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+[\w-]+)?", "", after, flags=re.I)
+            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+(?!(?:next|to|with|and|near|by|beside|in|on|at)\b)[\w-]+)?", "", after, flags=re.I)
             segments[i] = _clean(f"{before} {where} {after}")
             return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[where],
                             notes=[f"moved the {head} {where}"])
@@ -1430,7 +1476,14 @@ _MOVE_TO = re.compile(r"^(?:move|shift|slide|put|place|push|drag|bring|repositio
 def _apply_move_to(prompt: str, text: str) -> RuleEdit | None:
     """"move the fox to the left": the thing gets a position phrase (an old one is replaced)."""
     match = _MOVE_TO.match(text)
-    if not match or not mentions(prompt, match.group("x")):
+    if not match:
+        other = re.match(r"^(?:move|shift|put|place|bring|take)\s+(?P<x>the\s+[\w'-]+(?:\s+[\w'-]+)?)\s+"
+                         r"(?P<p>to|onto|into|on|in|under|behind|beside|next to|in front of)\s+(?P<y>(?:the|a|an)\s+.+)$", text, re.I)
+        if other and mentions(prompt, other.group("x")):  # "move the cat to the floor"
+            prep = {"to": "on", "onto": "on", "into": "in"}.get(other.group("p").lower(), other.group("p"))
+            return _apply_move(prompt, f"{other.group('x')} {prep} {other.group('y')}")
+        return None
+    if not mentions(prompt, match.group("x")):
         return None
     head = _head(match.group("x"))
     place = _PLACES[match.group("where").lower()]
@@ -1480,13 +1533,28 @@ def _apply_modal_action(prompt: str, text: str) -> RuleEdit | None:
     return action
 
 
+def _apply_fewer(prompt: str, text: str) -> RuleEdit | None:
+    """"fewer trees" when the prompt has trees: "a few trees" (not none of them)."""
+    match = re.match(r"^(?:fewer|less|not so many|not as many)\s+(?P<x>[\w'-]+s)$", text, re.I)
+    if not match:
+        return None
+    noun = match.group("x")
+    pattern = rf"\b(?:(?:many|lots of|a lot of|some|several|numerous|countless|dozens of)\s+)?{re.escape(noun)}\b"
+    if not re.search(rf"\b{re.escape(noun)}\b", prompt, re.I) or re.search(rf"\ba few {re.escape(noun)}\b", prompt, re.I):
+        return None
+    new = re.sub(pattern, f"a few {noun}", prompt, count=1, flags=re.I)
+    return RuleEdit(prompt=new, kind="modifier", target=noun, added=[f"a few {noun}"], notes=[f"fewer {noun}"])
+
+
 _BARE_THING = re.compile(r"^(?:an?|some|two|three|four|five|several|a few|a couple of|lots of|many|another|a second|one more)\s+"
                          r"(?:[\w'-]+\s+){0,5}[\w'-]+$", re.I)
 
 
 def _apply_bare_thing(prompt: str, text: str) -> RuleEdit | None:
     """"a cat", "also some birds", "and a dog" mid-conversation: shorthand for adding it."""
-    if not _BARE_THING.match(text) or any(w in _EDIT_WORDS for w in text.lower().split()[1:]):
+    lead = re.match(r"^(?:one more|a few|a couple of|lots of|a second)\s+", text, re.I)
+    rest = text[lead.end():] if lead else text.split(" ", 1)[-1]
+    if not _BARE_THING.match(text) or any(w in _EDIT_WORDS for w in rest.lower().split()):
         return None
     return _apply_count(prompt, f"add {text}") or _apply_count(prompt, text) or _apply_add(prompt, f"add {text}")
 
@@ -1575,7 +1643,7 @@ def question_reply(prompt: str, message: str) -> str | None:
     return f"I can only change the picture, not answer questions. It shows {prompt}; tell me what to change."
 
 
-_NEGATION = re.compile(r"\b(?:no|not|don't|dont|never|without|less|fewer|remove|delete|erase|undo|back|instead|stop|"
+_NEGATION = re.compile(r"\b(?:\w+n't|no|not|don't|dont|never|without|less|fewer|remove|delete|erase|undo|back|instead|stop|"
                        r"isn't|doesn't|can't|won't|nothing|dislike|hate|worse|wrong|previous|before|again|same|"
                        r"i|me|my|you|your|we|us|our|what|why|who|how|which|where|when|it|he|she|they|them|him|her|"
                        r"one|another|duplicate|copy|other|this|that|these|those)\b", re.I)
@@ -1632,6 +1700,6 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
                     notes=[f"added '{phrase}'"])
 
 
-_HANDLERS = (_apply_remove, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
+_HANDLERS = (_apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
              _apply_scene_terms, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

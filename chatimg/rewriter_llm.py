@@ -222,6 +222,11 @@ class LLMRewriter:
                 return self._first(edit_rules.first_prompt(text), text, "rules")
             self.last.usable = False
             return self._first(edit_rules.first_prompt(text), text, "fallback")
+        if candidate and use_rules and shapeworld_edits.is_shapeworld_prompt(prompt):
+            # a shape scene: the answer must be the same shapes with only values the request names
+            scene = shapeworld_edits.validated_llm_scene(prompt, candidate, text)
+            if scene is not None:
+                return self._from_llm(scene, prompt, text)
         if candidate and self._sane_followup(candidate, prompt, text):
             return self._from_llm(candidate, prompt, text)
         if candidate and use_rules:  # keep the scene, take only the new parts the request asked for

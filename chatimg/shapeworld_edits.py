@@ -838,3 +838,28 @@ def check_llm_prompt(candidate: str, expected: str) -> bool:
     want = scene_of(expected)
     return (got is not None and want is not None and got[0] == want[0]
             and sorted(s.key() for s in got[1]) == sorted(s.key() for s in want[1]))
+
+
+def validated_llm_scene(prompt: str, candidate: str, message: str) -> str | None:
+    """A model's answer for a shape-world request the editor did not understand, accepted only
+    when it parses as a scene with the same shapes and every value it changed (colour, size,
+    shape, position, background) is a word of the request. Returns the canonical prompt, or None."""
+    now, got = scene_of(prompt), scene_of(candidate)
+    if now is None or got is None or len(now[1]) != len(got[1]):
+        return None
+    asked = set(_tokens(message))
+    changed = False
+    if got[0] != now[0]:
+        if got[0] not in asked:
+            return None
+        changed = True
+    for old, new, diffs in _changed(now[1], got[1]):
+        if old is None or new is None:
+            return None
+        for kind in diffs:
+            if getattr(new, kind) not in asked:
+                return None
+            changed = True
+    if not changed or len({s.position for s in got[1]}) != len(got[1]) or any(s.colour == got[0] for s in got[1]):
+        return None
+    return render(*got)
