@@ -1083,9 +1083,22 @@ def _scene_with_extra(prompt: str, clause: str) -> RuleEdit | None:
             continue
         second = None
         for handler in _HANDLERS:
+            if handler is _apply_bare_thing:
+                continue  # "a full moon" is attached below, not listed as a separate thing
             second = handler(scene.prompt, extra)
             if second is not None:
                 break
+        if second is None and match.group(0).strip().lower() == "with" and scene.added:
+            # "night with a full moon": the thing joins the phrase it came with ("… at night with a full moon")
+            bare = re.match(rf"^(?:{_DETERMINERS}|\d+|many|several|a few)\b", extra, re.I) or extra.endswith("s") or \
+                re.search(r"\w+ing\b", extra) or len(extra.split()) > 3
+            thing = extra if bare else f"{_article_for(extra)} {extra}"
+            segments = _segments(scene.prompt)
+            where = next((i for i, seg in enumerate(segments) if scene.added[-1].lower() in seg.lower()), None)
+            if where is not None:
+                segments[where] = f"{segments[where]} with {thing}"
+                second = RuleEdit(prompt=_join(segments), kind="add", target=_strip_det(thing),
+                                  added=[_strip_det(thing)], notes=[f"added {thing}"])
         if second is None:
             second = _apply_add(scene.prompt, f"add {extra}")
         if second is not None:
