@@ -150,10 +150,13 @@ def rules_turn(message, prompt=CABIN):
 
 
 @pytest.mark.parametrize("message, expected", [
-    ("make it night with a full moon", "a cozy cabin in a snowy forest at night, a full moon, oil painting"),
+    # the extra thing joins the phrase it came with, rather than a bare ", a full moon" item
+    ("make it night with a full moon", "a cozy cabin in a snowy forest at night with a full moon, oil painting"),
+    ("make it night with full moon", "a cozy cabin in a snowy forest at night with a full moon, oil painting"),
     ("make it night with a full moon and add stars",
-     "a cozy cabin in a snowy forest at night, a full moon, stars, oil painting"),
-    ("make it sunset with some birds", "a cozy cabin in a snowy forest at sunset, some birds, oil painting"),
+     "a cozy cabin in a snowy forest at night with a full moon, stars, oil painting"),
+    ("make it sunset with some birds", "a cozy cabin in a snowy forest at sunset with some birds, oil painting"),
+    ("make it night with fireflies", "a cozy cabin in a snowy forest at night with fireflies, oil painting"),
 ])
 def test_time_of_day_with_an_extra_clause_replaces_the_old_time(message, expected):
     result = edit_rules.apply_rules(CABIN, message)
