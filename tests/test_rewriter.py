@@ -294,3 +294,40 @@ def test_lora_adapter_is_merged_once_and_cached(tiny_llm_dir, tmp_path):
     ids = torch.tensor([[1, 5, 9, 12]])
     with torch.no_grad():
         assert not torch.allclose(plain(ids).logits, tuned(ids).logits)  # the adapter changed the weights
+
+
+# ------------------------------------------------------------ LLM answers: validated and repaired
+def test_llm_answer_that_drops_part_of_the_scene_is_grafted_back():
+    # the model changed the right thing but lost "morning light": keep the scene, take the new phrase
+    prompt = "a red fox sitting in a meadow, morning light, watercolor painting"
+    rewriter = LLMRewriter(fake("a fox, a glowing aurora"), mode="rules-first")
+    edit = rewriter.rewrite("frobnicate a glowing aurora", prompt=prompt, history=[])
+    assert edit.prompt == "a red fox sitting in a meadow, morning light, a glowing aurora, watercolor painting"
+    assert rewriter.last.source == "llm" and rewriter.last.usable and not rewriter.last.parsed_clean
+
+
+def test_shape_world_llm_answer_is_accepted_only_with_values_from_the_request():
+    from chatimg.shapeworld_edits import validated_llm_scene
+
+    good = "a big red circle on the left and a small purple square on the right, on a green background"
+    assert validated_llm_scene(SHAPES, good, "something purple for the square please") == good
+    assert validated_llm_scene(SHAPES, good.replace("purple", "yellow"), "something purple please") is None
+    assert validated_llm_scene(SHAPES, "a small purple square, on a green background", "purple square") is None  # lost a shape
+    assert validated_llm_scene(SHAPES, SHAPES, "purple") is None  # nothing changed
+
+
+def test_a_no_op_shape_answer_lets_the_llm_try_first():
+    one = "a small yellow triangle in the center, on a black background"
+    bigger = "a big yellow triangle in the center, on a black background"
+    rewriter = LLMRewriter(fake(bigger), mode="rules-first")
+    edit = rewriter.rewrite("center the triangle and make it big", prompt=one, history=[])
+    assert edit.prompt == bigger  # the editor understood it too; the LLM is not needed
+    rewriter = LLMRewriter(fake("a big yellow triangle in the center, on a black background, sparkles"), mode="rules-first")
+    edit = rewriter.rewrite("center the triangle", prompt=one, history=[])
+    assert edit.prompt == one and rewriter.last.source == "shape"  # the model's extra words come from nowhere
+
+
+def test_small_talk_does_not_call_the_llm():
+    rewriter = LLMRewriter(fake("a cozy cabin, a thank you note"), mode="rules-first")
+    edit = rewriter.rewrite("thanks!", prompt=CABIN, history=[])
+    assert edit.prompt == CABIN and rewriter.last.source == "chat" and rewriter.last.usable and not rewriter.last.llm_ran

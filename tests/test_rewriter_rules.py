@@ -241,3 +241,171 @@ def test_first_turn_is_not_a_restart():
     assert edit_rules.standalone_scene(None, "a portrait of an old sailor, charcoal sketch") is None
     edit, _ = rules_turn("a portrait of an old sailor, charcoal sketch", prompt=None)
     assert edit.reply.startswith("Painting ")
+
+
+# ------------------------------------------------------------ what real users type (issue 5)
+FOX = "a red fox sitting in a meadow of wildflowers, morning light, watercolor painting"
+FISHER = "an old fisherman mending nets on a wooden pier, overcast, photo"
+ROOM = "a cat sitting on a sofa next to a window with trees outside, at night, in the rain, cozy mood, watercolor painting"
+ONE = "a small yellow triangle in the center, on a black background"
+
+
+def turn(message, prompt, history=None):
+    rewriter = LLMRewriter(None, mode="rules-first")
+    edit = rewriter.rewrite(message, prompt=prompt, history=history if history is not None else [("start", prompt)])
+    return edit, rewriter.last
+
+
+@pytest.mark.parametrize("message, reply_has", [
+    ("thanks!", "welcome"), ("thank you so much", "welcome"), ("nice!", "glad"), ("looks great", "glad"),
+    ("wow, love it", "glad"), ("hello", "hi"), ("how are you?", "doing well"), ("ok", "what should i change"),
+    ("what is this?", "it shows a red fox"), ("help", "make it night"), ("no", "undo"), ("this is wrong", "undo"),
+    ("try again", "/seed random"), ("👍 thx", "welcome"),
+])
+def test_small_talk_is_answered_without_a_change_and_is_not_a_failure(message, reply_has):
+    edit, info = turn(message, FOX)
+    assert edit.prompt == FOX and info.usable and info.source == "chat"
+    assert reply_has in edit.reply.lower() and "didn't understand" not in edit.reply
+
+
+def test_small_talk_with_a_request_is_still_an_edit():
+    edit, info = turn("thanks, now add a rabbit", FOX)
+    assert "a rabbit" in edit.prompt and info.source == "rules"
+
+
+def test_a_question_that_asks_nothing_of_the_picture_gets_an_answer():
+    edit, info = turn("why is the sky blue?", FOX)
+    assert edit.prompt == FOX and info.usable and "only change the picture" in edit.reply
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("can u make the fox blue pls", "a blue fox sitting in a meadow of wildflowers, morning light, watercolor painting"),
+    ("fox -> wolf", "a red wolf sitting in a meadow of wildflowers, morning light, watercolor painting"),
+    ("ad a rabbit", "a red fox sitting in a meadow of wildflowers, morning light, a rabbit, watercolor painting"),
+    ("make the foxx white", "a white fox sitting in a meadow of wildflowers, morning light, watercolor painting"),
+    ("is it possible to add a cat?", "a red fox sitting in a meadow of wildflowers, morning light, a cat, watercolor painting"),
+    ("i think it would look better at night", "a red fox sitting in a meadow of wildflowers at night, watercolor painting"),
+    ("same but at night", "a red fox sitting in a meadow of wildflowers at night, watercolor painting"),
+    ("i'd prefer a snowy meadow", "a red fox sitting in a snowy meadow of wildflowers, morning light, watercolor painting"),
+    ("make it nicer", "a red fox sitting in a meadow of wildflowers, morning light, beautiful, highly detailed, watercolor painting"),
+    ("improve it", "a red fox sitting in a meadow of wildflowers, morning light, beautiful, highly detailed, watercolor painting"),
+    ("make it pop", "a red fox sitting in a meadow of wildflowers, morning light, vibrant colors, high contrast, watercolor painting"),
+    ("a butterfly", "a red fox sitting in a meadow of wildflowers, morning light, a butterfly, watercolor painting"),
+    ("also some birds", "a red fox sitting in a meadow of wildflowers, morning light, some birds, watercolor painting"),
+    ("one more fox", "two red foxes sitting in a meadow of wildflowers, morning light, watercolor painting"),
+    ("move the fox to the left", "a red fox on the left sitting in a meadow of wildflowers, morning light, watercolor painting"),
+    ("can the fox be sleeping?", "a red fox sleeping in a meadow of wildflowers, morning light, watercolor painting"),
+    ("the fox should be running", "a red fox running in a meadow of wildflowers, morning light, watercolor painting"),
+])
+def test_everyday_phrasings_are_understood(message, expected):
+    edit, info = turn(message, FOX)
+    assert edit.prompt == expected and info.usable
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("make him smile", "an old fisherman smiling and mending nets on a wooden pier, overcast, photo"),
+    ("give him a beard", "an old fisherman mending nets on a wooden pier with a beard, overcast, photo"),
+    ("he should wear a red coat", "an old fisherman wearing a red coat and mending nets on a wooden pier, overcast, photo"),
+])
+def test_pronouns_name_the_person_in_the_picture(message, expected):
+    assert turn(message, FISHER)[0].prompt == expected
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("it's way too dark", "bright"),
+    ("there are too many trees", "with a few trees outside"),
+    ("it shouldn't be raining", "at night, cozy mood"),
+    ("the cat is too small", "a big cat sitting"),
+    ("the cat looks sad", "a sad cat sitting"),
+    ("a fireplace would be nice", "cozy mood, a fireplace, watercolor painting"),
+    ("keep the cat but make it daytime", "window with trees outside during the day"),
+    ("move the cat to the floor", "a cat on the floor next to a window"),
+])
+def test_statements_are_read_as_the_request_they_make(message, expected):
+    edit, info = turn(message, ROOM)
+    assert expected in edit.prompt and info.usable, edit.prompt
+
+
+def test_literal_last_resort_adds_the_words_and_says_so():
+    edit, info = turn("the fox wears a tiny crown", FOX)
+    assert info.usable and info.source == "literal"
+    assert "the fox wears a tiny crown" in edit.prompt and edit.prompt.endswith("watercolor painting")
+    assert "literally" in edit.reply and "undo" in edit.reply
+
+
+@pytest.mark.parametrize("message", ["frobnicate the quux thoroughly", "don't do the thing with it",
+                                     "why would anyone want that", "make another one"])
+def test_literal_last_resort_refuses_gibberish_negations_and_pronouns(message):
+    edit, info = turn(message, FOX)
+    assert edit.prompt == FOX or info.source != "literal"
+
+
+def test_shape_scenes_never_get_literal_words():
+    edit, info = turn("make it look like a sunset over the sea", TWO)
+    assert info.source != "literal" and "sea" not in edit.prompt
+
+
+# ------------------------------------------------------------------ shape world, issue 5
+@pytest.mark.parametrize("prompt, message", [
+    ("a big purple square at the top, on a white background", "square on top please"),
+    ("a big purple square at the top, on a white background", "move it up"),
+    (ONE, "bg black"),
+    (ONE, "center the triangle"),
+])
+def test_a_shape_request_that_is_already_true_is_understood(prompt, message):
+    edit, info = turn(message, prompt)
+    assert edit.prompt == shapeworld_edits.render(*shapeworld_edits.scene_of(prompt))
+    assert info.usable and info.source == "shape" and "already" in edit.reply
+
+
+def _after(messages):
+    prompt, history = None, []
+    rewriter = LLMRewriter(None, mode="rules-first")
+    for message in messages:
+        prompt = rewriter.rewrite(message, prompt=prompt, history=list(history)).prompt
+        history.append((message, prompt))
+    return prompt, rewriter.last
+
+
+@pytest.mark.parametrize("follow_up, expected", [
+    ("the other one too", "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+    ("same for the square", "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+    ("and the square too", "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+    ("not that one, the square", "a big red circle on the left and a small yellow square on the right, on a green background"),
+    ("wrong one", "a big red circle on the left and a small yellow square on the right, on a green background"),
+    ("also make it blue", "a big blue circle on the left and a small blue square on the right, on a green background"),
+])
+def test_repeat_or_move_the_last_shape_change(follow_up, expected):
+    prompt, info = _after(["a big red circle on the left and a small blue square on the right, green background",
+                           "make the circle yellow", follow_up])
+    assert prompt == expected and info.usable
+
+
+def test_another_background_colour_instead():
+    prompt, _ = _after(["a big red circle on the left and a small blue square on the right, green background",
+                        "change the background to yellow", "hmm maybe black instead"])
+    assert prompt == "a big red circle on the left and a small blue square on the right, on a black background"
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("make the square the same colour as the circle",
+     "a big red circle on the left and a small red square on the right, on a green background"),
+    ("make the square as big as the circle", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("huge square", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("make the square round", "a big red circle on the left and a small blue circle on the right, on a green background"),
+    ("recolour the circle", "a big yellow circle on the left and a small blue square on the right, on a green background"),
+    ("shift the circle rightwards", "a small blue square on the left and a big red circle on the right, on a green background"),
+])
+def test_more_shape_phrasings(message, expected):
+    assert shape(message) == expected
+
+
+def test_shape_replies_name_the_shape_as_it_was():
+    edit, _ = turn("turn it into a circle", ONE)
+    assert edit.reply == "Changed the triangle shape to circle."
+
+
+def test_typos_use_the_shape_vocabulary_and_the_prompt():
+    assert fix_typos("make the wedge azur") == "make the wedge azure"
+    assert fix_typos("put it in the centr") == "put it in the center"
+    assert fix_typos("make the foxx white", {"fox", "meadow"}) == "make the foxx white".replace("foxx", "fox")
