@@ -87,6 +87,26 @@ _SPELLINGS = {"centre": "center", "colour": "color", "colours": "colors", "grey"
               "watercolour": "watercolor"}
 
 
+#: Short words requests are built from; a typo in them breaks a request as surely as one in a noun.
+_FUNCTION_WORDS = {"the", "that", "this", "these", "those", "last", "time", "back", "put", "add", "make", "get", "rid",
+                   "should", "paint", "with", "from", "into", "onto", "meant", "view", "drawing", "turn", "give", "take",
+                   "have", "more", "less", "much", "some", "there", "their", "them", "they", "what", "want", "would",
+                   "could", "like", "look", "looks", "make", "change", "style", "colour", "color", "over", "under",
+                   "behind", "front", "next", "instead", "without", "also", "just", "only", "keep", "same", "both",
+                   "other", "day", "sky", "sun", "moon", "snow", "rain", "fog", "dark", "light", "bright", "scene"}
+
+
+@lru_cache(maxsize=1)
+def _rule_words() -> frozenset[str]:
+    """The words the general edit rules know (scene terms, colours, edit verbs), read lazily."""
+    try:
+        from chatimg import edit_rules
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    words = set(edit_rules._TERM_WORDS) | set(edit_rules.COLOUR_WORDS) | set(edit_rules._EDIT_WORDS)
+    return frozenset(w.lower() for w in words if w.isalpha() and len(w) >= 3)
+
+
 @lru_cache(maxsize=1)
 def _shape_words() -> frozenset[str]:
     """The shape world's vocabulary (colours, shapes, sizes, positions and their synonyms)."""
@@ -103,14 +123,22 @@ def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) ->
     words = english_words()
     if len(words) <= len(TARGETS) + len(_EXTRA_WORDS):  # no word list: do nothing
         return text
-    targets = TARGETS | _shape_words() | {w.lower() for w in vocabulary if len(w) >= 3 and w.isalpha()}
+    # most specific first: request words, shape words and the prompt's own words, then the rules' wider vocabulary
+    tiers = (TARGETS | _shape_words() | {w.lower() for w in vocabulary if len(w) >= 3 and w.isalpha()},
+             _FUNCTION_WORDS | _rule_words())
+    known = words | tiers[0] | tiers[1]
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
-        if len(low) < 4 or low in words:
+        if len(low) < 3 or low in known:
             return word
-        candidates = sorted({_SPELLINGS.get(t, t) for t in targets if _one_edit(low, t)})
-        return candidates[0] if len(candidates) == 1 else word
+        for targets in tiers:
+            candidates = sorted({_SPELLINGS.get(t, t) for t in targets if _one_edit(low, t)})
+            if len(candidates) > 1:  # "balck": black (two letters swapped) rather than back (one dropped)
+                candidates = [t for t in candidates if len(t) == len(low)] or candidates
+            if candidates:
+                return candidates[0] if len(candidates) == 1 else word
+        return word
 
     return re.sub(r"[A-Za-z]+", fix, text)
