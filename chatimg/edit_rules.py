@@ -229,6 +229,11 @@ _RESTATE = [
     # "the cat is too small", "the sofa looks too big"
     (re.compile(r"^(?P<x>the [\w' -]+?)\s+(?:is|are|looks?|seems?)\s+(?:way |a bit |a little |much |far )?too\s+(?P<y>[a-z]+)$", re.I),
      "make {x} {too}"),
+    # "don't make it so dark", "don't make the cat so big"
+    (re.compile(r"^(?:don't|dont|do not)\s+make\s+(?P<x>it|the [\w' -]+?)\s+(?:so|too|that)\s+(?P<y>[a-z]+)$", re.I),
+     "make {x} {too}"),
+    # "i don't want it to be night", "i don't want the cat to be black"
+    (re.compile(r"^i (?:don't|dont|do not) want (?:it|the (?:image|picture|scene)) to be\s+(?P<x>.+)$", re.I), "no {x}"),
     # "it shouldn't be raining", "there shouldn't be any birds", "not at night"
     (re.compile(r"^(?:it|there)\s+(?:shouldn't|should not|mustn't|must not|can't|cannot)\s+be\s+(?:any\s+)?(?P<x>.+)$", re.I), "no {x}"),
     (re.compile(r"^not\s+(?:at|in|during)\s+(?P<x>.+)$", re.I), "no {x}"),
@@ -1159,8 +1164,11 @@ def standalone_scene(prompt: str | None, message: str) -> str | None:
     return first_prompt(text)
 
 
-def apply_rules(prompt: str, message: str) -> RuleEdit | None:
-    """The updated prompt when every part of ``message`` fits a known edit; else None."""
+def apply_rules(prompt: str, message: str, *, partial: bool = False) -> RuleEdit | None:
+    """The updated prompt when every part of ``message`` fits a known edit; else None.
+    ``partial=True`` (a later resort): the parts that fit are applied, a part that does not is
+    added literally when it qualifies (``literal_request``), else left out and named in the notes
+    ("not done: …"); None unless at least one part was applied."""
     text = resolve_pronouns(prompt, normalise_request(message))
     if not text:
         return None
@@ -1176,6 +1184,7 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
     clauses = split_clauses(text)
     current = prompt
     results: list[RuleEdit] = []
+    skipped: list[str] = []
     for clause in clauses:
         clause = normalise_request(clause)
         result = None
@@ -1183,12 +1192,17 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
             result = handler(current, clause)
             if result is not None:
                 break
+        if result is None and partial and len(clauses) > 1:
+            result = literal_request(current, clause)
+            if result is None:
+                skipped.append(clause)
+                continue
         if result is None:
             return None
         current = result.prompt
         results.append(result)
-    if not results:
-        return None
+    if not results or (partial and not skipped and all(r.kind != "literal" for r in results)):
+        return None  # partial=True is only for what the whole-message pass could not do
     merged = RuleEdit(prompt=current, kind=results[0].kind if len(results) == 1 else "multi",
                       target="; ".join(r.target for r in results if r.target))
     for r in results:
@@ -1196,6 +1210,8 @@ def apply_rules(prompt: str, message: str) -> RuleEdit | None:
         merged.removed += r.removed
         merged.negative += r.negative
         merged.notes += r.notes
+    if skipped:
+        merged.notes.append(f"not done: {'; '.join(skipped)}")
     return merged
 
 

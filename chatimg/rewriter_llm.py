@@ -235,6 +235,9 @@ class LLMRewriter:
                 self.last.parsed_clean = False
                 return self._from_llm(grafted, prompt, text)
         if use_rules and not shapeworld_edits.is_shapeworld_prompt(prompt):  # shape scenes stay canonical
+            part = edit_rules.apply_rules(prompt, text, partial=True)
+            if part is not None:  # "make it night and <something unknown>": do what is understood, say what is not
+                return self._from_rule(part, prompt, "rules")
             literal = edit_rules.literal_request(prompt, text)
             if literal is not None:
                 self.last.source = "literal"
@@ -313,10 +316,13 @@ class LLMRewriter:
             region = edit_rules._head(rule.target.split(",")[0]) or "whole"
             region = region if prompt and re.search(rf"\b{re.escape(region)}", prompt, re.I) else "whole"
         notes = "; ".join(dict.fromkeys(rule.notes))
+        undone = [n[len("not done: "):] for n in rule.notes if n.startswith("not done: ")]
         if rule.prompt == prompt and not rule.negative:
             reply = "It already looks like that."
         else:
-            reply = _sentence(notes)
+            reply = _sentence("; ".join(n for n in dict.fromkeys(rule.notes) if not n.startswith("not done: ")))
+        if undone:  # a multi-part request done in part: say which part was left out
+            reply = reply.rstrip(".") + f"; I couldn't do '{_short(undone[0], 50)}'."
         return make_edit(prompt=rule.prompt, instruction=notes, strength=strength, region=region,
                          negative_prompt=", ".join(dict.fromkeys(rule.negative)), reply=reply,
                          previous_prompt=prompt)[0]

@@ -448,3 +448,17 @@ def test_typos_keep_most_of_the_tune_split_working():
     report = run_benchmark(LLMRewriter(None, mode="rules-first"), items, [])
     summary = report.summary()
     assert summary["usable_share"] >= 0.9 and summary["accuracy"]["shape"] >= 0.85
+
+
+def test_a_multi_part_request_does_what_it_understands_and_says_what_it_did_not():
+    edit, info = turn("make it daytime and then frobnicate the quux", ROOM)
+    assert "during the day" in edit.prompt and "quux" not in edit.prompt and info.usable
+    assert "not done: frobnicate the quux" in edit.instruction
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("don't make it so dark", "bright"), ("i don't want it to be night", "trees outside, in the rain"),
+])
+def test_negative_requests(message, expected):
+    assert expected in turn(message, ROOM)[0].prompt
+    assert "couldn't do 'frobnicate the quux'" in turn("make it daytime and then frobnicate the quux", ROOM)[0].reply
