@@ -454,6 +454,7 @@ def test_a_multi_part_request_does_what_it_understands_and_says_what_it_did_not(
     edit, info = turn("make it daytime and then frobnicate the quux", ROOM)
     assert "during the day" in edit.prompt and "quux" not in edit.prompt and info.usable
     assert "not done: frobnicate the quux" in edit.instruction
+    assert "couldn't do 'frobnicate the quux'" in edit.reply
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -461,4 +462,3 @@ def test_a_multi_part_request_does_what_it_understands_and_says_what_it_did_not(
 ])
 def test_negative_requests(message, expected):
     assert expected in turn(message, ROOM)[0].prompt
-    assert "couldn't do 'frobnicate the quux'" in turn("make it daytime and then frobnicate the quux", ROOM)[0].reply
