@@ -1367,8 +1367,16 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
         if thing and not kinds:
             obj = _strip_det(thing.group("x") or thing.group("y"))
             obj = re.sub(r"\s+(?:again|please|too)$", "", obj)
-            if obj.lower() in _PLACEHOLDERS:
+            if obj.lower() in _PLACEHOLDERS | {"them", "those", "they", "him", "her"}:
                 obj = ""
+            if not obj:  # "bring it back": the thing the latest removal took away
+                lost = content_words(before) - content_words(after)
+                if lost and any(p.match(normalise_request(history[i][0])) for p in _REMOVE_RE):
+                    restored = revert_turn(prompt, before, after)
+                    if restored != prompt:
+                        return RuleEdit(prompt=restored, kind="add", target=" ".join(sorted(lost)), added=[],
+                                        notes=["brought back what was removed"])
+                continue
             if obj and mentions(before, obj) and not mentions(after, obj):
                 restored = revert_turn(prompt, before, after)
                 if not mentions(restored, obj):

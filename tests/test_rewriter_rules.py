@@ -462,3 +462,10 @@ def test_a_multi_part_request_does_what_it_understands_and_says_what_it_did_not(
 ])
 def test_negative_requests(message, expected):
     assert expected in turn(message, ROOM)[0].prompt
+
+
+def test_bring_it_back_restores_the_latest_removal():
+    prompt, info = _after(["a big red circle on the left and a small blue square on the right, green background",
+                           "remove the square", "bring it back"])
+    assert prompt == "a big red circle on the left and a small blue square on the right, on a green background"
+    assert info.usable
