@@ -3,10 +3,14 @@
 * text -> image: paint held-out scenes (never trained on) from a varied caption and from the
   canonical prompt; the checker reads each image back; a scene counts only if every attribute
   (background, and each shape's kind, colour, size and position, and no extra shape) is right.
-* one-attribute edits via img2img: render a held-out scene, ask for the same scene with one
-  attribute changed (canonical prompt), at the strength the app uses for that kind of edit
+* one-attribute edits: render a held-out scene, ask for the same scene with one attribute
+  changed (canonical prompt), at the strength the app uses for that kind of edit
   (``EDIT_STRENGTHS``) or at each of ``--strengths``; report the share where the changed
-  attribute is right and the share where everything else is kept.
+  attribute is right and the share where everything else is kept. Edits are painted by the
+  app's own ``DiffusersPainter``: path ``app`` (the default) passes the region the app uses for
+  that edit (``edit_region``: inpainting on that region, the rest kept exactly; the whole image
+  for backgrounds and moves), path ``img2img`` always repaints the whole image, as the
+  benchmark did before the app painted regions.
 * CPU time per image at the given step count and thread count.
 """
 
@@ -22,11 +26,13 @@ import click
 
 from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, DEFAULT_GUIDANCE, DEFAULT_STEPS
 from chatimg.shapeworld import (
-    EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, random_edit, random_scene, read_image,
-    render,
+    EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, edit_region, random_edit, random_scene,
+    read_image, render,
 )
 
 BENCH_KINDS = ("colour", "background", "position", "size", "shape", "add", "remove")
+#: How edits are painted: ``app`` = the app's region for the edit (inpainting), ``img2img`` = whole image.
+EDIT_PATHS = ("app", "img2img")
 
 
 def attributes(scene: Scene | Reading) -> dict[str, object]:
@@ -53,8 +59,9 @@ def changed_keys(before: Scene, after: Scene, kind: str) -> set[str]:
 
 @dataclass
 class EditScore:
-    changed: bool
-    kept: bool
+    changed: bool  # the changed attribute is right
+    kept: bool  # every other attribute is right (the edited shape's other attributes included)
+    rest: bool  # the rest of the scene is right: the background (unless edited) and every untouched shape
 
 
 def score_edit(before: Scene, after: Scene, kind: str, reading: Reading) -> EditScore:
@@ -62,7 +69,10 @@ def score_edit(before: Scene, after: Scene, kind: str, reading: Reading) -> Edit
     keys = changed_keys(before, after, kind)
     changed = all(seen.get(k) == target.get(k) for k in keys)
     rest = (set(target) | set(seen)) - keys
-    return EditScore(changed=changed, kept=all(seen.get(k) == target.get(k) for k in rest))
+    touched = {p for p in POSITIONS if before.shape_at(p) != after.shape_at(p)}
+    untouched = {k for k in rest if k.split(".")[0] not in touched}
+    return EditScore(changed=changed, kept=all(seen.get(k) == target.get(k) for k in rest),
+                     rest=all(seen.get(k) == target.get(k) for k in untouched))
 
 
 def load_pipelines(model: str):
@@ -93,8 +103,7 @@ def _batches(items: list, size: int):
         yield items[start:start + size]
 
 
-def paint(pipe, prompts: list[str], seeds: list[int], steps: int, guidance: float, batch: int,
-          images: list | None = None, strength: float | None = None) -> list:
+def paint(pipe, prompts: list[str], seeds: list[int], steps: int, guidance: float, batch: int) -> list:
     import torch
 
     side = native_size(pipe)
@@ -102,12 +111,8 @@ def paint(pipe, prompts: list[str], seeds: list[int], steps: int, guidance: floa
     for chunk in _batches(list(range(len(prompts))), batch):
         kwargs = dict(
             prompt=[prompts[i] for i in chunk], num_inference_steps=steps, guidance_scale=guidance,
-            generator=[torch.Generator().manual_seed(seeds[i]) for i in chunk],
+            generator=[torch.Generator().manual_seed(seeds[i]) for i in chunk], height=side, width=side,
         )
-        if images is None:
-            kwargs.update(height=side, width=side)
-        else:
-            kwargs.update(image=[images[i].resize((side, side)) for i in chunk], strength=strength)
         out.extend(pipe(**kwargs).images)
     return out
 
@@ -149,17 +154,45 @@ def edit_cases(kind: str, n: int, seed: int) -> list[tuple[Scene, Scene]]:
     return cases
 
 
-def bench_edits(img2img, kind: str, strength: float, n: int, seed: int, steps: int, guidance: float,
-                batch: int) -> dict:
-    cases = edit_cases(kind, n, seed)
-    sources = [render(before, seed=seed + i) for i, (before, _) in enumerate(cases)]
-    prompts = [canonical_prompt(after) for _, after in cases]
-    images = paint(img2img, prompts, [seed + i for i in range(n)], steps, guidance, batch, sources, strength)
-    scores = [score_edit(b, a, kind, read_image(im)) for (b, a), im in zip(cases, images)]
+def app_image_size(painter) -> tuple[int, int]:
+    """Size of the images the app works on with ``painter``: what its first turn paints."""
+    from chatimg.painter import PaintRequest
+
+    return painter.paint(PaintRequest(prompt="a red circle", steps=1)).image.size
+
+
+def paint_edit(painter, before: Scene, after: Scene, strength: float, path: str, seed: int, steps: int,
+               guidance: float, size: tuple[int, int]):
+    """Paint the edit ``before`` -> ``after`` as the app does: the previous image (a render of
+    ``before``), the canonical prompt of ``after``, ``strength``, and for path ``app`` the region
+    the app would use (``img2img``: the whole image). Returns ``(PaintResult, region)``."""
+    from chatimg.painter import PaintRequest
+
+    if path not in EDIT_PATHS:
+        raise ValueError(f"unknown edit path {path!r}; expected one of {EDIT_PATHS}")
+    region = edit_region(before, after) if path == "app" else "whole"
+    source = render(before, seed=seed, size=size[0])
+    if source.size != size:
+        source = source.resize(size)
+    request = PaintRequest(prompt=canonical_prompt(after), init_image=source, strength=strength, region=region,
+                           seed=seed, steps=steps, guidance=guidance)
+    return painter.paint(request), region
+
+
+def bench_edits(painter, kind: str, strength: float, n: int, seed: int, steps: int, guidance: float,
+                path: str = "app", size: tuple[int, int] | None = None) -> dict:
+    size = size or app_image_size(painter)
+    scores, regional = [], 0
+    for i, (before, after) in enumerate(edit_cases(kind, n, seed)):
+        result, _ = paint_edit(painter, before, after, strength, path, seed + i, steps, guidance, size)
+        regional += result.mode == "inpaint"
+        scores.append(score_edit(before, after, kind, read_image(result.image)))
     return {
-        "strength": strength, "n": n,
+        "path": path, "strength": strength, "n": n,
+        "region_share": regional / n if n else float("nan"),
         "changed": _share([s.changed for s in scores]),
         "kept": _share([s.kept for s in scores]),
+        "rest": _share([s.rest for s in scores]),
         "both": _share([s.changed and s.kept for s in scores]),
     }
 
@@ -201,12 +234,16 @@ def print_report(report: dict) -> None:
                  f"{_pct(r['two_shapes_all_right']):>8} {_pct(r['background']):>8} {_pct(r['layout']):>8} "
                  f"{_pct(r['shape_attributes']):>10}")
     if report.get("edits"):
-        echo(f"\nimg2img one-attribute edits (canonical prompt, rendered source)")
-        echo(f"{'edit':<11} {'strength':>8} {'n':>4} {'changed':>8} {'kept':>8} {'both':>8}")
+        echo("\none-attribute edits (canonical prompt, rendered source; path app = the app's region, "
+             "img2img = whole image)")
+        echo("region: share painted by inpainting a region; kept: all other attributes right; rest: the "
+             "background and untouched shapes right")
+        echo(f"{'edit':<11} {'path':<8} {'strength':>8} {'n':>4} {'region':>7} {'changed':>8} {'kept':>8} {'both':>8} "
+             f"{'rest':>8}")
         for kind, rows in report["edits"].items():
             for r in rows:
-                echo(f"{kind:<11} {r['strength']:>8.2f} {r['n']:>4} {_pct(r['changed']):>8} {_pct(r['kept']):>8} "
-                     f"{_pct(r['both']):>8}")
+                echo(f"{kind:<11} {r['path']:<8} {r['strength']:>8.2f} {r['n']:>4} {_pct(r['region_share']):>7} "
+                     f"{_pct(r['changed']):>8} {_pct(r['kept']):>8} {_pct(r['both']):>8} {_pct(r['rest']):>8}")
     if "timing" in report:
         t = report["timing"]
         echo(f"\nCPU time per image ({t['threads']} threads, {t['steps']} steps): "
@@ -221,31 +258,41 @@ def print_report(report: dict) -> None:
 @click.option("--kinds", default=",".join(BENCH_KINDS), show_default=True, help="Edit kinds, comma-separated.")
 @click.option("--strengths", default=None,
               help="Comma-separated strengths to sweep for every edit kind (default: the app's EDIT_STRENGTHS).")
+@click.option("--path", "paths", type=click.Choice(EDIT_PATHS), multiple=True, default=("app",), show_default=True,
+              help="How edits are painted: 'app' (the app's region, inpainting) or 'img2img' (whole image); "
+                   "repeat to compare both in one run.")
 @click.option("--steps", default=DEFAULT_STEPS, show_default=True)
 @click.option("--guidance", default=DEFAULT_GUIDANCE, show_default=True)
 @click.option("--seed", default=1234, show_default=True)
-@click.option("--batch", default=25, show_default=True, help="Images per pipeline call (speed only).")
+@click.option("--batch", default=25, show_default=True, help="Images per text -> image pipeline call (speed only).")
 @click.option("--threads", default=2, show_default=True, help="torch CPU threads.")
 @click.option("--skip", type=click.Choice(["t2i", "edits", "timing"]), multiple=True, help="Parts to skip.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write results here.")
-def painter_command(model: str, scenes: int, edits: int, kinds: str, strengths: str | None, steps: int,
+def painter_command(model: str, scenes: int, edits: int, kinds: str, strengths: str | None,
+                    paths: tuple[str, ...], steps: int,
                     guidance: float, seed: int, batch: int, threads: int, skip: tuple[str, ...],
                     json_path: Path | None) -> None:
     """Measure how faithfully a painter draws and edits shape-world scenes."""
     import torch
 
+    from chatimg.painter import load_painter
+
     torch.set_num_threads(threads)
-    pipe, img2img = load_pipelines(model)
     report: dict = {"model": model, "steps": steps, "guidance": guidance, "seed": seed, "scenes": scenes}
+    if not {"t2i", "timing"} <= set(skip):
+        pipe, img2img = load_pipelines(model)
     if "t2i" not in skip:
         report["text_to_image"] = bench_text_to_image(pipe, scenes, seed, steps, guidance, batch)
     if "edits" not in skip:
+        painter = load_painter(model)  # as the app loads it: same folder handling, device and dtype
+        torch.set_num_threads(threads)  # CHATIMG_THREADS, if set, does not override --threads
+        size = app_image_size(painter)
         report["edits"] = {}
         sweep = [float(s) for s in strengths.split(",")] if strengths else None
         for kind in [k.strip() for k in kinds.split(",") if k.strip()]:
             report["edits"][kind] = [
-                bench_edits(img2img, kind, s, edits, seed, steps, guidance, batch)
-                for s in (sweep or [EDIT_STRENGTHS[kind]])
+                bench_edits(painter, kind, s, edits, seed, steps, guidance, path, size)
+                for s in (sweep or [EDIT_STRENGTHS[kind]]) for path in dict.fromkeys(paths)
             ]
     if "timing" not in skip:
         report["timing"] = time_per_image(pipe, img2img, steps, guidance)

@@ -9,7 +9,7 @@ import pytest
 
 from chatimg.shapeworld import (
     COLOURS, EDIT_KINDS, EDIT_STRENGTHS, DEFAULT_STRENGTH, POSITIONS, SHAPES, SIZES, Scene, Shape,
-    canonical_prompt, caption, check_image, parse_prompt, random_edit, random_scene, read_image, render,
+    canonical_prompt, caption, check_image, edit_region, parse_prompt, random_edit, random_scene, read_image, render,
 )
 
 
@@ -133,3 +133,60 @@ def test_position_edit_needs_a_free_position() -> None:
 def test_strengths_table() -> None:
     assert set(EDIT_STRENGTHS) == {"colour", "background", "position", "size", "shape", "add", "remove"}
     assert all(0.05 <= v <= 1.0 for v in EDIT_STRENGTHS.values()) and 0.05 <= DEFAULT_STRENGTH <= 1.0
+
+
+def test_edit_region_is_the_one_position_that_changes() -> None:
+    circle = Shape("circle", "red", "big", "left")
+    square = Shape("square", "green", "small", "right")
+    two = Scene("blue", (circle, square))
+    one = Scene("blue", (circle,))
+    assert edit_region(two, two.replace_shape(circle, Shape("circle", "white", "big", "left"))) == "left"
+    assert edit_region(two, two.replace_shape(square, Shape("square", "green", "big", "right"))) == "right"
+    assert edit_region(two, two.replace_shape(square, Shape("triangle", "green", "small", "right"))) == "right"
+    assert edit_region(one, two) == "right"  # added
+    assert edit_region(two, one) == "right"  # removed
+    assert edit_region(two, Scene("yellow", (circle, square))) == "whole"  # background
+    assert edit_region(one, Scene("blue", (Shape("circle", "red", "big", "top"),))) == "whole"  # moved
+    swapped = Scene("blue", (Shape("circle", "red", "big", "right"), Shape("square", "green", "small", "left")))
+    assert edit_region(two, swapped) == "whole"
+    assert edit_region(two, two) == "whole"
+
+
+def _edit_message(before: Scene, after: Scene, kind: str) -> str:
+    if kind == "background":
+        return f"make the background {after.background}"
+    if kind == "add":
+        new = next(s for s in after.shapes if s not in before.shapes)
+        return f"add a {new.size} {new.colour} {new.shape} on the {new.position}"
+    if kind == "remove":
+        gone = next(s for s in before.shapes if s not in after.shapes)
+        return f"remove the {gone.colour} {gone.shape}"
+    old = next(s for s in before.shapes if s not in after.shapes)
+    new = next(s for s in after.shapes if s not in before.shapes)
+    if kind == "position":
+        return f"move the {old.colour} {old.shape} to the {new.position}"
+    value = {"colour": new.colour, "size": new.size, "shape": f"a {new.shape}"}[kind]
+    return f"make the {old.colour} {old.shape} on the {old.position} {value}"
+
+
+@pytest.mark.parametrize("kind", EDIT_KINDS)
+def test_edit_region_agrees_with_the_rewriter(kind: str) -> None:
+    """The region the app's shape-world editor picks for a message equals ``edit_region`` of the
+    scene change it made (the benchmark relies on this to paint edits the way the app does)."""
+    from chatimg.shapeworld_edits import apply_message
+
+    rng = random.Random(f"region-{kind}")
+    share = {"position": 0.0, "add": 0.0, "remove": 1.0}.get(kind, 0.5)
+    applied = 0
+    for _ in range(60):
+        before = random_scene(rng, two_shape_share=share)
+        try:
+            after = random_edit(before, kind, rng)
+        except ValueError:
+            continue
+        edit = apply_message(canonical_prompt(before), _edit_message(before, after, kind))
+        if edit is None or parse_prompt(edit.prompt) != after:
+            continue  # the editor misread the message: not a question of regions
+        applied += 1
+        assert edit.region == edit_region(before, after), (canonical_prompt(before), edit.prompt)
+    assert applied >= 30
