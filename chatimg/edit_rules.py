@@ -1261,6 +1261,16 @@ _UNDO_LAST = re.compile(
     r"to how it looked(?:\s+before)?))?(?:\s+(?:please|again))?$|"
     r"^(?:i liked|i preferred) (?:it|the (?:previous|last|old) (?:one|version|image|picture)) (?:better|more)(?:,? (?:go|change it|put it) back)?$|"
     r"^(?:that was|it was) better before$|^(?:put|change) it back(?: (?:the way|how) it was)?$", re.I)
+_UNDO_ALL = re.compile(
+    r"^(?:(?:go |take it |put it |change it |bring it )?back to (?:the )?(?:original|start|beginning|very first|first (?:one|version|picture|image))"
+    r"(?: one| version| picture| image)?|(?:revert|undo|reverse|cancel|change|put) (?:all|everything|all (?:the |my |of the )?changes|all of it|it all)"
+    r"(?: back)?|reset(?: it| everything| all| the (?:image|picture|scene))?|start from the (?:first|original) one(?: again)?|"
+    r"(?:make it |put it )?(?:like|as|how) it was (?:at|in) the (?:start|beginning)|(?:the )?original(?: one| version| picture| image)?(?: please)?)$",
+    re.I)
+_UNDO_N = re.compile(r"^(?:undo|revert|go back|step back|back)\s+(?:(?P<twice>twice)|(?:the )?(?:last )?(?P<n>two|three|four|2|3|4)"
+                     r"(?: (?:changes|steps|edits|turns|times|versions))?)$|"
+                     r"^(?P<m>two|three|four|2|3|4) (?:versions|steps|changes|edits|turns) (?:ago|back)$", re.I)
+_UNDO_LIKE = re.compile(r"^(?:(?:make it |put it |leave it )?(?:as|like|how) it was(?: before)?|the way it was(?: before)?)$", re.I)
 _MEANT = re.compile(r"^(?:no+|nope|sorry|oops|wait)?[,!.\s]*(?:sorry[,!.\s]*)?(?:i said that wrong[,!.\s]*)?"
                     r"(?:i meant|i mean|i wanted|make that|i said)\s+(?P<x>.+)$|"
                     r"^not (?:that|this|the)\s+\w+(?:\s+\w+)?[,!.\s]+(?P<y>.+)$", re.I)
@@ -1340,6 +1350,19 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
     text = normalise_request(message)
     if not text:
         return None
+    steps = None
+    if _UNDO_ALL.match(text):
+        steps = len(history) - 1
+    elif _UNDO_N.match(text):
+        m = _UNDO_N.match(text)
+        word = (m.group("n") or m.group("m") or "two").lower()
+        steps = 2 if m.group("twice") else {"two": 2, "three": 3, "four": 4}.get(word, int(word) if word.isdigit() else 2)
+    if steps is not None and steps > 0 and len(history) >= 2:  # "undo twice", "back to the original"
+        steps = min(steps, len(history) - 1)
+        return RuleEdit(prompt=history[-1 - steps][1], kind="undo", target=f"last {steps} changes",
+                        notes=[f"undid the last {steps} changes" if steps > 1 else "undid the last change"])
+    if _UNDO_LIKE.match(text):
+        text = "undo"
     if _UNDO_LAST.match(text):
         if len(history) >= 2:
             previous = history[-2][1]

@@ -469,3 +469,19 @@ def test_bring_it_back_restores_the_latest_removal():
                            "remove the square", "bring it back"])
     assert prompt == "a big red circle on the left and a small blue square on the right, on a green background"
     assert info.usable
+
+
+START = "a big red circle on the left and a small blue square on the right, on a green background"
+
+
+@pytest.mark.parametrize("last, expected", [
+    ("undo twice", "a big yellow circle on the left and a small blue square on the right, on a green background"),
+    ("go back two steps", "a big yellow circle on the left and a small blue square on the right, on a green background"),
+    ("back to the original", START), ("revert everything", START), ("reset", START), ("undo all", START),
+    ("make it like it was at the start", START),
+    ("as it was", "a big yellow circle on the left and a small blue square at the top, on a green background"),
+])
+def test_multi_step_undo(last, expected):
+    prompt, info = _after(["draw a big red circle on the left and a small blue square on the right, green background",
+                           "make the circle yellow", "move the square to the top", "make the background white", last])
+    assert prompt == expected and info.usable
