@@ -175,7 +175,7 @@ _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in te
 
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
 _POLITE = re.compile(
-    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right)[,!. ]+)*"
+    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh)[,!. ]+)*"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?"
     # hedges people put in front of a request: "is it possible to add a cat", "i think it would look better at night"
@@ -265,6 +265,7 @@ def normalise_request(message: str) -> str:
     text = _clean(message)
     text = _POLITE.sub("", text)
     text = _TRAILING.sub("", text)
+    text = re.sub(r"^(?:even|still|a bit|a little|slightly|somewhat|much|way)\s+(?=[a-z]+er\b)", "", _clean(text), flags=re.I)
     too = _TOO.match(_clean(text))
     if too:
         word = too.group("x").lower()
@@ -816,8 +817,15 @@ _ABSTRACT = {"drama": "dramatic", "mystery": "mysterious", "detail": "highly det
              "fun": "playful", "chaos": "chaotic", "romance": "romantic", "horror": "horror", "emotion": "emotional"}
 
 
+_PARTICIPLE_ADJECTIVES = {"frozen", "broken", "golden", "wooden", "rotten", "sunken", "fallen", "hidden", "molten",
+                          "woolen", "woollen", "silken", "swollen", "overgrown", "stolen", "forgotten", "forbidden",
+                          "withered", "abandoned", "haunted", "ruined", "flooded", "burnt", "burned", "lit"}
+
+
 def _adjective_like(word: str) -> bool:
     low = word.lower()
+    if low in _PARTICIPLE_ADJECTIVES:
+        return True
     if low in _NOT_ADJECTIVES or len(low) < 4:
         return low in _ANTONYMS
     return bool(re.fullmatch(r"[a-z-]+(?:y|ful|ous|ive|ic|ed|less|ish|al|ent|ant|ary|some)", low)) or low in _ANTONYMS
@@ -1164,7 +1172,42 @@ def standalone_scene(prompt: str | None, message: str) -> str | None:
     return first_prompt(text)
 
 
-def apply_rules(prompt: str, message: str, *, partial: bool = False) -> RuleEdit | None:
+def last_added(history: list[tuple[str, str]]) -> str | None:
+    """The head noun of the one thing the last turn added ("a dog" -> "dog"), if that is what it did."""
+    if len(history) < 2 or not re.match(r"^\s*(?:\w+[,!.]?\s+){0,3}?(?:add|put|place|include|insert|draw|give)\b",
+                                         history[-1][0], re.I):
+        return None
+    before = {seg.lower() for seg in _segments(history[-2][1])}
+    new = [seg for seg in _segments(history[-1][1]) if seg.lower() not in before]
+    if len(new) != 1 or len(new[0].split()) > 6:
+        return None
+    head = _head(new[0])
+    return head if head and re.fullmatch(r"[a-z][\w'-]*", head, re.I) else None
+
+
+def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -> RuleEdit | None:
+    """"add a dog" then "make it bigger" / "remove it" / "put it next to the cabin" / "another one":
+    "it" is the thing just added, unless the message is about the whole picture ("make it night")."""
+    thing = last_added(history)
+    text = normalise_request(message)
+    if not thing or not mentions(prompt, thing):
+        return None
+    if re.fullmatch(r"(?:and\s+)?(?:another|one more|a second)(?: one)?", text, re.I):
+        return _apply_count(prompt, f"add another {thing}")
+    if not re.search(r"\b(?:it|them)\b", text, re.I) or len(split_clauses(text)) > 1:
+        return None
+    if any(h(prompt, text) is not None for h in (_apply_scene_terms, _apply_vague, _apply_look_like, _scene_with_extra)):
+        return None  # "make it night", "make it nicer": the whole picture
+    alt = re.sub(r"\b(?:it|them)\b", f"the {thing}", text, flags=re.I)
+    for handler in _HANDLERS:
+        result = handler(prompt, alt)
+        if result is not None:
+            return result
+    return None
+
+
+def apply_rules(prompt: str, message: str, *, partial: bool = False,
+                history: list[tuple[str, str]] | None = None) -> RuleEdit | None:
     """The updated prompt when every part of ``message`` fits a known edit; else None.
     ``partial=True`` (a later resort): the parts that fit are applied, a part that does not is
     added literally when it qualifies (``literal_request``), else left out and named in the notes
@@ -1172,6 +1215,10 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False) -> RuleEdit
     text = resolve_pronouns(prompt, normalise_request(message))
     if not text:
         return None
+    if history and not partial:
+        reading = _object_reading(prompt, message, history)
+        if reading is not None:
+            return reading
     scene = standalone_scene(prompt, message)
     if scene:
         return RuleEdit(prompt=scene, kind="new", target=scene, added=[scene], notes=["new picture"])
@@ -1368,7 +1415,8 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
             previous = history[-2][1]
             return RuleEdit(prompt=previous, kind="undo", target="last change", notes=["undid the last change"])
         return RuleEdit(prompt=prompt, kind="undo", target="", notes=["nothing to undo"])
-    meant = _MEANT.match(text)
+    actually = re.match(r"^\s*(?:no[,!.]?\s*)?actually[,!.]?\s+(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I)
+    meant = _MEANT.match(f"i meant {actually.group('x')}") if actually else _MEANT.match(text)
     if meant and len(history) >= 2:
         value = _clean(meant.group("x") or meant.group("y") or "")
         last_message, before = history[-1][0], history[-2][1]

@@ -181,7 +181,7 @@ class LLMRewriter:
                 elif shapeworld_edits.is_shapeworld_prompt(prompt):
                     shape = shapeworld_edits.apply_message(prompt, text, history)
                 if shape is None and rule is None:
-                    rule = undo or edit_rules.apply_rules(prompt, text)
+                    rule = undo or edit_rules.apply_rules(prompt, text, history=history)
                 if rule is not None and rule.kind == "new":
                     fresh = shapeworld_edits.first_prompt(rule.prompt)
                     if fresh is not None:

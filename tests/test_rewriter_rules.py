@@ -485,3 +485,25 @@ def test_multi_step_undo(last, expected):
     prompt, info = _after(["draw a big red circle on the left and a small blue square on the right, green background",
                            "make the circle yellow", "move the square to the top", "make the background white", last])
     assert prompt == expected and info.usable
+
+
+CABIN_START = "a cozy cabin in a snowy forest at sunset, oil painting"
+
+
+@pytest.mark.parametrize("follow_up, expected", [
+    ("make it bigger", "a cozy cabin in a snowy forest at sunset, a big dog, oil painting"),
+    ("make it brown", "a cozy cabin in a snowy forest at sunset, a brown dog, oil painting"),
+    ("remove it", CABIN_START),
+    ("put it next to the cabin", "a cozy cabin in a snowy forest at sunset, a dog next to the cabin, oil painting"),
+    ("and another one", "a cozy cabin in a snowy forest at sunset, two dogs, oil painting"),
+    ("actually a cat", "a cozy cabin in a snowy forest at sunset, a cat, oil painting"),
+    ("make it night", "a cozy cabin in a snowy forest at night, a dog, oil painting"),  # still the whole picture
+])
+def test_it_after_an_add_is_the_thing_just_added(follow_up, expected):
+    prompt, info = _after([CABIN_START, "add a dog", follow_up])
+    assert prompt == expected and info.usable
+
+
+def test_participles_are_adjectives_and_even_comparatives():
+    assert turn("make the cabin frozen", CABIN_START)[0].prompt == "a cozy frozen cabin in a snowy forest at sunset, oil painting"
+    assert "dark" in turn("even darker", CABIN_START)[0].prompt
