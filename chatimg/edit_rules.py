@@ -49,6 +49,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "autumn": "in autumn", "fall": "in autumn", "wintertime": "in winter",
     },
     "lighting": {
+        "hdr": "HDR lighting", "high dynamic range": "HDR lighting",
         "moody light": "moody lighting", "moody lighting": "moody lighting", "moody dramatic light": "moody dramatic lighting",
         "candlelight": "lit by candlelight", "candle light": "lit by candlelight", "moonlight": "in moonlight",
         "moonlit": "moonlit", "neon": "neon lighting", "neon lights": "neon lighting", "backlit": "backlit",
@@ -229,6 +230,14 @@ _RESTATE = [
     # "the cat is too small", "the sofa looks too big"
     (re.compile(r"^(?P<x>the [\w' -]+?)\s+(?:is|are|looks?|seems?)\s+(?:way |a bit |a little |much |far )?too\s+(?P<y>[a-z]+)$", re.I),
      "make {x} {too}"),
+    # "change the sky so it looks stormy", "fix the water so that it is calm"
+    (re.compile(r"^(?:change|make|adjust|fix|edit|tweak)\s+(?P<x>the [\w' -]+?)\s+so(?: that)?\s+(?:it|they)\s+"
+                r"(?:looks?|is|are|seems?|becomes?|feels?|gets?)\s+(?P<y>.+)$", re.I), "make {x} {y}"),
+    # "crop it tighter", "zoom in on the fox", "get closer": a closer view
+    (re.compile(r"^(?:crop (?:it |the (?:image|picture) )?(?:tighter|closer|in)|zoom in(?: on .+)?|get closer(?: to .+)?|"
+                r"move (?:the camera )?closer(?: to .+)?|closer)$", re.I), "make it a close-up"),
+    (re.compile(r"^(?:zoom out|pull back|move (?:the camera )?(?:back|further away)|show more of the (?:scene|surroundings))$",
+                re.I), "make it a wide shot"),
     # "don't make it so dark", "don't make the cat so big"
     (re.compile(r"^(?:don't|dont|do not)\s+make\s+(?P<x>it|the [\w' -]+?)\s+(?:so|too|that)\s+(?P<y>[a-z]+)$", re.I),
      "make {x} {too}"),

@@ -507,3 +507,15 @@ def test_it_after_an_add_is_the_thing_just_added(follow_up, expected):
 def test_participles_are_adjectives_and_even_comparatives():
     assert turn("make the cabin frozen", CABIN_START)[0].prompt == "a cozy frozen cabin in a snowy forest at sunset, oil painting"
     assert "dark" in turn("even darker", CABIN_START)[0].prompt
+
+
+LIGHTHOUSE = "a lighthouse on a rocky coast with crashing waves, at dusk, oil painting"
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("change the sky so it looks stormy", "stormy sky"), ("crop it tighter", "close-up shot"),
+    ("zoom in on the lighthouse", "close-up shot"), ("zoom out", "wide shot"), ("hdr", "HDR lighting"),
+])
+def test_views_and_so_that_requests(message, expected):
+    edit, info = turn(message, LIGHTHOUSE)
+    assert expected in edit.prompt and info.source == "rules"
