@@ -190,3 +190,16 @@ def test_edit_region_agrees_with_the_rewriter(kind: str) -> None:
         applied += 1
         assert edit.region == edit_region(before, after), (canonical_prompt(before), edit.prompt)
     assert applied >= 30
+
+
+def test_random_scenes_do_not_depend_on_the_hash_seed() -> None:
+    """Training data and benchmarks must draw the same scenes in every process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import random; from chatimg.shapeworld import random_scene; r = random.Random(0); "
+            "print(repr([random_scene(r) for _ in range(300)]))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1

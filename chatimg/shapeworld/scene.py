@@ -110,7 +110,7 @@ def random_scene(rng: random.Random | int, two_shape_share: float = 0.5, split: 
                 return scene
     background = rng.choice(list(COLOURS))
     if rng.random() < two_shape_share:
-        pair = list(rng.choice(sorted(COMPATIBLE_POSITIONS, key=sorted)))
+        pair = sorted(rng.choice(sorted(COMPATIBLE_POSITIONS, key=sorted)))  # sets iterate in hash order
         rng.shuffle(pair)
         first = random_shape(rng, background, exclude_positions=(pair[1],))
         shapes = [first, random_shape(rng, background, exclude_positions=(first.position,))]
