@@ -329,8 +329,9 @@ class LLMRewriter:
 
     def _from_llm(self, candidate: str, prompt: str, message: str) -> Edit:
         self.last.source = "llm"
+        region = shapeworld_edits.prompt_region(prompt, candidate) if shapeworld_edits.is_shapeworld_prompt(prompt) else "whole"
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
-                         reply=f"Updated the picture: {_short(message, 60)}.")[0]
+                         region=region, reply=f"Updated the picture: {_short(message, 60)}.")[0]
 
     def _no_change(self, prompt: str, reply: str) -> Edit:
         """An answer to something that is not an edit ("thanks!", "what is this?"): picture unchanged."""

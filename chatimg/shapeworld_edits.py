@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
+from chatimg.shapeworld.regions import WHOLE, edit_region
+from chatimg.shapeworld.scene import Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "triangle", "discs": "circle",
@@ -205,7 +207,6 @@ class _Editor:
         self.last: _Shape | None = shapes[0] if len(shapes) == 1 else None
         self.kinds: list[str] = []
         self.notes: list[str] = []
-        self.regions: list[str] = []
         self.removed: list[str] = []
 
     # -- target selection ----------------------------------------------------------------
@@ -287,7 +288,6 @@ class _Editor:
                 target.show_size = source.show_size = True
             self.kinds.append(kind)
             self.notes.append(f"{target.shape} {kind} → {value}")
-            self.regions.append(target.position)
         self.last = target
         return True
 
@@ -307,7 +307,6 @@ class _Editor:
         target[0].colour = colour
         self.kinds.append("colour")
         self.notes.append(f"{target[0].shape} colour → {colour}")
-        self.regions.append(target[0].position)
         self.last = target[0]
         return True
 
@@ -339,7 +338,6 @@ class _Editor:
         # A shape cannot share the background's colour: nudge it to the old background's colour.
         self.kinds.append("background")
         self.notes.append(f"background → {colour}")
-        self.regions.append("whole")
         return True
 
     def _swap(self, toks: list[str]) -> bool:
@@ -356,7 +354,6 @@ class _Editor:
             a.position, b.position = b.position, a.position
             self.kinds.append("position")
             self.notes.append("swapped places")
-        self.regions.append("whole")
         return True
 
     def _remove(self, toks: list[str], target: _Shape | None = None) -> bool:
@@ -369,7 +366,6 @@ class _Editor:
         self.kinds.append("remove")
         self.notes.append(f"removed the {target.colour} {target.shape}")
         self.removed.append(f"{target.colour} {target.shape}")
-        self.regions.append(target.position)
         return True
 
     def _add(self, toks: list[str]) -> bool:
@@ -400,7 +396,6 @@ class _Editor:
         self.last = new
         self.kinds.append("add")
         self.notes.append(f"added a {new.size} {new.colour} {new.shape}")
-        self.regions.append(new.position)
         return True
 
     def _modify(self, toks: list[str]) -> bool:
@@ -478,7 +473,6 @@ class _Editor:
         target.show_position = other.show_position = True
         self.kinds.append("position")
         self.notes.append(f"moved the {target.shape} {'above' if pos == 'top' else 'below' if pos == 'bottom' else 'to the ' + pos + ' of'} the {other.shape}")
-        self.regions.append("whole")
         self.last = target
         return True
 
@@ -547,7 +541,6 @@ class _Editor:
                             changed = True
                             self.kinds.append("position")
                             self.notes.append(f"moved the {target.shape} to the {new}")
-                            self.regions.append("whole")
                         changed = True  # already there: understood, nothing to change
                         continue
                     other = next((s for s in self.shapes if s is not target), None)
@@ -562,7 +555,6 @@ class _Editor:
                     changed = True
                     self.kinds.append("position")
                     self.notes.append(f"moved the {target.shape} to the {new}")
-                    self.regions.append("whole")
                 elif getattr(target, attr) != new:
                     name = target.shape  # the reply names the shape as it was ("circle shape → square")
                     setattr(target, attr, new)
@@ -571,7 +563,6 @@ class _Editor:
                     changed = True
                     self.kinds.append(kind)
                     self.notes.append(f"{name} {kind} → {new}")
-                    self.regions.append(target.position)
                 else:
                     changed = True  # already so: understood, nothing to change
                     if kind == "size":
@@ -666,7 +657,6 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
             editor.background = before[0]
             editor.kinds.append("background")
             editor.notes.append(f"background back to {before[0]}")
-            editor.regions.append("whole")
             return True
         if kind == "background":
             continue
@@ -701,7 +691,6 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
                     current.show_position = True
                 editor.kinds.append(attr)
                 editor.notes.append(f"{current.shape} {attr} back to {value}")
-                editor.regions.append("whole" if attr == "position" else current.position)
             editor.last = current
             return True
     return False
@@ -734,7 +723,7 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
         if len(colours) == 1 and not any(t in SHAPES or t in ("it", "one", "shape", "shapes") for t in toks) \
                 and colours[0] not in (bg1,) and all(x.colour != colours[0] for x in now[1]):
             return ShapeEdit(prompt=render(colours[0], now[1]), kinds=["background"],
-                             notes=[f"background → {colours[0]}"], region="whole")
+                             notes=[f"background → {colours[0]}"], region=WHOLE)
     if now is None or len(now[1]) != 2 or bg0 != bg1 or "it" in toks:
         return None
     pairs = [(o, n, d) for o, n, d in _changed(before, after) if o is not None and n is not None]
@@ -742,6 +731,7 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
         return None
     old, new, diffs = pairs[0]
     background, shapes = now
+    shapes_before = copy.deepcopy(shapes)
     changed = next((x for x in shapes if x.key() == new.key()), None)
     if changed is None:
         return None
@@ -773,7 +763,7 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
         if x.colour == background:
             return None
     return ShapeEdit(prompt=render(background, shapes), kinds=kinds, notes=notes,
-                     region="whole" if redirect else other.position)
+                     region=region_between(background, shapes_before, background, shapes))
 
 
 def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
@@ -784,6 +774,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     if parsed is None:
         return None
     background, shapes = parsed
+    shapes_before = copy.deepcopy(shapes)
     editor = _Editor(background, shapes)
     history = list(history or [])
     if history and history[-1][1] != prompt:
@@ -826,10 +817,33 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     positions = [s.position for s in editor.shapes]
     if len(set(positions)) != len(positions):
         return None
-    regions = set(editor.regions)
-    region = regions.pop() if len(regions) == 1 else "whole"
     return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes,
-                     region=region, removed=editor.removed)
+                     region=region_between(background, shapes_before, editor.background, editor.shapes),
+                     removed=editor.removed)
+
+
+def _scene(background: str | None, shapes: list[_Shape], unsaid: str) -> Scene:
+    return Scene(background or unsaid, tuple(Shape(s.shape, s.colour, s.size, s.position) for s in shapes))
+
+
+def region_between(bg_before: str | None, before: list[_Shape], bg_after: str | None, after: list[_Shape]) -> str:
+    """The region the app repaints to turn one scene into the other (``shapeworld.edit_region``),
+    so a shape moved as a side effect (an add that pushes the centre shape aside) is painted too.
+    An unsaid background stands for the same colour on both sides."""
+    if bg_before != bg_after:
+        return WHOLE
+    used = {s.colour for s in before + after}
+    unsaid = next((c for c in COLOURS if c not in used), "white")
+    try:
+        return edit_region(_scene(bg_before, before, unsaid), _scene(bg_after, after, unsaid))
+    except ValueError:  # not a valid scene (should not happen after the editor's checks)
+        return WHOLE
+
+
+def prompt_region(before: str, after: str) -> str:
+    """``region_between`` of two shape-world prompts; "whole" when either is not a scene."""
+    a, b = scene_of(before), scene_of(after)
+    return WHOLE if a is None or b is None else region_between(a[0], a[1], b[0], b[1])
 
 
 def check_llm_prompt(candidate: str, expected: str) -> bool:

@@ -331,3 +331,34 @@ def test_small_talk_does_not_call_the_llm():
     rewriter = LLMRewriter(fake("a cozy cabin, a thank you note"), mode="rules-first")
     edit = rewriter.rewrite("thanks!", prompt=CABIN, history=[])
     assert edit.prompt == CABIN and rewriter.last.source == "chat" and rewriter.last.usable and not rewriter.last.llm_ran
+
+
+@pytest.mark.parametrize("prompt, message, region", [
+    # the centre shape is moved to the left to make room: the move must be painted too
+    ("a big red circle in the center, on a blue background", "add a triangle", "whole"),
+    ("a red circle", "add a green square", "whole"),  # unplaced shape moved aside as well
+    ("a big red circle on the left, on a blue background", "add a triangle", "right"),  # nothing moved
+    ("a big red circle on the left, on a blue background", "make it green", "left"),
+    (SHAPES, "remove the square", "right"),
+    (SHAPES, "move the square to the right", "whole"),  # the circle trades places
+])
+def test_shape_edit_region_covers_everything_that_changed(prompt, message, region):
+    edit = LLMRewriter(None, mode="rules-first").rewrite(message, prompt=prompt, history=[])
+    assert edit.region == region
+
+
+def test_adding_beside_the_centre_shape_moves_it_and_repaints_the_whole_image():
+    from chatimg.shapeworld import edit_region, parse_prompt
+
+    prompt = "a big red circle in the center, on a blue background"
+    edit = LLMRewriter(None, mode="rules-first").rewrite("add a triangle", prompt=prompt, history=[])
+    before, after = parse_prompt(prompt), parse_prompt(edit.prompt)
+    assert after.shape_at("left").shape == "circle" and after.shape_at("right").shape == "triangle"
+    assert edit.region == edit_region(before, after) == "whole"
+
+
+def test_shape_world_llm_answer_gets_the_region_of_its_change():
+    one = "a big red circle on the left, on a blue background"
+    rewriter = LLMRewriter(fake("a big purple circle on the left, on a blue background"), mode="llm-first")
+    edit = rewriter.rewrite("make the disc purple", prompt=one, history=[])
+    assert rewriter.last.source == "llm" and edit.region == "left"
