@@ -167,13 +167,33 @@ def clean_region(value: object, prompt: str) -> tuple[str, bool]:
     return "whole", True
 
 
+_DANGLING = re.compile(r"(?:[\s,;:.\-–—…]+|\s+(?:and|or|a|an|the|at|on|in|of|with|to|for|but|by)\b)+$", re.I)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters (plus "…" when cut): cut at a word boundary, with
+    no dangling punctuation or little word ("… and a", "…,") before the ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1]
+    cut = cut[:-1] if cut.endswith(" ") else (cut.rsplit(" ", 1)[0] if " " in cut[:limit] else cut[:limit])
+    cut = _DANGLING.sub("", cut) or cut
+    return cut + "…"
+
+
+def end_sentence(text: str) -> str:
+    """``text`` ending in one full stop, or in the ellipsis it was cut with (never "…."): a reply."""
+    text = text.rstrip()
+    text = re.sub(r"…[.\s]*$", "…", text)
+    return text if text.endswith(("…", ".", "!", "?")) else text + "."
+
+
 def short_text(value: object, limit: int = 160) -> str:
     if not isinstance(value, str):
         return ""
-    text = _collapse(_SPECIAL.sub(" ", value))
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + "…"
-    return text
+    text = shorten(_collapse(_SPECIAL.sub(" ", value)), limit)
+    return re.sub(r"…\.+$", "…", text)
 
 
 def make_edit(*, prompt: str, instruction: str = "", strength: object = 0.6, region: object = "whole",

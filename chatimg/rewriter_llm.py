@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatimg import edit_rules, shapeworld_edits
-from chatimg.edit_parsing import make_edit, parse_output
+from chatimg.edit_parsing import end_sentence, make_edit, parse_output, shorten
 from chatimg.session import Edit
 from chatimg.typos import expand_shorthand, fix_typos
 
@@ -288,7 +288,7 @@ class LLMRewriter:
     # --------------------------------------------------------------------- edit makers
     def _first(self, new_prompt: str, message: str, source: str, *, restart: bool = False) -> Edit:
         self.last.source = source
-        reply = f"Starting a new picture: {_short(new_prompt)}." if restart else f"Painting {_short(new_prompt)}."
+        reply = end_sentence(f"Starting a new picture: {_short(new_prompt)}" if restart else f"Painting {_short(new_prompt)}")
         return make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole", reply=reply)[0]
 
     def _from_shape(self, shape: shapeworld_edits.ShapeEdit, prompt: str | None, message: str, source: str) -> Edit:
@@ -331,7 +331,7 @@ class LLMRewriter:
         self.last.source = "llm"
         region = shapeworld_edits.prompt_region(prompt, candidate) if shapeworld_edits.is_shapeworld_prompt(prompt) else "whole"
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
-                         region=region, reply=f"Updated the picture: {_short(message, 60)}.")[0]
+                         region=region, reply=end_sentence(f"Updated the picture: {_short(message, 60)}"))[0]
 
     def _no_change(self, prompt: str, reply: str) -> Edit:
         """An answer to something that is not an edit ("thanks!", "what is this?"): picture unchanged."""
@@ -342,7 +342,7 @@ class LLMRewriter:
         if prompt is None:
             first = edit_rules.first_prompt(message) or "a blank canvas"
             return make_edit(prompt=first, instruction="new picture", strength=1.0,
-                             reply=f"Painting {_short(first)}.")[0]
+                             reply=end_sentence(f"Painting {_short(first)}"))[0]
         return make_edit(prompt=prompt, instruction="not understood", strength=0.05,
                          reply=f"Sorry, I didn't understand that request, so the picture is unchanged{(' ' + detail) if detail else ''}. "
                                "Try e.g. 'add a …', 'remove the …', 'make it …'.".replace(". Try", "; try"))[0]
@@ -358,8 +358,7 @@ def _stem(word: str) -> str:
 
 
 def _short(text: str, limit: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text, limit)
 
 
 _SLOT_NAMES = {"time": "time of day", "camera": "view", "mood": "mood", "style": "style", "weather": "weather",
@@ -394,7 +393,7 @@ def _sentence(notes: str) -> str:
         return "Done."
     text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     text = text[0].upper() + text[1:]
-    return _short(text, 150).rstrip(".") + "."
+    return end_sentence(_short(text, 150).rstrip("."))
 
 
 # ------------------------------------------------------------------ transformers backend

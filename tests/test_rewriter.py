@@ -362,3 +362,19 @@ def test_shape_world_llm_answer_gets_the_region_of_its_change():
     rewriter = LLMRewriter(fake("a big purple circle on the left, on a blue background"), mode="llm-first")
     edit = rewriter.rewrite("make the disc purple", prompt=one, history=[])
     assert rewriter.last.source == "llm" and edit.region == "left"
+
+
+def test_long_replies_end_in_one_ellipsis_at_a_word_boundary():
+    from chatimg.edit_parsing import end_sentence, shorten
+    from chatimg.rewriter_llm import _sentence
+
+    edit = LLMRewriter(None, mode="rules-first").rewrite(
+        "a small yellow triangle at the top and a big blue circle at the bottom, on a purple background",
+        prompt=None, history=[])
+    assert edit.reply == "Painting a small yellow triangle at the top and a big blue circle…"
+    assert shorten("a red fox sitting in a meadow", 12) == "a red fox…"  # no "a red fox si…"
+    assert shorten("a red fox and a hare", 15) == "a red fox…"  # no dangling "and a"
+    assert shorten("short", 12) == "short" and end_sentence("short") == "short."
+    assert end_sentence("cut here….") == "cut here…"
+    long = _sentence("; ".join(f"circle colour → colour{i}" for i in range(20)))
+    assert long.endswith("…") and not long.endswith("….") and len(long) <= 152
