@@ -147,6 +147,33 @@ CONTRADICTIONS: dict[str, tuple[str, ...]] = {
     "in a blizzard": ("in summer", "in spring", "summery", "sunbathing"),
 }
 
+# Time of day and weather are separate slots, but some values cannot be true together: sun and
+# night ("make it sunny" on a night scene), sun and sunset, the moon and stars in daytime.
+_SUN_WORDS = ("sunny", "on a sunny day", "sunlit", "sunshine", "in bright sunshine", "bright sunshine", "sun-drenched",
+              "sun drenched", "sunbathed", "midday sun", "in the midday sun", "blazing sun", "under a blazing sun")
+_NIGHT_WORDS = ("at night", "at midnight", "on a starry night", "under a starry sky", "at nightfall", "nighttime",
+                "night time", "late in the evening", "with a full moon", "under a full moon", "a full moon", "full moon",
+                "moonlit", "in the moonlight", "by moonlight", "moonlight", "starry sky", "starry", "with stars",
+                "under the stars", "stars")
+_LOW_SUN = ("at sunset", "at dusk", "at twilight", "at blue hour", "at sunrise", "at dawn", "at daybreak", "at golden hour")
+_NIGHT_TIMES = ("at night", "at midnight", "on a starry night", "under a starry sky", "at nightfall", "late in the evening")
+_DAY_TIMES = ("during the day", "in daylight", "at noon", "at midday", "in the morning", "in the early morning",
+              "in the afternoon", "in the late afternoon")
+_WET = ("in the rain", "rainy", "in heavy rain", "in light drizzle", "in a storm", "stormy", "in a thunderstorm",
+        "cloudy", "overcast", "in fog", "foggy", "in thick fog", "in mist", "misty", "in falling snow", "in the snow",
+        "in a blizzard", "in a hailstorm", "with lightning")
+for _phrase in _NIGHT_TIMES:
+    CONTRADICTIONS[_phrase] = _SUN_WORDS
+for _phrase in _LOW_SUN:
+    CONTRADICTIONS[_phrase] = _SUN_WORDS
+for _phrase in _DAY_TIMES:
+    CONTRADICTIONS[_phrase] = _NIGHT_WORDS
+for _phrase in ("sunny", "in bright sunshine", "under a clear sky"):
+    CONTRADICTIONS[_phrase] = _NIGHT_WORDS + (_LOW_SUN if _phrase == "sunny" else ()) if _phrase != "under a clear sky" else ()
+for _phrase in _WET:
+    CONTRADICTIONS[_phrase] = CONTRADICTIONS.get(_phrase, ()) + _SUN_WORDS
+_DANGLING_DAY = re.compile(r"\s*\b(?:on|in|during)\s+an?\s+(?:day|night|evening|morning|afternoon)\b(?=\s*(?:$|,))", re.I)
+
 
 def drop_contradictions(prompt: str, phrase: str) -> tuple[str, list[str]]:
     """Remove from ``prompt`` the words that contradict the new season/weather ``phrase``
@@ -161,6 +188,7 @@ def drop_contradictions(prompt: str, phrase: str) -> tuple[str, list[str]]:
             if re.search(pattern, new, re.I):
                 dropped.append(word)
                 new = re.sub(rf"\s*{pattern}", "", new, flags=re.I)
+        new = _DANGLING_DAY.sub("", new) if new != seg else new
         if new == seg:
             segments.append(seg)
             continue
@@ -176,7 +204,7 @@ _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in te
 
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
 _POLITE = re.compile(
-    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh)[,!. ]+)*"
+    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh|no+(?=[,!.]))[,!. ]+)*"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?"
     # hedges people put in front of a request: "is it possible to add a cat", "i think it would look better at night"
@@ -281,7 +309,27 @@ def normalise_request(message: str) -> str:
         text = f"make it {_OPPOSITES[word]}" if word in _OPPOSITES else f"less {word}"
     else:
         text = _restate(_clean(text))
-    return _clean(text)
+    return _bare_instead(_clean(text))
+
+
+_BARE_INSTEAD = re.compile(r"^(?:(?:maybe|perhaps|how about|what about|or|try|rather|make it|make that|make this)\s+)?"
+                           r"(?P<x>(?:(?P<det>an?|some|two|three)\s+)?[\w'-]+(?:\s+[\w'-]+)?),?\s+instead$", re.I)
+
+
+def _bare_instead(text: str) -> str:
+    """"a moose instead" / "dog instead": the thing the picture shows becomes X ("make it a moose
+    instead"); a colour, style, time or other scene word is left to the rules that know it."""
+    match = _BARE_INSTEAD.match(text)
+    if not match:
+        return text
+    x = match.group("x")
+    last = x.split()[-1].lower()
+    if find_terms(x) or last in COLOUR_WORDS or _adjective_like(last) or last in _KNOWN_ADJECTIVES or \
+            last in ("it", "this", "that", "one", "them") or last in _COMPARATIVES:
+        return text
+    if not match.group("det"):
+        x = f"some {x}" if last.endswith("s") and not last.endswith("ss") else f"{_article_for(x)} {x}"
+    return f"make it {x} instead"
 
 
 def first_prompt(message: str) -> str:
@@ -363,9 +411,18 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
             continue
         found = True
         # a linked sub-phrase: "a woman with a red hat" -> "a woman"
-        linked = re.compile(rf"\s+{_LINKS}\s+(?:{_DETERMINERS}\s+)?(?:(?!(?:with|and|in|on|of|at|holding|wearing|front|next)\b)[\w'-]+\s+){{0,3}}?{noun}"
-                            rf"(?:\s+(?:on|in|at|of|from)\s+(?:{_DETERMINERS}\s+)?[\w'-]+)?", re.I)
-        new = linked.sub("", seg)
+        # (a trailing "on his head" goes with it; "on a rainy street" describes the scene and stays)
+        linked = re.compile(rf"\s+(?P<link>{_LINKS})\s+(?:{_DETERMINERS}\s+)?(?:(?!(?:with|and|in|on|of|at|holding|wearing|front|next)\b)[\w'-]+\s+){{0,3}}?{noun}"
+                            rf"(?:\s+[a-z]+ing(?:\s+(?:above|overhead|around|nearby|about|past|by|in the (?:sky|air|water|distance)))?"
+                            rf"(?=\s*$|\s+(?:and|with)\b))?"
+                            rf"(?:\s+(?:on|in|at|of|from)\s+(?:his|her|its|their|my)\s+[\w'-]+(?=\s*$|\s+(?:and|with)\b))?"
+                            rf"(?P<next>\s+and\s+(?=(?:{_DETERMINERS}\s+)))?", re.I)
+
+        def unlink(m: re.Match) -> str:
+            # "a cabin with a chimney and a red door" -> "a cabin with a red door", not "a cabin and a red door"
+            link = m.group("link").lower()
+            return f" {link} " if m.group("next") and link != "and" else (" and " if m.group("next") else "")
+        new = linked.sub(unlink, seg, count=1)
         if new != seg and _clean(new):
             out.append(new)
             continue
@@ -416,7 +473,7 @@ def _remove_category(prompt: str, category: str) -> str:
             # adjective ("in a snowy forest" -> "in a forest")
             new = re.sub(pattern + r"(?=\s*(?:$|,|\band\b))", "", new, flags=re.I)
             new = re.sub(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])\s*", "", new, flags=re.I)
-        new = _clean(new)
+        new = _clean(_DANGLING_DAY.sub("", new))
         if new and not re.fullmatch(r"(?:in|at|on|during|with|the|a|an|of|and|style)(?:\s+(?:in|at|on|during|with|the|a|an|of|and|style))*", new, re.I):
             segments.append(new)
     return _join(segments)
@@ -458,8 +515,14 @@ _REMOVE_RE = [
                r"clear away|clear|rub out|wipe out)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:no|without|no more|minus)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
-               r"i do not want|i don't need|i do not need|we don't need|no need for|lose|i don't like)\s+(?P<x>.+?)"
-               r"(?:\s+(?:anymore|any more|there|in it|in the picture|at all))?$", re.I),
+               r"i do not want|i dont want|i don't wanna|i dont wanna|i don't need|i do not need|we don't need|no need for|lose|"
+               r"i don't like|i dont like|get)\s+(?P<x>.+?)"
+               r"(?:\s+(?:anymore|any more|there|here|in there|in here|in it|in the (?:picture|image|scene|shot|photo)|"
+               r"at all|out of (?:here|there|it|the (?:picture|image|scene))))*$", re.I),
+    # "the seagulls shouldn't be there", "the car doesn't belong in the picture"
+    re.compile(r"^(?P<x>(?:the|that|those|these)\s+.+?)\s+(?:shouldn't|should not|mustn't|must not|don't|doesn't|do not|does not|can't)"
+               r"\s+(?:be (?:there|here|in (?:it|there|here|the (?:picture|image|scene|shot|photo)))|belong(?: there| here| in .+)?|"
+               r"fit(?: in)?(?: there| here)?)$", re.I),
     re.compile(r"^(?P<x>.+?)\s+(?:has to|must|should|needs to|can)\s+(?:go|disappear|vanish|be removed|be gone)$", re.I),
     re.compile(r"^(?P<x>.+?)\s+(?:should go|has to go|must go|needs to go|can go|is not needed|isn't needed)$", re.I),
     re.compile(r"^(?:take|get|move)\s+(?P<x>.+?)\s+(?:out|away|off)(?: of (?:the )?(?:image|picture|scene|it))?$", re.I),
@@ -481,6 +544,11 @@ _REPLACE_RE = [
     re.compile(r"^(?:make|let|turn|change)\s+(?P<a>it|this|that)\s+(?:be\s+|into\s+|to\s+)?(?P<b>(?:an?|some|two|three)\s+.+?)\s+instead$", re.I),
     re.compile(r"^(?:make|turn|change)\s+(?P<a>it|this|that)\s+(?:into\s+|to\s+)?(?P<b>(?:an?)\s+(?:[\w'-]+\s+){0,2}[\w'-]+)$", re.I),
     re.compile(r"^(?P<a>the .+?)\s+should be\s+(?P<b>.+)$", re.I),
+    # "could the coffee be tea", "can the dog be a wolf instead"
+    re.compile(r"^(?:could|can|would|should|shall|may)\s+(?P<a>the .+?)\s+(?:be|become)\s+(?P<b>.+?)(?:\s+instead)?$", re.I),
+    # "i'd rather have a moose than the deer"
+    re.compile(r"^(?:i'd rather have|i would rather have|rather)\s+(?P<b>.+?)\s+than\s+(?P<a>.+)$", re.I),
+    re.compile(r"^(?P<b>(?:an?|some|two|three)\s+(?!(?:more|less|bit)\b)[\w' -]+?)\s+(?:rather\s+)?than\s+(?P<a>(?:the|a|an)\s+.+)$", re.I),
 ]
 _SCENE_LEAD = re.compile(
     r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have|use|add|give it|try|go for|go with|switch to|apply|put it in|with)?\s*"
@@ -493,7 +561,7 @@ _INSTEAD_RE = re.compile(r"^(?:actually,?\s+)?(?:draw|paint|make|show|generate|c
 _MODIFIER_RE = re.compile(
     r"^(?:make|render|paint)\s+(?:it|this|the (?:image|picture|scene|photo|whole thing|colors|colours))\s+"
     r"(?:look\s+|feel\s+|a bit\s+|a little\s+|slightly\s+|much\s+|way\s+)*(?P<more>more|less)?\s*(?P<y>[\w\s-]+)$", re.I)
-_ATTR_RE = re.compile(r"^(?:make|paint|repaint|colou?r|recolou?r|dye|turn|change|tint)\s+(?P<x>.+?)\s+(?P<y>[\w-]+(?:\s+and\s+[\w-]+)?)$", re.I)
+_ATTR_RE = re.compile(r"^(?:make|paint|repaint|colou?r|recolou?r|dye|turn|change|tint)\s+(?P<x>.+?)\s+(?P<y>[\w-]+(?:\s+and\s+[\w-]+){0,2})$", re.I)
 _PLACEHOLDERS = {"it", "this", "that", "everything", "the image", "the picture", "the scene", "the photo",
                  "the whole thing", "the whole image", "the style", "the painting", "all", "it all", "the setting"}
 _COMPARATIVES = {"bigger": "big", "larger": "large", "smaller": "small", "taller": "tall", "shorter": "short",
@@ -579,7 +647,7 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
         phrase = CATEGORIES[cat][term]
         if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I) or phrase in added:
             continue
-        if cat in ("season", "weather"):
+        if cat in ("season", "weather", "time"):
             new_prompt, dropped = drop_contradictions(new_prompt, phrase)
             removed += dropped
         added.append(phrase)
@@ -718,6 +786,13 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
             return None  # "turn it into a watercolor": a scene-wide change, not an object swap
         # "change the sky to purple": an attribute, not an object
         new_words = _strip_det(new).split()
+        adjectives = [w for w in re.split(r"\s*(?:,|\band\b)\s*|\s+", new) if w]
+        if new_words == new.split() and adjectives and len(adjectives) <= 3 and mentions(prompt, old) and \
+                old.lower() not in _PLACEHOLDERS and all(
+                _adjective_like(_adjective_base(w)) or w.lower() in _KNOWN_ADJECTIVES or w.lower() in COLOUR_WORDS
+                for w in adjectives):
+            # "the library should be dark and spooky": the library gets the adjectives, it stays a library
+            return _apply_attribute(prompt, f"make {old} {' and '.join(adjectives)}")
         if len(new_words) <= 2 and all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES for w in new_words):
             if mentions(prompt, old):
                 return _recolour(prompt, old, " ".join(new_words))
@@ -755,7 +830,9 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
         opposite = {"big": {"small", "tiny", "little"}, "small": {"big", "large", "huge", "giant"},
                     "large": {"small", "tiny", "little"}, "old": {"young", "new"}, "young": {"old"},
                     "dark": {"bright", "light"}, "bright": {"dark", "dim"}}
-        clash = opposite.get(value.lower(), set()) | _ANTONYMS.get(value.lower(), set()) | {value.lower()}
+        clash = {value.lower()}
+        for word in [value.lower()] + value.lower().split():
+            clash |= opposite.get(word, set()) | _ANTONYMS.get(word, set()) | {word}
         words = [w for w in words if w.lower() not in clash]
     if words and words[-1].lower() in ("a", "an"):
         words[-1] = _article_for(value)
@@ -767,6 +844,13 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
     out = re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", out)
     return RuleEdit(prompt=_clean(out), kind="colour" if is_colour else "attribute", target=head,
                     added=[f"{value} {head}"], notes=[f"{head} → {value}"])
+
+
+_KNOWN_ADJECTIVES = {"big", "small", "large", "tiny", "huge", "tall", "short", "old", "young", "bright", "dark",
+                     "shiny", "fluffy", "wet", "dry", "happy", "sad", "angry", "smiling", "transparent", "glowing",
+                     "striped", "spotted", "wooden", "metal", "metallic", "golden", "round", "square", "long",
+                     "curly", "bald", "fat", "thin", "invisible", "broken", "rusty", "new", "clean", "dirty",
+                     "empty", "full", "busy", "quiet", "calm", "warm", "cold", "cozy", "dim", "huge", "wide", "narrow"}
 
 
 def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
@@ -781,11 +865,7 @@ def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
     words = [w for w in re.split(r"\s+and\s+|\s+", value) if w]
     words = [_adjective_base(w) for w in words]
     if not all(w.lower() in COLOUR_WORDS or w.lower() in _COMPARATIVES or _adjective_like(w) or w.lower() in
-               {"big", "small", "large", "tiny", "huge", "tall", "short", "old", "young", "bright", "dark",
-                "shiny", "fluffy", "wet", "dry", "happy", "sad", "angry", "smiling", "transparent", "glowing",
-                "striped", "spotted", "wooden", "metal", "metallic", "golden", "round", "square", "long",
-                "curly", "bald", "fat", "thin", "invisible", "broken", "rusty", "new", "clean", "dirty"}
-               for w in words):
+               _KNOWN_ADJECTIVES for w in words):
         return None
     if not mentions(prompt, thing):
         if len(_strip_det(thing).split()) > 3 or re.search(r"\b(?:it|this|that|everything|image|picture)\b", thing, re.I):
@@ -802,6 +882,35 @@ _ANTONYMS = {"calm": {"stormy", "rough", "choppy", "wild", "turbulent", "crashin
              "young": {"old", "elderly"}, "new": {"old", "rusty", "broken"}, "clean": {"dirty", "muddy"},
              "dirty": {"clean"}, "wet": {"dry"}, "dry": {"wet"}, "full": {"empty"}, "empty": {"full"},
              "tall": {"short"}, "short": {"tall", "long"}, "long": {"short"}, "fat": {"thin"}, "thin": {"fat"}}
+_CROWDED = {"busy", "crowded", "bustling", "packed", "lively", "full", "teeming", "thronged", "noisy"}
+_DESERTED = {"empty", "deserted", "quiet", "abandoned", "desolate", "lonely", "silent", "peaceful"}
+for _word in _CROWDED:
+    _ANTONYMS[_word] = _ANTONYMS.get(_word, set()) | _DESERTED
+for _word in _DESERTED:
+    _ANTONYMS[_word] = _ANTONYMS.get(_word, set()) | _CROWDED
+_ANTONYMS["full"] -= {"quiet", "peaceful", "silent", "lonely"}
+_ANTONYMS["empty"] |= {"full"}
+_ANTONYMS["bright"] = {"dark", "dim", "gloomy"}
+_ANTONYMS["dark"] = {"bright", "sunlit", "cheerful"}
+
+
+def _drop_antonyms(prompt: str, words: list[str]) -> tuple[str, list[str]]:
+    """Drop the prompt's words that contradict the new adjectives ``words`` ("busy" for "empty")."""
+    clash = set()
+    for word in words:
+        clash |= _ANTONYMS.get(word.lower(), set())
+    dropped = [w for w in clash if re.search(rf"(?<![\w'-]){re.escape(w)}(?![\w'-])", prompt, re.I)]
+    if not dropped:
+        return prompt, []
+    segments = []
+    for seg in _segments(prompt):
+        new = seg
+        for w in dropped:
+            new = re.sub(rf"\s*(?<![\w'-]){re.escape(w)}(?:\s+(?:mood|atmosphere|vibes?))?(?![\w'-])", "", new, flags=re.I)
+        new = _clean(re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", _clean(new)))
+        if new and not re.fullmatch(r"(?:an?|the|and|very)", new, re.I):
+            segments.append(new)
+    return _join(segments), dropped
 
 
 def _adjective_base(word: str) -> str:
@@ -938,6 +1047,7 @@ def _apply_modifier(prompt: str, text: str) -> RuleEdit | None:
         new = re.sub(rf",?\s*\b{re.escape(value)}\b", "", prompt, flags=re.I)
         return RuleEdit(prompt=_clean(new) or prompt, kind="modifier", target=value, removed=[value], negative=[value],
                         notes=[f"less {value}"])
+    prompt, dropped = _drop_antonyms(prompt, value.split())
     if re.search(rf"\b{re.escape(value)}\b", prompt, re.I):
         phrase = f"very {value}" if len(value.split()) == 1 else value
         new = re.sub(rf"\b(?:very\s+)?{re.escape(value)}\b", phrase, prompt, count=1, flags=re.I)
@@ -945,7 +1055,8 @@ def _apply_modifier(prompt: str, text: str) -> RuleEdit | None:
         segments = _segments(prompt)
         segments.insert(1 if len(segments) > 1 else len(segments), value)
         new = _join(segments)
-    return RuleEdit(prompt=new, kind="modifier", target=value, added=[value], notes=[f"more {value}"])
+    return RuleEdit(prompt=new, kind="modifier", target=value, added=[value],
+                    notes=[f"more {value}"] + ([f"dropped {', '.join(sorted(dropped))}"] if dropped else []))
 
 
 _MORE_RE = re.compile(r"^(?:more|extra|lots of|lots more|a lot more|much more|even more|some more)\s+(?P<y>.+)$", re.I)

@@ -519,3 +519,51 @@ LIGHTHOUSE = "a lighthouse on a rocky coast with crashing waves, at dusk, oil pa
 def test_views_and_so_that_requests(message, expected):
     edit, info = turn(message, LIGHTHOUSE)
     assert expected in edit.prompt and info.source == "rules"
+
+
+# ------------------------------------------------------------ issue 6: weak general rewrites
+@pytest.mark.parametrize("prompt, message, expected", [
+    # removal keeps the rest of the phrase intact
+    ("a cozy cabin with a chimney and a red door in a snowy forest, winter, oil painting", "get rid of the chimney",
+     "a cozy cabin with a red door in a snowy forest, winter, oil painting"),
+    ("a girl holding an umbrella next to a lamp post on a rainy street in autumn, photo", "remove the lamp post",
+     "a girl holding an umbrella on a rainy street in autumn, photo"),
+    ("a bowl of fruit with a banana and an apple on a wooden table, still life", "no banana",
+     "a bowl of fruit with an apple on a wooden table, still life"),
+    ("a lighthouse on a cliff with seagulls flying above, stormy sea, oil painting", "i dont want the seagulls in there",
+     "a lighthouse on a cliff, stormy sea, oil painting"),
+    ("a lighthouse on a cliff with seagulls flying above, stormy sea, oil painting", "the seagulls shouldn't be there",
+     "a lighthouse on a cliff, stormy sea, oil painting"),
+    # substitutions replace the right noun
+    ("a deer standing in a misty forest at dawn, photo", "a moose instead", "a moose standing in a misty forest at dawn, photo"),
+    ("a cat sitting on a windowsill, rainy day, photo", "dog instead", "a dog sitting on a windowsill, rainy day, photo"),
+    ("a cup of coffee on a desk next to a laptop, morning light", "could the coffee be tea",
+     "a cup of tea on a desk next to a laptop, morning light"),
+    ("a deer standing in a misty forest at dawn, photo", "i'd rather have a moose than the deer",
+     "a moose standing in a misty forest at dawn, photo"),
+    # adjectives aimed at a thing keep the thing
+    ("a wizard reading a book in a library, fantasy art", "the library should be dark and spooky",
+     "a wizard reading a book in a dark spooky library, fantasy art"),
+    ("a cafe on a busy street, photo", "the street should be empty", "a cafe on an empty street, photo"),
+    ("a busy market square, crowded, photo", "make it empty", "a market square, empty, photo"),
+    # time of day and weather drop what contradicts them
+    ("a beach with palm trees, sunny, photo", "make it sunset", "a beach with palm trees at sunset, photo"),
+    ("a lake with mountains at night with a full moon, photo", "make it daytime", "a lake with mountains during the day, photo"),
+    ("a cozy cabin in a snowy forest at night, oil painting", "make it sunny", "a cozy cabin in a forest, sunny, oil painting"),
+    ("a field of flowers on a sunny day, watercolor", "make it rainy", "a field of flowers, rainy, watercolor"),
+])
+def test_issue6_general_rewrites(prompt, message, expected):
+    assert turn(message, prompt)[0].prompt == expected
+
+
+@pytest.mark.parametrize("lead", ["actually", "hmm no,", "no,"])
+def test_remove_it_after_an_add_with_a_lead_in(lead):
+    prompt, info = _after(["a knight with a sword standing in front of a castle, fantasy art", "add a dragon",
+                           f"{lead} remove it"])
+    assert prompt == "a knight with a sword standing in front of a castle, fantasy art" and info.source == "rules"
+
+
+def test_a_bare_colour_or_style_instead_is_not_a_new_subject():
+    assert edit_rules.normalise_request("blue instead") == "blue instead"
+    assert edit_rules.normalise_request("watercolor instead") == "watercolor instead"
+    assert edit_rules.normalise_request("a moose instead") == "make it a moose instead"
