@@ -308,8 +308,23 @@ def normalise_request(message: str) -> str:
         word = too.group("x").lower()
         text = f"make it {_OPPOSITES[word]}" if word in _OPPOSITES else f"less {word}"
     else:
-        text = _restate(_clean(text))
-    return _bare_instead(_clean(text))
+        negated = _negated_term(_clean(text))
+        text = negated if negated != _clean(text) else _restate(_clean(text))
+    return _negated_term(_bare_instead(_clean(text)))
+
+
+_NOT_TERM = re.compile(r"^(?:make it\s+|it should(?:n't| not) be\s+|i said\s+|but\s+)?(?:not|no longer|stop being)\s+(?:an?\s+|so\s+)?"
+                       r"(?P<x>[\w -]+?)(?:\s+(?:style|anymore|any more|please))?$", re.I)
+
+
+def _negated_term(text: str) -> str:
+    """"not anime" / "make it not anime": drop that style (or mood, time …), the way "no anime" does."""
+    match = _NOT_TERM.match(text)
+    if not match:
+        return text
+    x = _clean(match.group("x"))
+    terms = find_terms(x)
+    return f"no {x}" if terms and _strip_det(x).lower() in {t for t, _ in terms} else text
 
 
 _BARE_INSTEAD = re.compile(r"^(?:(?:maybe|perhaps|how about|what about|or|try|rather|make it|make that|make this)\s+)?"
@@ -699,6 +714,32 @@ def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
                         notes=[f"removed the {' and the '.join(removed)}" if found_any
                                else f"there was no {', '.join(removed)} to remove"])
     return None
+
+
+_MONO = re.compile(r"(?<![\w'-])(?:black(?:\s+and\s+|\s*&\s*|-and-)white|b&w|b/w|monochrome|monochromatic|grayscale|"
+                   r"greyscale|sepia(?:[- ]toned?)?|desaturated)(?![\w'-])", re.I)
+_IN_COLOUR = re.compile(r"^(?:(?:make|turn|put|change|render|do|paint|bring|switch|have|show)\s+(?:it|this|that|the (?:image|picture|photo|"
+                        r"scene|whole thing))\s+(?:back\s+)?(?:in(?:to)?\s+|to\s+|with\s+)?|(?:back\s+)?in(?:to)?\s+|back to\s+|"
+                        r"go\s+|with\s+|use\s+|add(?: some| back(?: the)?| the)?\s+|give it\s+|(?:let's|lets) (?:have|see|go)\s+)?"
+                        r"(?:some\s+|(?:full|natural|real|normal|vivid|vibrant)[- ])?colou?r(?:s|ed)?(?:\s+(?:again|instead|photo|"
+                        r"image|version|back|please))*$", re.I)
+_NO_MONO = re.compile(r"^(?:no|not|no more|without|stop being|remove(?: the)?|get rid of(?: the)?|lose(?: the)?|drop(?: the)?)\s+"
+                      r"(?:the\s+)?(?:black and white|black & white|b&w|b/w|monochrome|grayscale|greyscale|sepia)"
+                      r"(?:\s+(?:anymore|any more|look|filter|effect|style))?$", re.I)
+
+
+def _apply_in_colour(prompt: str, text: str) -> RuleEdit | None:
+    """"make it color" / "in colour" / "not black and white" on a black-and-white prompt: the
+    monochrome words become "full color" ("black and white photo" -> "full color photo")."""
+    if not _MONO.search(prompt) or not (_IN_COLOUR.match(text) or _NO_MONO.match(text)):
+        return None
+    old = [m.group(0) for m in _MONO.finditer(prompt)]
+    new = _MONO.sub("full color", prompt, count=1)
+    new = _MONO.sub("", new)
+    new = re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", new)
+    new = _join(_segments(new))
+    return RuleEdit(prompt=new, kind="style", target="full color", added=["full color"], removed=old, negative=old,
+                    notes=["style: full color"])
 
 
 def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
@@ -1092,7 +1133,10 @@ def _apply_more_less(prompt: str, text: str) -> RuleEdit | None:
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 0, "many": 0, "a few": 0, "some": 0}
 _VERB_RE = re.compile(r"^(?:make|have|let|get)\s+(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+(?P<v>[a-z]+)"
                       r"(?P<rest>(?:\s+(?:on|onto|in|at|with|under|over|through|across|around|into|toward|towards|up|down|away|"
-                      r"a|an|the|some)\b.*)?)$|^(?P<x2>the\s+[\w'-]+)\s+(?:is|are|should be)\s+(?P<v2>[a-z]+ing)(?P<rest2>\s.*)?$", re.I)
+                      r"a|an|the|some)\b.*)?)$|^(?P<x2>the\s+[\w'-]+)\s+(?:(?:is|are|should be|could be|starts?|begins?)\s+)?(?P<v2>[a-z]{3,}ing)(?P<rest2>\s.*)?$", re.I)
+# "have the dragon breathe fire", "make the girl ride a bike": a verb with a bare object
+_VERB_OBJECT_RE = re.compile(r"^(?:make|have|let|get)\s+(?P<x>(?:the|his|her|its|their)\s+[\w'-]+)\s+(?P<v>[a-z]+)"
+                             r"(?P<rest>\s+[\w'-]+(?:\s+[\w'-]+){0,3})$", re.I)
 
 
 def _gerund(verb: str) -> str:
@@ -1111,14 +1155,19 @@ def _gerund(verb: str) -> str:
 
 def _apply_action(prompt: str, text: str) -> RuleEdit | None:
     """"make the cat sleep", "have the dog jump over the fence", "the cat is sleeping"."""
-    match = _VERB_RE.match(text)
-    if not match:
-        return None
-    thing = match.group("x") or match.group("x2")
-    verb = match.group("v") or match.group("v2")
-    rest = _clean(match.group("rest") or match.group("rest2") or "")
-    if not mentions(prompt, thing) or verb.lower() in COLOUR_WORDS or _adjective_like(verb) or \
-            verb.lower() in ("a", "an", "the", "be", "look", "feel", "seem", "bigger", "smaller") or find_terms(verb):
+    for pattern in (_VERB_RE, _VERB_OBJECT_RE):
+        match = pattern.match(text)
+        if not match:
+            continue
+        thing = match.group("x") or match.group("x2")
+        verb = match.group("v") or match.group("v2")
+        rest = _clean(match.group("rest") or match.group("rest2") or "")
+        if not mentions(prompt, thing) or verb.lower() in COLOUR_WORDS or _adjective_like(verb) or \
+                verb.lower() in ("a", "an", "the", "be", "look", "feel", "seem", "bigger", "smaller") or find_terms(verb) or \
+                pattern is _VERB_OBJECT_RE and (mentions(prompt, verb) or find_terms(rest) or verb.lower() in _KNOWN_ADJECTIVES):
+            continue
+        break
+    else:
         return None
     if verb.lower() in ("wear", "hold", "carry", "eat", "ride", "drink", "read") and not rest:
         return None
@@ -1141,8 +1190,10 @@ def _apply_action(prompt: str, text: str) -> RuleEdit | None:
                             notes=[f"the {_head(thing)} is now {action}"])
         if participle:
             after = after[participle.end():]
-            if rest and re.match(r"^\s+(?:on|in|at|under|over|through|across|around|into)\b", after) and \
-                    re.match(r"^(?:on|in|at|under|over|through|across|around|into)\b", rest):
+            # a new place for the action replaces the old one ("sit on the sofa" drops "on a windowsill"),
+            # but "over a log" or "on its hind legs" is not a place: "in a meadow" stays
+            if rest and re.match(r"^\s+(?:on|in|at|inside)\b", after) and \
+                    re.match(r"^(?:on|in|at|into|onto|inside)\s+(?!(?:its|his|her|their|my|your)\b)", rest):
                 after = re.sub(r"^\s+(?:on|in|at|under|over|through|across|around|into)\s+(?:(?:a|an|the)\s+)?[\w'-]+", "", after)
         segments[i] = _clean(f"{seg[:found.end()]} {action}{after}")
         return RuleEdit(prompt=_join(segments), kind="attribute", target=_head(thing), added=[action],
@@ -1198,7 +1249,7 @@ _HANDLERS = ()  # filled below, once every handler is defined
 def split_clauses(text: str) -> list[str]:
     """Split "make it night and add a moon, then remove the car" into separate requests."""
     verbs = r"(?:add|remove|delete|make|change|turn|put|give|replace|swap|get rid|take|draw|include|set|paint|move|no|without|erase|drop|let)"
-    parts = re.split(rf"\s*(?:;|\bthen\b|\band then\b|,\s*(?:and\s+)?(?={verbs}\b)|\s+and\s+(?:also\s+)?(?={verbs}\b)|\.\s+)\s*", text, flags=re.I)
+    parts = re.split(rf"\s*(?:;|\bthen\b|\band then\b|,\s*(?:and\s+)?(?=(?:{verbs}|more|less|not|but)\b)|\s+and\s+(?:also\s+)?(?={verbs}\b)|\.\s+)\s*", text, flags=re.I)
     return [p for p in (_clean(x) for x in parts) if p]
 
 
@@ -1701,6 +1752,76 @@ _MOVE_TO = re.compile(r"^(?:move|shift|slide|put|place|push|drag|bring|repositio
                       r"(?:\s+(?:side|edge|part|corner))?(?:\s+of\s+(?:the\s+)?(?:image|picture|frame|scene|canvas))?$", re.I)
 
 
+_RELOCATE = [
+    re.compile(r"^(?:move|set|put|place|relocate|take|bring|transport|transfer|change)\s+(?:it|this|that|everything|the (?:scene|whole thing|"
+               r"picture|image|setting|location|place|city|country|town))\s+(?:to|in|into)\s+(?P<p>.+?)(?:\s+instead)?$", re.I),
+    re.compile(r"^(?:make it|make this|have it|let it be|set it|change it(?: to)?|put it)\s+(?:be\s+)?(?:in|set in|take place in|happen in|"
+               r"located in)\s+(?P<p>.+?)(?:\s+instead)?$", re.I),
+    re.compile(r"^(?:change|switch|make)\s+the\s+(?:city|location|place|setting|country|town)\s+(?:to|into)\s+(?P<p>.+?)(?:\s+instead)?$", re.I),
+    re.compile(r"^(?:(?:set|located)\s+)?in\s+(?P<p>.+?)\s+instead(?:\s+of\s+.+)?$", re.I),
+]
+_KNOWN_PLACES = ("new york", "tokyo", "paris", "london", "rome", "venice", "berlin", "kyoto", "hong kong", "san francisco",
+                 "los angeles", "chicago", "amsterdam", "barcelona", "istanbul", "cairo", "moscow", "seoul", "shanghai",
+                 "beijing", "dubai", "sydney", "rio de janeiro", "mexico city", "prague", "vienna", "lisbon", "singapore")
+_PLACE_IN_PROMPT = re.compile(r"\b(?P<prep>in|at|of|near|over)\s+(?P<place>(?:the\s+)?[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|de|of|du))*"
+                              r"(?<![\s]de)(?<![\s]of)(?<![\s]du))")
+
+
+def _title(place: str) -> str:
+    small = {"of", "de", "du", "the", "la", "le", "da", "del"}
+    words = place.split()
+    return " ".join(w if (i and w.lower() in small) or any(c.isupper() for c in w) else w.capitalize()
+                    for i, w in enumerate(words))
+
+
+def _apply_place(prompt: str, text: str) -> RuleEdit | None:
+    """"move it to New York", "set it in paris instead": the place the prompt names is replaced
+    (capitalised, or a well-known city), not kept beside the new one."""
+    match = next((m for m in (p.match(text) for p in _RELOCATE) if m), None)
+    if not match:
+        return None
+    place = _clean(match.group("p"))
+    low = place.lower()
+    setting = re.match(r"^(?:an?|the)\s+(?:[\w'-]+\s+){0,2}[\w'-]+$", place) and not find_terms(place)
+    if setting and not re.search(r"\b(?:left|right|top|bottom|center|centre|middle|foreground|background|corner|front|back|distance)\b", low):
+        # "move it to a forest": the scene's own setting ("in a meadow") is replaced
+        segments = _segments(prompt)
+        where = list(re.finditer(r"\b(?:in|on|at|inside|across|through)\s+(?:an?|the)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+(?=\s*$|\s+(?:at|in|on|during|under|with)\b)",
+                                 segments[0], re.I)) if segments else []
+        if not where:
+            return None
+        last = where[-1]
+        prep = "in" if not re.match(r"(?:on|at)\b", last.group(0), re.I) else last.group(0).split()[0]
+        old_place = _strip_det(re.sub(r"^\w+\s+", "", last.group(0)))
+        segments[0] = segments[0][:last.start()] + f"{prep} {place}" + segments[0][last.end():]
+        return RuleEdit(prompt=_join(segments), kind="place", target=_strip_det(place), added=[_strip_det(place)],
+                        removed=[old_place], negative=[old_place] if _head(old_place) != _head(place) else [],
+                        notes=[f"setting → {_strip_det(place)}"])
+    if not place or find_terms(place) or low.split()[0] in ("the", "a", "an", "my", "his", "her") and not place[0].isupper() or \
+            re.search(r"\b(?:left|right|top|bottom|center|centre|middle|foreground|background|corner|front|back|distance)\b", low) \
+            or len(place.split()) > 4:
+        return None
+    if not (place[0].isupper() or low in _KNOWN_PLACES or len(place.split()) <= 3):
+        return None
+    new_place = _title(place)
+    found = [m for m in _PLACE_IN_PROMPT.finditer(prompt) if m.start() > 0]
+    old = ([m for m in found if m.group("prep").lower() in ("in", "at")] or found or [None])[-1]
+    if old is None:
+        known = re.search(rf"\b(?P<prep>in|at|of|near|over)\s+(?P<place>{'|'.join(map(re.escape, _KNOWN_PLACES))})\b", prompt, re.I)
+        old = known
+    if old is not None:
+        if old.group("place").lower() == new_place.lower():
+            return RuleEdit(prompt=prompt, kind="place", target=new_place, notes=["already so"])
+        out = prompt[:old.start("place")] + new_place + prompt[old.end("place"):]
+        return RuleEdit(prompt=out, kind="place", target=new_place, added=[new_place], removed=[old.group("place")],
+                        negative=[old.group("place")], notes=[f"place → {new_place}"])
+    if not (place[0].isupper() or low in _KNOWN_PLACES):
+        return None
+    segments = _segments(prompt)
+    segments[0] = f"{segments[0]} in {new_place}"
+    return RuleEdit(prompt=_join(segments), kind="place", target=new_place, added=[new_place], notes=[f"place → {new_place}"])
+
+
 def _apply_move_to(prompt: str, text: str) -> RuleEdit | None:
     """"move the fox to the left": the thing gets a position phrase (an old one is replaced)."""
     match = _MOVE_TO.match(text)
@@ -1928,6 +2049,6 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
                     notes=[f"added '{phrase}'"])
 
 
-_HANDLERS = (_apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
+_HANDLERS = (_apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
              _apply_scene_terms, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

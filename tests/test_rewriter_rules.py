@@ -567,3 +567,34 @@ def test_a_bare_colour_or_style_instead_is_not_a_new_subject():
     assert edit_rules.normalise_request("blue instead") == "blue instead"
     assert edit_rules.normalise_request("watercolor instead") == "watercolor instead"
     assert edit_rules.normalise_request("a moose instead") == "make it a moose instead"
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    # negated and opposite styles
+    ("a castle on a hill, anime style", "not anime", "a castle on a hill"),
+    ("a castle on a hill, anime style", "make it not anime, more realistic", "a castle on a hill, photorealistic"),
+    ("an old man, black and white photo", "make it color", "an old man, full color photo"),
+    ("an old man, black and white photo", "in colour please", "an old man, full color photo"),
+    ("a street in the rain, monochrome, film photo", "not black and white anymore", "a street in the rain, full color, film photo"),
+    # a new place replaces the old one
+    ("a city street in Tokyo at night, neon lights, photo", "move it to New York", "a city street in New York at night, neon lights, photo"),
+    ("a city street in Tokyo at night, neon lights, photo", "set it in new york instead",
+     "a city street in New York at night, neon lights, photo"),
+    ("a bridge over the Thames in London, oil painting", "change the city to paris", "a bridge over the Thames in Paris, oil painting"),
+    ("a red fox in a meadow, watercolor", "move it into a forest", "a red fox in a forest, watercolor"),
+    # actions on a thing already there; the place stays unless the action brings its own
+    ("a dragon sitting on a mountain, fantasy art", "the dragon breathing fire", "a dragon breathing fire on a mountain, fantasy art"),
+    ("a dragon sitting on a mountain, fantasy art", "have the dragon breathe fire", "a dragon breathing fire on a mountain, fantasy art"),
+    ("a red fox sitting in a meadow, watercolor", "make the fox dance on its hind legs",
+     "a red fox dancing on its hind legs in a meadow, watercolor"),
+    ("a red fox sitting in a meadow, watercolor", "make the fox jump over a log", "a red fox jumping over a log in a meadow, watercolor"),
+    ("a cat sitting on a windowsill, photo", "make the cat sleep on the sofa", "a cat sleeping on the sofa, photo"),
+    ("a red dragon on a mountain, fantasy art", "make the red dragon fly", "a red dragon flying on a mountain, fantasy art"),
+])
+def test_issue6_styles_places_and_actions(prompt, message, expected):
+    assert turn(message, prompt)[0].prompt == expected
+
+
+def test_colour_back_after_black_and_white():
+    prompt, _ = _after(["a castle on a hill, oil painting", "make it black and white", "make it color again"])
+    assert "black and white" not in prompt and "full color" in prompt
