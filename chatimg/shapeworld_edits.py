@@ -380,6 +380,12 @@ class _Editor:
         if "shape" not in attrs:
             return False
         other = self.shapes[0]
+        text = " ".join(toks)
+        # "add a square the same size as the circle": the attribute is copied, not a default
+        if re.search(r"\b(?:same size|size of|as big as|as small as)\b", text):
+            attrs["size"] = other.size
+        if re.search(r"\bsame colou?r\b|\bcolou?r of\b", text):
+            attrs["colour"] = other.colour
         position = attrs.get("position")
         if not other.show_position and position is not None:
             if position == other.position:  # the unplaced shape makes room
@@ -569,6 +575,10 @@ class _Editor:
                         target.show_size = True
             self.last = target
         return changed
+
+
+def _clean_both(text: str) -> str:
+    return re.sub(r"^(?:(?:please|can you|could you|now|ok|okay|and)\s+)+|[.!?]+$|\s+please$", "", text.strip())
 
 
 _REVERT_CUE = re.compile(r"\b(?:back|again|undo|revert|restore|previous|original|old|before|preferred|"
@@ -766,6 +776,107 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
                      region=region_between(background, shapes_before, background, shapes))
 
 
+#: Colours the painter does not know, as RGB, mapped to the nearest painter colour by hue
+#: (saturated colours) or by lightness (greys): pink → red (a light red, not purple), magenta → purple.
+_OTHER_COLOURS: dict[str, tuple[int, int, int]] = {
+    "pink": (255, 160, 190), "rose": (240, 110, 140), "salmon": (250, 128, 114), "coral": (255, 127, 80),
+    "magenta": (220, 0, 220), "fuchsia": (220, 0, 220), "lavender": (180, 150, 230), "indigo": (75, 0, 130),
+    "maroon": (128, 0, 0), "burgundy": (128, 0, 32), "brown": (140, 80, 30), "tan": (210, 180, 140),
+    "beige": (235, 225, 200), "cream": (255, 250, 220), "ivory": (255, 255, 240), "grey": (128, 128, 128),
+    "silver": (200, 200, 200), "charcoal": (54, 69, 79), "teal": (0, 128, 128), "turquoise": (64, 224, 208),
+    "cyan": (0, 220, 220), "aqua": (0, 230, 230), "olive": (128, 128, 0), "mint": (150, 240, 180),
+    "peach": (255, 200, 160), "khaki": (195, 176, 145), "mustard": (225, 173, 1), "copper": (184, 115, 51),
+    "bronze": (205, 127, 50), "tangerine": (242, 133, 0), "lemon": (255, 244, 79), "sky": (135, 206, 235),
+    "cobalt": (0, 71, 171), "ruby": (224, 17, 95), "plum": (142, 69, 133), "mauve": (224, 176, 255),
+}
+_TINTS = r"(?:light|dark|pale|bright|deep|hot|baby|pastel|neon|vivid|dusty|sky)"
+
+
+def nearest_colour(name: str) -> str | None:
+    """The painter colour nearest to ``name`` (a colour word the painter does not know), or None."""
+    import colorsys
+
+    rgb = _OTHER_COLOURS.get(name.lower())
+    if rgb is None:
+        return None
+    h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
+    if s * (1 - abs(2 * l - 1)) < 0.2:  # a grey, beige, cream: by lightness
+        return "white" if l >= 0.5 else "black"
+    best, dist = None, 9.0
+    for colour, ref in COLOURS.items():
+        if colour in ("white", "black"):
+            continue
+        rh = colorsys.rgb_to_hls(*(c / 255 for c in ref))[0]
+        d = min(abs(h - rh), 1 - abs(h - rh))
+        if d < dist:
+            best, dist = colour, d
+    return best
+
+
+def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
+    """Rewrite what the clause editor cannot read as it stands: colours the painter does not know
+    (mapped to the nearest, said in the notes), "light blue", the background named indirectly
+    ("the blue behind it"), "I'd rather have X than Y", "another triangle, a big purple one"."""
+    notes = []
+    text = message.lower()
+    text = re.sub(rf"\b{_TINTS}[- ]+(?=(?:{'|'.join(list(COLOURS) + list(_OTHER_COLOURS))})\b)", "", text)
+
+    def colour(match: re.Match) -> str:
+        word = match.group(0)
+        if SYNONYMS.get(word, word) in COLOURS:
+            return word
+        near = nearest_colour(word)
+        if near is None:
+            return word
+        notes.append(f"used {near} for {word} (the nearest colour the painter knows)")
+        return near
+    text = re.sub(r"\b(?:" + "|".join(_OTHER_COLOURS) + r")(?:ish)?\b",
+                  lambda m: colour(re.match(r"[a-z]+?(?=ish\b|$)", m.group(0)) or m), text)
+    # "the blue behind it", "the colour behind the shapes", "what's behind them": the background
+    text = re.sub(r"(?:\bthe\s+|^|(?<=make\s)|(?<=change\s)|(?<=turn\s))(?:(?P<c>" + "|".join(COLOURS) + r")\s+)?"
+                  r"(?:(?:colou?r|thing|part|area|space|stuff|bit|one|backdrop)\s+)?behind\s+"
+                  r"(?:it|them|everything|all|the\s+(?:shapes?|\w+))\b", lambda m: f"the background {m.group('c') or ''} ", text)
+    # "i'd rather have a triangle than the square" -> "replace the square with a triangle"
+    rather = re.match(r"^(?:i'?d|i would|we'?d)?\s*(?:rather|prefer)\s+(?:have\s+|see\s+)?(?P<new>.+?)\s+(?:than|over|instead of)\s+"
+                      r"(?:the\s+|an?\s+)?(?P<old>.+?)[.!]*$", text)
+    if rather:
+        text = f"replace the {rather.group('old')} with {rather.group('new')}"
+    # "another triangle, a big purple one" -> "another big purple triangle"
+    nouns = "|".join(sorted({w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES} | set(SHAPES), key=len, reverse=True))
+    text = re.sub(rf"\b(?P<noun>{nouns})s?\s*,?\s+(?:an?|the)\s+(?P<attrs>(?:[a-z]+\s+){{1,3}}?)one\b",
+                  lambda m: f"{m.group('attrs')}{m.group('noun')}"
+                  if all(_kind(SYNONYMS.get(w, w)) in ("colour", "size") for w in m.group("attrs").split()) else m.group(0), text)
+    return text, notes
+
+
+def _both(editor: "_Editor", text: str) -> bool:
+    """"make both of them triangles", "turn them all blue": every shape gets the value."""
+    match = re.match(r"^(?:make|turn|change|paint|colou?r)\s+(?:both(?:\s+of\s+them|\s+shapes|\s+of\s+the\s+shapes)?|them\s+(?:both|all)|"
+                     r"all\s+of\s+them|all\s+(?:the\s+)?shapes|them|the\s+two(?:\s+shapes)?)\s+(?:into\s+|to\s+|in\s+)?(?P<v>.+)$", text)
+    if not match or len(editor.shapes) != 2:
+        return False
+    values = {}
+    for t in _tokens(match.group("v")):
+        kind = _kind(t)
+        if kind in ("shape", "colour", "size"):
+            values[kind] = t
+        elif t in ("bigger", "smaller"):
+            values["size"] = "big" if t == "bigger" else "small"
+        elif t not in ("a", "an", "the", "ones", "one", "both", "too", "as", "well", "please", "all"):
+            return False
+    if not values:
+        return False
+    for shape in editor.shapes:
+        for kind, value in values.items():
+            if getattr(shape, kind) != value:
+                editor.notes.append(f"{shape.shape} {kind} → {value}")
+                editor.kinds.append(kind)
+                setattr(shape, kind, value)
+                if kind == "size":
+                    shape.show_size = True
+    return True
+
+
 def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     """Apply ``message`` to the shape-world scene in ``prompt``; None if not a shape-world edit
     or not understood. ``history`` ((message, prompt) pairs, oldest first, ending with the
@@ -780,15 +891,18 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     if history and history[-1][1] != prompt:
         history.append(("", prompt))
     _last_target(editor, history)
-    repeated = _repeat_last(prompt, message, history)
+    text, colour_notes = _prepare(message, shapes)
+    repeated = _repeat_last(prompt, text, history)
     if repeated is not None:
+        repeated.notes += colour_notes
         return repeated
-    text = message.lower()
     if re.search(r"\bswap|switch\b", text) and not re.search(r"\b(?:swap|switch)\s+\w+\s+(?:with|for)\b", text):
         clauses = [text]
     else:
         clauses = [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
     understood = 0
+    if _both(editor, _clean_both(text)):
+        understood, clauses = 1, []
     for clause in clauses:
         toks = _tokens(clause)
         if _REVERT_CUE.search(clause):
@@ -817,7 +931,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     positions = [s.position for s in editor.shapes]
     if len(set(positions)) != len(positions):
         return None
-    return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes,
+    return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes + colour_notes,
                      region=region_between(background, shapes_before, editor.background, editor.shapes),
                      removed=editor.removed)
 

@@ -598,3 +598,48 @@ def test_issue6_styles_places_and_actions(prompt, message, expected):
 def test_colour_back_after_black_and_white():
     prompt, _ = _after(["a castle on a hill, oil painting", "make it black and white", "make it color again"])
     assert "black and white" not in prompt and "full color" in prompt
+
+
+ONE_SHAPE = "a big red circle on the left, on a blue background"
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    # the background named indirectly
+    (ONE_SHAPE, "make the blue behind it yellow", "a big red circle on the left, on a yellow background"),
+    (ONE_SHAPE, "the green behind it", "a big red circle on the left, on a green background"),
+    (ONE_SHAPE, "change the color behind the circle to white", "a big red circle on the left, on a white background"),
+    (TWO, "make the thing behind them purple",
+     "a big red circle on the left and a small blue square on the right, on a purple background"),
+    # every shape at once
+    (TWO, "make both of them triangles",
+     "a big red triangle on the left and a small blue triangle on the right, on a green background"),
+    (TWO, "turn them both yellow", "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+    # "I'd rather have X than Y"
+    (TWO, "I'd rather have a triangle than the square",
+     "a big red circle on the left and a small blue triangle on the right, on a green background"),
+    # attributes after the noun
+    (ONE_SHAPE, "another triangle, a big purple one",
+     "a big red circle on the left and a big purple triangle on the right, on a blue background"),
+    (ONE_SHAPE, "add a triangle, a small green one",
+     "a big red circle on the left and a small green triangle on the right, on a blue background"),
+    ("a small red circle on the left, on a blue background", "add a square the same size as the circle",
+     "a small red circle on the left and a small yellow square on the right, on a blue background"),
+    # "same size as" copies the size, never the shape
+    (TWO, "make the square same size as the circle",
+     "a big red circle on the left and a big blue square on the right, on a green background"),
+    # colours the painter does not know map to the nearest one
+    (TWO, "make the square pink", "a big red circle on the left and a small red square on the right, on a green background"),
+    (TWO, "make the circle brown", "a big orange circle on the left and a small blue square on the right, on a green background"),
+    (TWO, "make the square magenta", "a big red circle on the left and a small purple square on the right, on a green background"),
+    (TWO, "make the circle light blue", "a big blue circle on the left and a small blue square on the right, on a green background"),
+])
+def test_issue6_shape_world(prompt, message, expected):
+    assert shape(message, prompt) == expected
+
+
+def test_an_unknown_colour_says_which_painter_colour_it_used():
+    edit, info = turn("make the square pink", TWO)
+    assert info.source == "shape" and "pink" not in edit.prompt
+    assert "used red for pink" in edit.reply
+    assert shapeworld_edits.nearest_colour("pink") == "red" and shapeworld_edits.nearest_colour("teal") in ("blue", "green")
+    assert shapeworld_edits.nearest_colour("beige") == "white" and shapeworld_edits.nearest_colour("charcoal") == "black"
