@@ -427,7 +427,7 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
         found = True
         # a linked sub-phrase: "a woman with a red hat" -> "a woman"
         # (a trailing "on his head" goes with it; "on a rainy street" describes the scene and stays)
-        linked = re.compile(rf"\s+(?P<link>{_LINKS})\s+(?:{_DETERMINERS}\s+)?(?:(?!(?:with|and|in|on|of|at|holding|wearing|front|next)\b)[\w'-]+\s+){{0,3}}?{noun}"
+        linked = re.compile(rf"\s+(?P<link>{_LINKS})\s+(?:{_DETERMINERS}\s+)?(?:(?!(?:with|and|in|on|of|at|holding|wearing|front|next|[a-z]+ing)\b)[\w'-]+\s+){{0,3}}?{noun}"
                             rf"(?:\s+[a-z]+ing(?:\s+(?:above|overhead|around|nearby|about|past|by|in the (?:sky|air|water|distance)))?"
                             rf"(?=\s*$|\s+(?:and|with)\b))?"
                             rf"(?:\s+(?:on|in|at|of|from)\s+(?:his|her|its|their|my)\s+[\w'-]+(?=\s*$|\s+(?:and|with)\b))?"
@@ -468,9 +468,13 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
     return result, found
 
 
-def _remove_category(prompt: str, category: str) -> str:
-    """Drop phrases of ``category`` (e.g. every time-of-day phrase) from ``prompt``."""
+def _remove_category(prompt: str, category: str, only: set[str] | None = None) -> str:
+    """Drop phrases of ``category`` (e.g. every time-of-day phrase) from ``prompt``; with ``only``,
+    just those terms and their phrases ("remove the lightning" keeps "in a storm")."""
     terms = [t for t in CATEGORIES[category]] + list(CATEGORIES[category].values())
+    if only is not None:
+        terms = [t for t in terms if t.lower() in only or CATEGORIES[category].get(t, "").lower() in only
+                 or any(CATEGORIES[category].get(o) == t for o in only)]
     terms = sorted(set(terms), key=len, reverse=True)
     segments = []
     for seg in _segments(prompt):
@@ -528,7 +532,7 @@ _REMOVE_RE = [
     re.compile(r"^(?:remove|delete|erase|get rid of|take (?:away|out)|take off|drop|lose|eliminate|cut out|hide|ditch|"
                r"scrap|discard|trash|bin|kill|banish|leave out|strip out|strip away|"
                r"clear away|clear|rub out|wipe out)\s+(?P<x>.+)$", re.I),
-    re.compile(r"^(?:no|without|no more|minus)\s+(?P<x>.+)$", re.I),
+    re.compile(r"^(?:no more|no longer any|no|without|minus)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
                r"i do not want|i dont want|i don't wanna|i dont wanna|i don't need|i do not need|we don't need|no need for|lose|"
                r"i don't like|i dont like|get)\s+(?P<x>.+?)"
@@ -700,7 +704,9 @@ def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
         terms = find_terms(thing)
         if terms and _strip_det(thing).lower() in {t for t, _ in terms}:
             cat = terms[0][1]
-            new = _remove_category(prompt, cat)
+            new = _remove_category(prompt, cat, only=None if cat in ("style",) else {_strip_det(thing).lower()})
+            if new == prompt:
+                new = _remove_category(prompt, cat)
             return RuleEdit(prompt=new or prompt, kind="remove", target=_strip_det(thing), removed=[_strip_det(thing)],
                             negative=[_strip_det(thing)], notes=[f"removed {thing}"])
         parts = [p for p in re.split(r"\s*(?:,|\band\b)\s*", thing) if p]

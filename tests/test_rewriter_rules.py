@@ -643,3 +643,19 @@ def test_an_unknown_colour_says_which_painter_colour_it_used():
     assert "used red for pink" in edit.reply
     assert shapeworld_edits.nearest_colour("pink") == "red" and shapeworld_edits.nearest_colour("teal") in ("blue", "green")
     assert shapeworld_edits.nearest_colour("beige") == "white" and shapeworld_edits.nearest_colour("charcoal") == "black"
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    ("a man with a hat walking a dog in the park in winter, photo", "remove the dog",
+     "a man with a hat in the park in winter, photo"),
+    ("a lighthouse in a storm with lightning, autumn, oil painting", "remove the lightning",
+     "a lighthouse in a storm, autumn, oil painting"),
+    ("a cabin by a lake in autumn with a canoe, oil painting", "remove the canoe", "a cabin by a lake in autumn, oil painting"),
+])
+def test_removal_keeps_unrelated_words(prompt, message, expected):
+    assert turn(message, prompt)[0].prompt == expected
+
+
+def test_no_more_x_names_x():
+    edit, _ = turn("no more rain", "a girl with a red umbrella in the rain, autumn leaves, watercolor")
+    assert edit.prompt == "a girl with a red umbrella, autumn leaves, watercolor" and "more" not in edit.reply
