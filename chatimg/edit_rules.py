@@ -310,7 +310,7 @@ def normalise_request(message: str) -> str:
     else:
         negated = _negated_term(_clean(text))
         text = negated if negated != _clean(text) else _restate(_clean(text))
-    return _negated_term(_bare_instead(_clean(text)))
+    return _negated_term(_clean(text))
 
 
 _NOT_TERM = re.compile(r"^(?:make it\s+|it should(?:n't| not) be\s+|i said\s+|but\s+)?(?:not|no longer|stop being)\s+(?:an?\s+|so\s+)?"
@@ -535,7 +535,7 @@ _REMOVE_RE = [
     re.compile(r"^(?:no more|no longer any|no|without|minus)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
                r"i do not want|i dont want|i don't wanna|i dont wanna|i don't need|i do not need|we don't need|no need for|lose|"
-               r"i don't like|i dont like|get)\s+(?P<x>.+?)"
+               r"i don't like|i dont like)\s+(?P<x>.+?)"
                r"(?:\s+(?:anymore|any more|there|here|in there|in here|in it|in the (?:picture|image|scene|shot|photo)|"
                r"at all|out of (?:here|there|it|the (?:picture|image|scene))))*$", re.I),
     # "the seagulls shouldn't be there", "the car doesn't belong in the picture"
@@ -547,6 +547,9 @@ _REMOVE_RE = [
     re.compile(r"^(?:take|get|move)\s+(?P<x>.+?)\s+(?:out|away|off)(?: of (?:the )?(?:image|picture|scene|it))?$", re.I),
 ]
 _ADD_RE = [
+    # "get some birds in there", "stick a dog in the picture"
+    re.compile(r"^(?:get|put|stick|throw|pop)\s+(?P<x>(?:an?|some|two|three|several|many|a few|more)\s+.+?)\s+"
+               r"(?:in there|in here|in it|in the (?:picture|image|scene|shot)|there|here)$", re.I),
     re.compile(r"^(?:add|include|insert|put in|throw in|draw|paint|place|put|stick|give (?:it|him|her|them|the \w+)|"
                r"there should be|there should also be|let there be|i want(?: to see)?|i'd like(?: to see)?|"
                r"and|also add|plus|with|show)\s+(?P<x>.+)$", re.I),
@@ -1145,6 +1148,12 @@ _VERB_OBJECT_RE = re.compile(r"^(?:make|have|let|get)\s+(?P<x>(?:the|his|her|its
                              r"(?P<rest>\s+[\w'-]+(?:\s+[\w'-]+){0,3})$", re.I)
 
 
+_ING_NOUNS = {"morning", "evening", "painting", "building", "ceiling", "clothing", "spring", "king", "ring", "wing",
+              "string", "thing", "nothing", "something", "everything", "lighting", "ending", "wedding", "pudding",
+              "railing", "sibling", "ping", "swing", "sling", "sting", "awning", "icing", "stuffing", "darling",
+              "dumpling", "duckling", "seedling", "sapling", "earring", "offspring", "setting", "background"}
+
+
 def _gerund(verb: str) -> str:
     verb = verb.lower()
     if verb.endswith("ing"):
@@ -1170,7 +1179,10 @@ def _apply_action(prompt: str, text: str) -> RuleEdit | None:
         rest = _clean(match.group("rest") or match.group("rest2") or "")
         if not mentions(prompt, thing) or verb.lower() in COLOUR_WORDS or _adjective_like(verb) or \
                 verb.lower() in ("a", "an", "the", "be", "look", "feel", "seem", "bigger", "smaller") or find_terms(verb) or \
-                pattern is _VERB_OBJECT_RE and (mentions(prompt, verb) or find_terms(rest) or verb.lower() in _KNOWN_ADJECTIVES):
+                verb.lower() in _ING_NOUNS or \
+                pattern is _VERB_OBJECT_RE and (mentions(prompt, verb) or find_terms(rest) or verb.lower() in _KNOWN_ADJECTIVES
+                                                or verb.lower() in _NOT_ADJECTIVES or all(
+                    w.lower() in COLOUR_WORDS or w.lower() in _KNOWN_ADJECTIVES or _adjective_like(w) for w in rest.split())):
             continue
         break
     else:
@@ -1392,6 +1404,7 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
     text = resolve_pronouns(prompt, normalise_request(message))
     if not text:
         return None
+    text = _bare_instead(text)
     if history and not partial:
         reading = _object_reading(prompt, message, history)
         if reading is not None:
@@ -1410,7 +1423,7 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
     results: list[RuleEdit] = []
     skipped: list[str] = []
     for clause in clauses:
-        clause = normalise_request(clause)
+        clause = _bare_instead(normalise_request(clause))
         result = None
         for handler in _HANDLERS:
             result = handler(current, clause)
@@ -1592,8 +1605,12 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
             previous = history[-2][1]
             return RuleEdit(prompt=previous, kind="undo", target="last change", notes=["undid the last change"])
         return RuleEdit(prompt=prompt, kind="undo", target="", notes=["nothing to undo"])
-    actually = re.match(r"^\s*(?:no[,!.]?\s*)?actually[,!.]?\s+(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I)
+    actually = re.match(r"^\s*(?:no[,!.]?\s*)?actually[,!.]?\s+(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I) or \
+        re.match(r"^\s*(?:no+|nope|oops|sorry|wait)[,!.]+\s*(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I)
     meant = _MEANT.match(f"i meant {actually.group('x')}") if actually else _MEANT.match(text)
+    if not meant and _bare_instead(text) != text and len(history) >= 2:
+        # "add a dog" then "a cat instead": the last request again with the new thing
+        meant = _MEANT.match(f"i meant {_BARE_INSTEAD.match(text).group('x')}")
     if meant and len(history) >= 2:
         value = _clean(meant.group("x") or meant.group("y") or "")
         last_message, before = history[-1][0], history[-2][1]

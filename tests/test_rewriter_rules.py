@@ -564,9 +564,21 @@ def test_remove_it_after_an_add_with_a_lead_in(lead):
 
 
 def test_a_bare_colour_or_style_instead_is_not_a_new_subject():
-    assert edit_rules.normalise_request("blue instead") == "blue instead"
-    assert edit_rules.normalise_request("watercolor instead") == "watercolor instead"
-    assert edit_rules.normalise_request("a moose instead") == "make it a moose instead"
+    assert edit_rules._bare_instead("blue instead") == "blue instead"
+    assert edit_rules._bare_instead("watercolor instead") == "watercolor instead"
+    assert edit_rules._bare_instead("a moose instead") == "make it a moose instead"
+
+
+@pytest.mark.parametrize("messages, expected", [
+    # "X instead" right after an edit redoes that edit with X; otherwise it replaces the subject
+    (["a cabin in a forest, oil painting", "add a dog", "a cat instead"], "a cabin in a forest, a cat, oil painting"),
+    (["a cabin in a forest, oil painting", "add a dog", "no, a cat"], "a cabin in a forest, a cat, oil painting"),
+    (["a deer in a misty forest, photo", "make it night", "a moose instead"], "a moose in a misty forest at night, photo"),
+    (["a deer in a misty forest, photo", "make the deer an elk", "a moose instead"], "a moose in a misty forest, photo"),
+    (["a cabin in a forest, oil painting", "make it watercolor", "pencil instead"], "a cabin in a forest, pencil sketch"),
+])
+def test_instead_in_a_conversation(messages, expected):
+    assert _after(messages)[0] == expected
 
 
 @pytest.mark.parametrize("prompt, message, expected", [
@@ -659,3 +671,12 @@ def test_removal_keeps_unrelated_words(prompt, message, expected):
 def test_no_more_x_names_x():
     edit, _ = turn("no more rain", "a girl with a red umbrella in the rain, autumn leaves, watercolor")
     assert edit.prompt == "a girl with a red umbrella, autumn leaves, watercolor" and "more" not in edit.reply
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("get some birds in there", "a cozy cabin in a snowy forest, some birds, oil painting"),
+    ("put a dog in there", "a cozy cabin in a snowy forest, a dog, oil painting"),
+    ("get the cabin out of the picture", "a snowy forest, oil painting"),
+])
+def test_get_is_not_always_a_removal(message, expected):
+    assert turn(message, "a cozy cabin in a snowy forest, oil painting")[0].prompt == expected
