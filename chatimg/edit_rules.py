@@ -87,7 +87,9 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "vector": "flat vector illustration", "flat": "flat illustration", "minimalist": "minimalist",
         "illustration": "illustration", "painting": "painting", "drawing": "drawing", "crayon": "crayon drawing",
         "stained glass": "stained glass", "mosaic": "mosaic", "origami": "origami", "lego": "lego",
-        "cinematic": "cinematic", "film noir": "film noir", "noir": "film noir", "vintage": "vintage photo",
+        "cinematic": "cinematic", "film noir": "film noir", "noir": "film noir", "vintage": "vintage photo", "old photograph": "vintage photo", "old photo": "vintage photo",
+        "old film photo": "vintage photo", "old film": "vintage photo", "old master": "old master painting",
+        "old masters": "old master painting",
         "retro": "retro style", "black and white": "black and white", "monochrome": "monochrome",
         "sepia": "sepia", "polaroid": "polaroid photo", "studio ghibli": "studio ghibli style",
         "ghibli": "studio ghibli style", "pixar": "pixar style 3d render", "disney": "disney style",
@@ -667,8 +669,9 @@ def _apply_scene_terms(prompt: str, text: str) -> RuleEdit | None:
             new_prompt = _remove_category(new_prompt, cat)
             done.add(cat)
         phrase = CATEGORIES[cat][term]
-        if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I) or phrase in added:
-            continue
+        if re.search(rf"\b{re.escape(phrase)}\b", new_prompt, re.I) or phrase in added or \
+                any(re.search(rf"(?<![\w'-]){re.escape(phrase)}(?![\w'-])", a, re.I) for a in added):
+            continue  # "watercolor painting": "painting" is already said
         if cat in ("season", "weather", "time"):
             new_prompt, dropped = drop_contradictions(new_prompt, phrase)
             removed += dropped
@@ -1405,6 +1408,10 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
     if not text:
         return None
     text = _bare_instead(text)
+    back = re.match(r"^(?:go\s+|switch\s+|change it\s+)?back to\s+(?:being\s+)?(?:an?\s+)?(?P<x>[\w -]+)$", text, re.I)
+    if back and find_terms(back.group("x")):
+        # "back to realistic" when no earlier turn had it (history answers first): just that value
+        text = f"make it {back.group('x')}"
     if history and not partial:
         reading = _object_reading(prompt, message, history)
         if reading is not None:
@@ -1517,8 +1524,9 @@ _REVERT_KIND = {
     "atmosphere": "mood", "camera": "camera", "angle": "camera", "view": "camera", "shot": "camera",
     "framing": "camera", "perspective": "camera",
 }
-_REVERT_CUE = re.compile(r"\b(?:undo|revert|back|restore|previous|original|old|before|preferred|used to|"
-                         r"go back|bring back|return)\b", re.I)
+_REVERT_CUE = re.compile(r"\b(?:undo|revert|back|restore|previous|original|(?<!\ban )(?<!\blook )(?<!\blooks )(?<!\bvery )"
+                         r"old(?![- ](?:fashioned|school|masters?|film|photo|photograph|timey|world|age|town|man|woman|lady|"
+                         r"house|car|map|book|tree|barn|ship|castle))|before|preferred|used to|go back|bring back|return)\b", re.I)
 
 
 def _words(text: str) -> list[str]:

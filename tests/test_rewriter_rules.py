@@ -680,3 +680,14 @@ def test_no_more_x_names_x():
 ])
 def test_get_is_not_always_a_removal(message, expected):
     assert turn(message, "a cozy cabin in a snowy forest, oil painting")[0].prompt == expected
+
+
+@pytest.mark.parametrize("messages, expected", [
+    # "old" in a new style is not "the old one": the earlier style does not come back
+    (["a castle on a hill, oil painting", "make it watercolor", "make it look like an old photograph"], "a castle on a hill, vintage photo"),
+    (["a castle on a hill, oil painting", "make it anime", "make it a watercolor painting again"], "a castle on a hill, watercolor painting"),
+    (["a castle on a hill, photo", "make it anime", "back to realistic"], "a castle on a hill, photorealistic"),
+    (["a castle on a hill, oil painting", "make it anime", "back to the oil painting"], "a castle on a hill, oil painting"),
+])
+def test_style_requests_do_not_bring_back_an_earlier_style(messages, expected):
+    assert _after(messages)[0] == expected
