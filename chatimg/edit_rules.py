@@ -447,6 +447,7 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
         lead = re.compile(rf"^(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}\s*", re.I)
         rest = lead.sub("", seg, count=1)
         if rest != seg:
+            rest = re.sub(r"^(?:is\s+|are\s+)?(?:[a-z]{3,}ing|[a-z]{3,}ed)\b\s*(?=(?:on|in|at|under|over|by|near|beside|along|across|inside)\b)", "", rest.strip(), flags=re.I)
             rest = _clean(re.sub(rf"^(?:{_LINKS}|on|in|at|under|over|flying|sitting|standing|is|are)\b\s*", "", rest))
             if index == 0 and rest:
                 out.append(rest)  # the main subject went; keep where it was ("a cat on a sofa" -> "a sofa")
@@ -1382,6 +1383,12 @@ def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -
     "it" is the thing just added, unless the message is about the whole picture ("make it night")."""
     thing = last_added(history)
     text = normalise_request(message)
+    if not thing and len(history) >= 2 and any(p.match(text) for p in _REMOVE_RE) and \
+            re.search(r"\b(?:it|them)\b", text, re.I):
+        # "make the car red" then "actually remove it": the thing the last request named
+        named = re.findall(r"\bthe\s+([a-z][\w'-]*)", normalise_request(history[-1][0]), re.I)
+        named = [n for n in named if mentions(prompt, n) and n.lower() not in ("image", "picture", "scene", "background", "sky")]
+        thing = named[0] if len(named) == 1 else None
     if not thing or not mentions(prompt, thing):
         return None
     if re.fullmatch(r"(?:and\s+)?(?:another|one more|a second)(?: one)?", text, re.I):

@@ -691,3 +691,11 @@ def test_get_is_not_always_a_removal(message, expected):
 ])
 def test_style_requests_do_not_bring_back_an_earlier_style(messages, expected):
     assert _after(messages)[0] == expected
+
+
+@pytest.mark.parametrize("messages, expected", [
+    (["a red car parked on a street in Paris, photo", "make the car blue", "actually remove it"], "a street in Paris, photo"),
+    (["a cat on a sofa next to a lamp, photo", "make the lamp bigger", "hmm, delete it"], "a cat on a sofa, photo"),
+])
+def test_remove_it_means_the_thing_the_last_request_named(messages, expected):
+    assert _after(messages)[0] == expected
