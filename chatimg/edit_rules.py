@@ -304,7 +304,7 @@ def normalise_request(message: str) -> str:
     text = _clean(message)
     text = _POLITE.sub("", text)
     text = _TRAILING.sub("", text)
-    text = re.sub(r"^(?:even|still|a bit|a little|slightly|somewhat|much|way)\s+(?=[a-z]+er\b)", "", _clean(text), flags=re.I)
+    text = re.sub(r"(?:^|(?<=\s))(?:even|still|a bit|a little|slightly|somewhat|a touch|much|way)\s+(?=[a-z]{2,}er\b)", "", _clean(text), flags=re.I)
     too = _TOO.match(_clean(text))
     if too:
         word = too.group("x").lower()

@@ -377,9 +377,14 @@ class _Editor:
             kind = _kind(t)
             if kind and kind not in attrs:
                 attrs[kind] = t
-        if "shape" not in attrs:
-            return False
         other = self.shapes[0]
+        if "shape" not in attrs:
+            if not {"another", "one", "second", "copy", "same"} & set(toks):
+                return False
+            # "add another one": a copy of the shape that is there, where there is room
+            attrs["shape"] = other.shape
+            attrs.setdefault("colour", other.colour)
+            attrs.setdefault("size", other.size)
         text = " ".join(toks)
         # "add a square the same size as the circle": the attribute is copied, not a default
         if re.search(r"\b(?:same size|size of|as big as|as small as)\b", text):
@@ -836,6 +841,16 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
     text = re.sub(r"(?:\bthe\s+|^|(?<=make\s)|(?<=change\s)|(?<=turn\s))(?:(?P<c>" + "|".join(COLOURS) + r")\s+)?"
                   r"(?:(?:colou?r|thing|part|area|space|stuff|bit|one|backdrop)\s+)?behind\s+"
                   r"(?:it|them|everything|all|the\s+(?:shapes?|\w+))\b", lambda m: f"the background {m.group('c') or ''} ", text)
+    # "put the square where the circle is" -> "put the square to the left"
+    def where(m: re.Match) -> str:
+        named = [x for x in shapes if _tokens(m.group("x"))[-1:] and _tokens(m.group("x"))[-1] in (x.shape, x.colour)]
+        return f"to the {named[0].position}" if len(named) == 1 else m.group(0)
+    text = re.sub(r"\b(?:where|in the (?:place|spot) (?:where|of))\s+the\s+(?P<x>[a-z]+(?:\s+[a-z]+)??)(?:\s+(?:is|was|sits|used to be)\b|(?=\s*$|\s*[,.]))", where, text)
+    # "the square is too small" -> bigger; "too big" -> smaller
+    text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:small|little|tiny)\b", " bigger", text)
+    text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:big|large|huge)\b", " smaller", text)
+    # "only the square", "just the circle" -> keep only it
+    text = re.sub(r"^(?:only|just)\s+(?=the\s+\w+(?:\s+\w+)?$)", "keep only ", text.strip())
     # "i'd rather have a triangle than the square" -> "replace the square with a triangle"
     rather = re.match(r"^(?:i'?d|i would|we'?d)?\s*(?:rather|prefer)\s+(?:have\s+|see\s+)?(?P<new>.+?)\s+(?:than|over|instead of)\s+"
                       r"(?:the\s+|an?\s+)?(?P<old>.+?)[.!]*$", text)

@@ -699,3 +699,19 @@ def test_style_requests_do_not_bring_back_an_earlier_style(messages, expected):
 ])
 def test_remove_it_means_the_thing_the_last_request_named(messages, expected):
     assert _after(messages)[0] == expected
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    (TWO, "put the square where the circle is",
+     "a small blue square on the left and a big red circle on the right, on a green background"),
+    (TWO, "the square is too small", "a big red circle on the left and a big blue square on the right, on a green background"),
+    (TWO, "only the square", "a small blue square on the right, on a green background"),
+    ("a big red circle in the center, on a blue background", "add another one",
+     "a big red circle on the left and a big red circle on the right, on a blue background"),
+])
+def test_more_shape_world_phrasings(prompt, message, expected):
+    assert shape(message, prompt) == expected
+
+
+def test_a_bit_before_a_comparative_anywhere():
+    assert edit_rules.normalise_request("make the cat a bit bigger") == "make the cat bigger"
