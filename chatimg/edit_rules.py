@@ -410,6 +410,9 @@ def mentions(prompt: str, phrase: str) -> bool:
 
 
 _LINKS = r"(?:with|and|holding|wearing|carrying|next to|beside|near|behind|in front of|under|on top of|plus)"
+#: A word inside a noun phrase (not a preposition or conjunction that starts another phrase).
+_NP_WORD = (r"(?:(?!(?:on|in|at|by|with|and|or|of|under|over|near|behind|beside|from|to|for|into|onto|"
+            r"holding|wearing|carrying|surrounded)\b)[\w'-]+\s+)")
 
 
 def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
@@ -433,7 +436,7 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
                             rf"(?:\s+[a-z]+ing(?:\s+(?:above|overhead|around|nearby|about|past|by|in the (?:sky|air|water|distance)))?"
                             rf"(?=\s*$|\s+(?:and|with)\b))?"
                             rf"(?:\s+(?:on|in|at|of|from)\s+(?:his|her|its|their|my)\s+[\w'-]+(?=\s*$|\s+(?:and|with)\b))?"
-                            rf"(?P<next>\s+and\s+(?=(?:{_DETERMINERS}\s+)))?", re.I)
+                            rf"(?P<next>\s+and\s+(?=[\w'-]))?", re.I)
 
         def unlink(m: re.Match) -> str:
             # "a cabin with a chimney and a red door" -> "a cabin with a red door", not "a cabin and a red door"
@@ -444,18 +447,24 @@ def remove_object(prompt: str, thing: str) -> tuple[str, bool]:
             out.append(new)
             continue
         # the segment is about the thing: "a red hat", "birds in the sky"
-        lead = re.compile(rf"^(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}\s*", re.I)
+        lead = re.compile(rf"^(?:{_DETERMINERS}\s+)?{_NP_WORD}{{0,3}}?{noun}\s*", re.I)
         rest = lead.sub("", seg, count=1)
         if rest != seg:
             rest = re.sub(r"^(?:is\s+|are\s+)?(?:[a-z]{3,}ing|[a-z]{3,}ed)\b\s*(?=(?:on|in|at|under|over|by|near|beside|along|across|inside)\b)", "", rest.strip(), flags=re.I)
+            listed = re.match(r"^(?:and|or|plus|&)\s+(?P<r>.+)$", rest.strip(), re.I)
             rest = _clean(re.sub(rf"^(?:{_LINKS}|on|in|at|under|over|flying|sitting|standing|is|are)\b\s*", "", rest))
-            if index == 0 and rest:
+            if index > 0 and listed and rest:
+                out.append(rest)  # "pears and grapes": the rest of the list stays
+            elif index == 0 and rest:
                 out.append(rest)  # the main subject went; keep where it was ("a cat on a sofa" -> "a sofa")
             continue
         # noun in the middle of a phrase: drop "and the X"/"X and"/"walking a X" pieces
-        new = re.sub(rf"\s*\b(?:and|or)\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}", "", seg, flags=re.I)
-        new = re.sub(rf"(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}\s+and\s+", "", new, flags=re.I)
-        new = re.sub(rf"\s+[a-z]+ing\s+(?:{_DETERMINERS}\s+)?(?:[\w'-]+\s+){{0,2}}?{noun}", "", new, flags=re.I)
+        new = re.sub(rf"\s*\b(?:and|or)\s+(?:{_DETERMINERS}\s+)?{_NP_WORD}{{0,2}}?{noun}", "", seg, flags=re.I)
+        new = re.sub(rf"\b(?:{_DETERMINERS}\s+)?{_NP_WORD}{{0,2}}?{noun}\s+and\s+", "", new, flags=re.I)
+        new = re.sub(rf"\s+[a-z]+ing\s+(?:{_DETERMINERS}\s+)?{_NP_WORD}{{0,2}}?{noun}", "", new, flags=re.I)
+        if new == seg:  # "a knight on a horse in front of a castle": the phrase the noun sits in
+            new = re.sub(rf"\s+(?:on|in|at|under|over|near|by|behind|beside|inside|atop|on top of)\s+(?:{_DETERMINERS}\s+)?"
+                         rf"{_NP_WORD}{{0,2}}?{noun}\b", "", seg, count=1, flags=re.I)
         if new != seg and not re.search(noun, new, re.I) and _clean(new):
             out.append(new)
             continue

@@ -715,3 +715,18 @@ def test_more_shape_world_phrasings(prompt, message, expected):
 
 def test_a_bit_before_a_comparative_anywhere():
     assert edit_rules.normalise_request("make the cat a bit bigger") == "make the cat bigger"
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    ("a table with apples, pears and grapes, still life", "remove the pears", "a table with apples, grapes, still life"),
+    ("a knight on a horse in front of a burning castle, dramatic lighting", "remove the horse",
+     "a knight in front of a burning castle, dramatic lighting"),
+    ("a cottage surrounded by tall trees and a stone wall, spring, watercolor", "remove the trees",
+     "a cottage surrounded by a stone wall, spring, watercolor"),
+    ("a woman wearing a red scarf and sunglasses, studio lighting", "take off the scarf",
+     "a woman wearing sunglasses, studio lighting"),
+    ("a busy harbor with fishing boats and seagulls, morning fog, oil painting", "remove the boats",
+     "a busy harbor with seagulls, morning fog, oil painting"),
+])
+def test_removal_leaves_no_broken_text(prompt, message, expected):
+    assert turn(message, prompt)[0].prompt == expected
