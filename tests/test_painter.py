@@ -96,3 +96,14 @@ def test_chatimg_trained_folders_borrow_minilm_from_its_package(tmp_path, tiny_p
     index["text_encoder"], index["tokenizer"] = ["transformers", "BertModel"], ["transformers", "BertTokenizer"]
     (folder / "model_index.json").write_text(json.dumps(index))
     assert borrows_minilm(folder)
+
+
+def test_seam_colours_follow_the_original_along_the_mask_edge():
+    from chatimg.painter import match_seam_colours
+
+    original = Image.new("RGB", (64, 64), (30, 60, 200))
+    repainted = Image.new("RGB", (64, 64), (40, 70, 190))  # the model's slight tint
+    repainted.paste((250, 250, 0), (8, 24, 24, 40))  # what the edit drew, inside the region
+    matched = np.asarray(match_seam_colours(repainted, original, region_mask("left", (64, 64))))
+    assert tuple(matched[32, 2]) == (30, 60, 200)  # background inside the region: no box
+    assert tuple(matched[32, 16]) == (240, 240, 10)  # the drawn shape keeps its contrast
