@@ -267,19 +267,23 @@ class _Editor:
             return self._add(toks)
         return self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
 
+    def _named_and_other(self, match: re.Match) -> tuple[_Shape, _Shape] | None:
+        """In a two-shape scene: the one shape the match's ``ref``/``ref2`` words name, and the other."""
+        refs = {match.group("ref"), match.group("ref2")}
+        named = [s for s in self.shapes if refs & {s.shape, s.colour}]
+        if len(self.shapes) != 2 or len(named) != 1:
+            return None
+        return named[0], next(s for s in self.shapes if s is not named[0])
+
     def _copy_attribute(self, toks: list[str]) -> bool:
         """"make the square the same colour as the circle", "make it the size of the square"."""
         text = " ".join(toks)
         match = re.search(r"\b(?:same (?P<a>colour|size|shape) as|(?P<b>colour|size|shape) of|as (?P<c>big|small) as|"
                           r"match(?:es)?|like)\s+(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?$", text)
-        if not match or len(self.shapes) != 2:
+        pair = self._named_and_other(match) if match else None
+        if pair is None:
             return False
-        refs = {match.group("ref"), match.group("ref2")}
-        sources = [x for x in self.shapes if refs & {x.shape, x.colour}]
-        if len(sources) != 1:
-            return False
-        source = sources[0]
-        target = next(x for x in self.shapes if x is not source)
+        source, target = pair
         kind = match.group("a") or match.group("b") or ("size" if match.group("c") else "colour")
         value = getattr(source, kind)
         if getattr(target, kind) != value:
@@ -467,18 +471,12 @@ class _Editor:
 
     def _relational(self, toks: list[str]) -> bool:
         """"put the circle above the square" / "the disc to the left of the box"."""
-        if len(self.shapes) != 2:
-            return False
         text = " ".join(toks)
         match = re.search(r"\b(?P<pos>top|bottom|left|right)\s+(?:of\s+)?(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?", text)
-        if not match:
+        pair = self._named_and_other(match) if match else None
+        if pair is None:
             return False
-        refs = {match.group("ref"), match.group("ref2")}
-        others = [s for s in self.shapes if refs & {s.shape, s.colour}]
-        if len(others) != 1:
-            return False
-        other = others[0]
-        target = next(s for s in self.shapes if s is not other)
+        other, target = pair
         pos = match.group("pos")
         target.position, other.position = pos, _OPPOSITE[pos]
         target.show_position = other.show_position = True
