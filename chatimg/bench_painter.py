@@ -29,6 +29,7 @@ from chatimg.shapeworld import (
     EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, edit_region, random_edit, random_scene,
     read_image, render,
 )
+from chatimg.shapeworld.regions import touched_positions
 
 BENCH_KINDS = ("colour", "background", "position", "size", "shape", "add", "remove")
 #: How edits are painted: ``app`` = the app's region for the edit (inpainting), ``img2img`` = whole image.
@@ -69,7 +70,7 @@ def score_edit(before: Scene, after: Scene, kind: str, reading: Reading) -> Edit
     keys = changed_keys(before, after, kind)
     changed = all(seen.get(k) == target.get(k) for k in keys)
     rest = (set(target) | set(seen)) - keys
-    touched = {p for p in POSITIONS if before.shape_at(p) != after.shape_at(p)}
+    touched = set(touched_positions(before, after))
     untouched = {k for k in rest if k.split(".")[0] not in touched}
     return EditScore(changed=changed, kept=all(seen.get(k) == target.get(k) for k in rest),
                      rest=all(seen.get(k) == target.get(k) for k in untouched))

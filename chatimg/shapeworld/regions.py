@@ -15,11 +15,16 @@ from chatimg.shapeworld.vocab import POSITIONS
 WHOLE = "whole"
 
 
+def touched_positions(before: Scene, after: Scene) -> list[str]:
+    """Positions whose shape differs between the scenes (changed, added or removed)."""
+    return [p for p in POSITIONS if before.shape_at(p) != after.shape_at(p)]
+
+
 def edit_region(before: Scene, after: Scene) -> str:
     """The region the app repaints to turn ``before`` into ``after``: the one position whose
     shape differs (changed, added or removed), else ``"whole"`` (background changed, a shape
     moved, two positions changed, or nothing changed)."""
     if before.background != after.background:
         return WHOLE
-    touched = [p for p in POSITIONS if before.shape_at(p) != after.shape_at(p)]
+    touched = touched_positions(before, after)
     return touched[0] if len(touched) == 1 else WHOLE
