@@ -369,6 +369,15 @@ def _segments(prompt: str) -> list[str]:
     return [s.strip() for s in prompt.split(",") if s.strip()]
 
 
+def _split_style_tail(segments: list[str]) -> tuple[list[str], list[str]]:
+    """(segments, trailing style segments): additions go before the style, which stays last."""
+    segments = list(segments)
+    tail: list[str] = []
+    while len(segments) > 1 and any(c == "style" for _, c in find_terms(segments[-1])):
+        tail.insert(0, segments.pop())
+    return segments, tail
+
+
 def _join(segments: list[str]) -> str:
     return ", ".join(s for s in (_clean(x) for x in segments) if s)
 
@@ -1054,11 +1063,7 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
             thing = f"{_article_for(thing)} {thing}"
         if find_terms(thing) and _strip_det(thing).lower() in {t for t, _ in find_terms(thing)}:
             return None  # "add some fog": a scene term; let _apply_scene_terms handle it
-        segments = _segments(prompt)
-        # keep a style phrase at the end
-        tail = []
-        while segments and any(c == "style" for _, c in find_terms(segments[-1])) and len(segments) > 1:
-            tail.insert(0, segments.pop())
+        segments, tail = _split_style_tail(_segments(prompt))  # keep a style phrase at the end
         return RuleEdit(prompt=_join(segments + [thing] + tail), kind="add", target=_strip_det(thing),
                         added=[_strip_det(thing)], notes=[f"added {thing}"])
     return None
@@ -1749,10 +1754,7 @@ def _apply_vague(prompt: str, text: str) -> RuleEdit | None:
     missing = [p for p in phrase.split(", ") if not re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", prompt, re.I)]
     if not missing:
         return RuleEdit(prompt=prompt, kind="modifier", target=phrase, notes=["already so"])
-    segments = _segments(prompt)
-    tail = []
-    while len(segments) > 1 and any(c == "style" for _, c in find_terms(segments[-1])):
-        tail.insert(0, segments.pop())
+    segments, tail = _split_style_tail(_segments(prompt))
     if kind == "simple":  # a simpler picture: drop the busiest descriptive extras ("highly detailed", "intricate")
         segments = [s for s in segments if not re.search(r"\b(?:highly detailed|intricate|ornate|busy|cluttered)\b", s, re.I)]
     added = ", ".join(missing)
@@ -2088,10 +2090,7 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
 
     if sum(known(w) for w in new_words) * 2 < len(new_words) + 1:
         return None  # mostly words we do not know (gibberish, unfixed typos): not worth painting as is
-    segments = _segments(prompt)
-    tail = []
-    while len(segments) > 1 and any(c == "style" for _, c in find_terms(segments[-1])):
-        tail.insert(0, segments.pop())
+    segments, tail = _split_style_tail(_segments(prompt))
     return RuleEdit(prompt=_join(segments + [phrase] + tail), kind="literal", target=phrase, added=[phrase],
                     notes=[f"added '{phrase}'"])
 
