@@ -157,7 +157,7 @@ def clean_region(value: object, prompt: str) -> tuple[str, bool]:
         return "whole", value is not None
     region = _collapse(value.lower()).strip(" .\"'")
     aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
-               "full": "whole", "image": "whole", "none": "whole", "background": "whole"}
+               "full": "whole", "image": "whole", "none": "whole", "backdrop": "background"}
     region = aliases.get(region, region)
     if region in NAMED_REGIONS:
         return region, False

@@ -114,6 +114,34 @@ def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
     return mask.filter(ImageFilter.GaussianBlur(radius=max(1, min(size) // 32)))
 
 
+#: A pixel this far (RGB distance) from the border's colour is foreground, not background.
+BACKGROUND_DISTANCE = 48.0
+
+
+def background_mask(image: Image.Image) -> Image.Image | None:
+    """White where ``image`` shows its background, so a background change repaints only that
+    and pastes every object back untouched. The background is the colour of the border, so
+    this works for flat backdrops (the built-in painter's scenes, studio shots, illustrations)
+    and returns ``None`` for a busy one (most photos), where the whole image is edited."""
+    import numpy as np
+
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    colour = np.median(border, axis=0)
+    near = np.linalg.norm(rgb - colour, axis=-1) < BACKGROUND_DISTANCE
+    border_near = np.concatenate([near[0], near[-1], near[:, 0], near[:, -1]])
+    if border_near.mean() < 0.9 or near.mean() < 0.25 or near.all():
+        return None
+    mask = Image.fromarray(near.astype(np.uint8) * 255)
+    # Shrunk by a pixel, so the objects' anti-aliased outlines are kept with them, then softened.
+    return mask.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.GaussianBlur(radius=0.7))
+
+
+def edit_mask(region: str, image: Image.Image) -> Image.Image | None:
+    """The mask a region edit of ``image`` repaints (white), or ``None`` to edit it whole."""
+    return background_mask(image) if region == "background" else region_mask(region, image.size)
+
+
 def match_seam_colours(repainted: Image.Image, original: Image.Image, mask: Image.Image) -> Image.Image:
     """Shift the repainted image's colours so that along the mask's soft edge it agrees with
     the original. Models repaint a region with a slight tint, which shows as a box around
@@ -255,8 +283,10 @@ class DiffusersPainter:
         mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
         mask = None
         if mode == "img2img" and request.region != "whole":
-            mask = region_mask(request.region, request.init_image.size)
-            if mask is None:
+            mask = edit_mask(request.region, request.init_image)
+            if mask is None and request.region == "background":
+                notes.append("the background is not one flat colour: edited the whole image")
+            elif mask is None:
                 notes.append(f"no segmenter for {request.region!r}: edited the whole image")
             elif self._pipe("inpaint") is not None:
                 mode = "inpaint"

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FORMAT_VERSION = 1
 
-#: Regions a masked edit can target without naming an object.
-NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center")
+#: Regions a masked edit can target without naming an object. ``background`` is everything but
+#: the objects in front of it (found by colour, so only for flat backdrops; else the whole image).
+NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center", "background")
 
 STRENGTH_MIN = 0.05
 STRENGTH_MAX = 1.0
@@ -32,7 +33,7 @@ class Edit(BaseModel):
     ``prompt`` is always the *full* updated image description (never a diff), so any
     turn can be repainted from scratch. ``strength`` is how much of the previous
     image may change (img2img strength); ``region`` restricts the change to part of
-    the image (``whole``, a side, ``center`` or the name of an object).
+    the image (``whole``, a side, ``center``, ``background`` or the name of an object).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -40,7 +41,7 @@ class Edit(BaseModel):
     prompt: str = Field(min_length=1, description="Full updated image prompt.")
     instruction: str = Field("", description="The change, in a few words.")
     strength: float = Field(0.6, ge=STRENGTH_MIN, le=STRENGTH_MAX)
-    region: str = Field("whole", description="whole | left | right | top | bottom | center | an object name")
+    region: str = Field("whole", description="whole | left | right | top | bottom | center | background | an object name")
     negative_prompt: str = Field("", description="What the image must not show.")
     reply: str = Field("", description="One short sentence for the user.")
 

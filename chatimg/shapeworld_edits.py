@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
-from chatimg.shapeworld.regions import WHOLE, edit_region
+from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
 from chatimg.shapeworld.scene import Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
@@ -736,7 +736,7 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
         if len(colours) == 1 and not any(t in SHAPES or t in ("it", "one", "shape", "shapes") for t in toks) \
                 and colours[0] not in (bg1,) and all(x.colour != colours[0] for x in now[1]):
             return ShapeEdit(prompt=render(colours[0], now[1]), kinds=["background"],
-                             notes=[f"background → {colours[0]}"], region=WHOLE)
+                             notes=[f"background → {colours[0]}"], region=BACKGROUND)
     if now is None or len(now[1]) != 2 or bg0 != bg1 or "it" in toks:
         return None
     pairs = [(o, n, d) for o, n, d in _changed(before, after) if o is not None and n is not None]
@@ -957,8 +957,6 @@ def region_between(bg_before: str | None, before: list[_Shape], bg_after: str | 
     """The region the app repaints to turn one scene into the other (``shapeworld.edit_region``),
     so a shape moved as a side effect (an add that pushes the centre shape aside) is painted too.
     An unsaid background stands for the same colour on both sides."""
-    if bg_before != bg_after:
-        return WHOLE
     used = {s.colour for s in before + after}
     unsaid = next((c for c in COLOURS if c not in used), "white")
     try:

@@ -145,7 +145,8 @@ def test_edit_region_is_the_one_position_that_changes() -> None:
     assert edit_region(two, two.replace_shape(square, Shape("triangle", "green", "small", "right"))) == "right"
     assert edit_region(one, two) == "right"  # added
     assert edit_region(two, one) == "right"  # removed
-    assert edit_region(two, Scene("yellow", (circle, square))) == "whole"  # background
+    assert edit_region(two, Scene("yellow", (circle, square))) == "background"  # background only
+    assert edit_region(one, Scene("yellow", (circle, square))) == "whole"  # background and a shape
     assert edit_region(one, Scene("blue", (Shape("circle", "red", "big", "top"),))) == "whole"  # moved
     swapped = Scene("blue", (Shape("circle", "red", "big", "right"), Shape("square", "green", "small", "left")))
     assert edit_region(two, swapped) == "whole"

@@ -3,7 +3,9 @@
 The app repaints only that part (an inpainting pass on ``chatimg.painter.region_mask``) and
 keeps the rest of the previous image pixel for pixel, so the region must cover everything the
 edit changes: a shape recoloured, resized, reshaped, added or removed at one position is that
-position; a background change, a move or anything touching two positions is the whole image.
+position; a background change alone is the background (everything but the shapes, found by
+colour: ``chatimg.painter.background_mask``); a move, or anything touching two positions or the
+background and a shape, is the whole image.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from chatimg.shapeworld.scene import Scene
 from chatimg.shapeworld.vocab import POSITIONS
 
-#: The region for an edit that changes the background or more than one position.
+#: The region for an edit that changes more than one position, or the background and a shape.
 WHOLE = "whole"
+#: The region for an edit that changes the background only.
+BACKGROUND = "background"
 
 
 def touched_positions(before: Scene, after: Scene) -> list[str]:
@@ -22,9 +26,10 @@ def touched_positions(before: Scene, after: Scene) -> list[str]:
 
 def edit_region(before: Scene, after: Scene) -> str:
     """The region the app repaints to turn ``before`` into ``after``: the one position whose
-    shape differs (changed, added or removed), else ``"whole"`` (background changed, a shape
-    moved, two positions changed, or nothing changed)."""
-    if before.background != after.background:
-        return WHOLE
+    shape differs (changed, added or removed); ``"background"`` when only the background
+    changed; else ``"whole"`` (a shape moved, two positions changed, the background and a shape
+    changed, or nothing changed)."""
     touched = touched_positions(before, after)
+    if before.background != after.background:
+        return WHOLE if touched else BACKGROUND
     return touched[0] if len(touched) == 1 else WHOLE
