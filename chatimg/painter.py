@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
+from chatimg.masks import edit_mask, paste_back
 from chatimg.session import PaintMode
 
 BUILTIN = "builtin"
@@ -92,69 +93,6 @@ def guess_defaults(spec: str, folder: Path | None) -> PaintDefaults:
     if "pix2pix" in name:
         return PaintDefaults(steps=20, guidance=7.5)
     return PaintDefaults()
-
-
-def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
-    """White where the image may change. ``None`` for the whole image or a named object
-    (no segmenter is loaded, so an object edit falls back to a whole-image edit)."""
-    width, height = size
-    boxes = {
-        "left": (0, 0, width // 2, height),
-        "right": (width // 2, 0, width, height),
-        "top": (0, 0, width, height // 2),
-        "bottom": (0, height // 2, width, height),
-        "center": (width // 4, height // 4, 3 * width // 4, 3 * height // 4),
-    }
-    box = boxes.get(region)
-    if box is None:
-        return None
-    mask = Image.new("L", size, 0)
-    ImageDraw.Draw(mask).rectangle(box, fill=255)
-    # A soft edge blends the repainted part into the kept part.
-    return mask.filter(ImageFilter.GaussianBlur(radius=max(1, min(size) // 32)))
-
-
-#: A pixel this far (RGB distance) from the border's colour is foreground, not background.
-BACKGROUND_DISTANCE = 48.0
-
-
-def background_mask(image: Image.Image) -> Image.Image | None:
-    """White where ``image`` shows its background, so a background change repaints only that
-    and pastes every object back untouched. The background is the colour of the border, so
-    this works for flat backdrops (the built-in painter's scenes, studio shots, illustrations)
-    and returns ``None`` for a busy one (most photos), where the whole image is edited."""
-    import numpy as np
-
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-    colour = np.median(border, axis=0)
-    near = np.linalg.norm(rgb - colour, axis=-1) < BACKGROUND_DISTANCE
-    border_near = np.concatenate([near[0], near[-1], near[:, 0], near[:, -1]])
-    if border_near.mean() < 0.9 or near.mean() < 0.25 or near.all():
-        return None
-    mask = Image.fromarray(near.astype(np.uint8) * 255)
-    # Shrunk by a pixel, so the objects' anti-aliased outlines are kept with them, then softened.
-    return mask.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.GaussianBlur(radius=0.7))
-
-
-def edit_mask(region: str, image: Image.Image) -> Image.Image | None:
-    """The mask a region edit of ``image`` repaints (white), or ``None`` to edit it whole."""
-    return background_mask(image) if region == "background" else region_mask(region, image.size)
-
-
-def match_seam_colours(repainted: Image.Image, original: Image.Image, mask: Image.Image) -> Image.Image:
-    """Shift the repainted image's colours so that along the mask's soft edge it agrees with
-    the original. Models repaint a region with a slight tint, which shows as a box around
-    every region edit; the median over the edge band ignores whatever the edit drew there."""
-    import numpy as np
-
-    weight = np.asarray(mask, dtype=np.float32) / 255.0
-    band = (weight > 0.02) & (weight < 0.98)
-    if not band.any():
-        return repainted
-    new, old = np.asarray(repainted, dtype=np.float32), np.asarray(original.convert("RGB"), dtype=np.float32)
-    shift = np.median(old[band] - new[band], axis=0)
-    return Image.fromarray(np.clip(new + shift, 0, 255).round().astype(np.uint8))
 
 
 def borrows_minilm(folder: Path) -> bool:
@@ -346,8 +284,7 @@ class DiffusersPainter:
         if mode == "inpaint" and mask is not None:
             # Paste the repainted region back onto the untouched original: outside the mask
             # the pixels stay exactly as they were, the soft mask edge blends the seam.
-            original = kwargs["image"]
-            image = Image.composite(match_seam_colours(image.resize(original.size), original, mask), original, mask)
+            image = paste_back(image, kwargs["image"], mask, request.region)
         if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,

@@ -8,7 +8,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from chatimg.bench_painter import app_image_size, bench_edits, painter_command, paint_edit, score_edit
-from chatimg.painter import region_mask
+from chatimg.masks import region_mask
 from chatimg.shapeworld import Scene, Shape, render
 
 CIRCLE = Shape("circle", "red", "big", "left")

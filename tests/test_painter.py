@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chatimg.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps, region_mask
+from chatimg.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps
 
 
 def test_txt2img_then_img2img(tiny_painter):
@@ -46,6 +46,23 @@ def test_named_object_region_falls_back_to_whole_image(tiny_painter):
     assert any("the dog" in note for note in result.notes)
 
 
+def test_background_region_repaints_around_the_objects_and_keeps_them(tiny_painter):
+    base = Image.new("RGB", (32, 32), (30, 60, 200))
+    base.paste((220, 30, 30), (10, 10, 22, 22))
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=1.0, region="background", seed=3))
+    assert result.mode == "inpaint" and not result.notes
+    pixels = np.asarray(result.image).astype(int)
+    assert (pixels[12:20, 12:20] == np.array([220, 30, 30])).all()  # the object: untouched
+    assert np.abs(pixels[:4, :4] - np.array([30, 60, 200])).mean() > 0  # the backdrop: repainted
+
+
+def test_background_region_on_a_busy_image_edits_the_whole_image(tiny_painter):
+    busy = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=busy, strength=0.5, region="background", seed=3))
+    assert result.mode == "img2img"
+    assert any("background" in note for note in result.notes)
+
+
 def test_progress_reports_every_step_with_previews(tiny_painter):
     updates = []
     tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=4), on_step=updates.append)
@@ -72,12 +89,6 @@ def test_effective_steps_always_runs_at_least_one_step():
     assert effective_steps(25, 0.6) == 25
 
 
-def test_region_mask_shapes():
-    mask = np.asarray(region_mask("right", (64, 64)))
-    assert mask[:, -1].min() == 255 and mask[:, 0].max() == 0
-    assert region_mask("whole", (64, 64)) is None
-
-
 def test_bad_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(PainterError, match="model_index.json"):
         DiffusersPainter(str(tmp_path), device="cpu").load()
@@ -96,14 +107,3 @@ def test_chatimg_trained_folders_borrow_minilm_from_its_package(tmp_path, tiny_p
     index["text_encoder"], index["tokenizer"] = ["transformers", "BertModel"], ["transformers", "BertTokenizer"]
     (folder / "model_index.json").write_text(json.dumps(index))
     assert borrows_minilm(folder)
-
-
-def test_seam_colours_follow_the_original_along_the_mask_edge():
-    from chatimg.painter import match_seam_colours
-
-    original = Image.new("RGB", (64, 64), (30, 60, 200))
-    repainted = Image.new("RGB", (64, 64), (40, 70, 190))  # the model's slight tint
-    repainted.paste((250, 250, 0), (8, 24, 24, 40))  # what the edit drew, inside the region
-    matched = np.asarray(match_seam_colours(repainted, original, region_mask("left", (64, 64))))
-    assert tuple(matched[32, 2]) == (30, 60, 200)  # background inside the region: no box
-    assert tuple(matched[32, 16]) == (240, 240, 10)  # the drawn shape keeps its contrast

@@ -1,10 +1,10 @@
 """Which part of the image an edit of a shape-world scene touches.
 
-The app repaints only that part (an inpainting pass on ``chatimg.painter.region_mask``) and
+The app repaints only that part (an inpainting pass on ``chatimg.masks.region_mask``) and
 keeps the rest of the previous image pixel for pixel, so the region must cover everything the
 edit changes: a shape recoloured, resized, reshaped, added or removed at one position is that
 position; a background change alone is the background (everything but the shapes, found by
-colour: ``chatimg.painter.background_mask``); a move, or anything touching two positions or the
+colour: ``chatimg.masks.background_mask``); a move, or anything touching two positions or the
 background and a shape, is the whole image.
 """
 

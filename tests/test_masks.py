@@ -1,0 +1,59 @@
+import numpy as np
+from PIL import Image, ImageDraw
+
+from chatimg.masks import background_mask, composite_objects, edit_mask, match_seam_colours, object_alpha, region_mask
+from chatimg.shapeworld import read_image, render
+from chatimg.shapeworld.scene import Scene, Shape
+
+BLUE, GREEN, RED = (30, 60, 200), (30, 170, 60), (220, 30, 30)
+
+
+def test_region_mask_shapes():
+    mask = np.asarray(region_mask("right", (64, 64)))
+    assert mask[:, -1].min() == 255 and mask[:, 0].max() == 0
+    assert region_mask("whole", (64, 64)) is None
+
+
+def test_seam_colours_follow_the_original_along_the_mask_edge():
+    original = Image.new("RGB", (64, 64), (30, 60, 200))
+    repainted = Image.new("RGB", (64, 64), (40, 70, 190))  # the model's slight tint
+    repainted.paste((250, 250, 0), (8, 24, 24, 40))  # what the edit drew, inside the region
+    matched = np.asarray(match_seam_colours(repainted, original, region_mask("left", (64, 64))))
+    assert tuple(matched[32, 2]) == (30, 60, 200)  # background inside the region: no box
+    assert tuple(matched[32, 16]) == (240, 240, 10)  # the drawn shape keeps its contrast
+
+
+def test_the_background_mask_is_the_backdrop_only():
+    image = render(Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "yellow", "small", "right"))),
+                   seed=1, size=64)
+    mask = np.asarray(background_mask(image)) > 0
+    assert mask[:, :3].all() and mask[:3].all()  # the border is backdrop
+    alpha = object_alpha(image)
+    assert not mask[alpha > 0.99].any()  # no solid object pixel is repainted
+    assert 0.5 < mask.mean() < 0.95
+    assert edit_mask("background", image) is not None and edit_mask("whole", image) is None
+
+
+def test_busy_or_empty_images_have_no_background_mask():
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert object_alpha(noise) is None and background_mask(noise) is None
+    assert background_mask(Image.new("RGB", (64, 64), BLUE)) is None  # nothing in front of it
+    half = Image.new("RGB", (64, 64), BLUE)
+    half.paste(RED, (0, 0, 64, 40))  # the border disagrees: no single backdrop
+    assert background_mask(half) is None
+
+
+def test_objects_are_pasted_on_the_new_background_without_the_old_one_around_them():
+    scene = Scene("blue", (Shape("circle", "red", "big", "left"),))
+    original = render(scene, seed=2, size=64)
+    ys, xs = np.nonzero(object_alpha(original) > 0.5)
+    repainted = Image.new("RGB", (64, 64), GREEN)
+    ImageDraw.Draw(repainted).ellipse((xs.min() + 2, ys.min() - 2, xs.max() + 2, ys.max() - 2), fill=(200, 40, 40))
+    out = np.asarray(composite_objects(original, repainted)).astype(int)
+    old = np.asarray(original).astype(int)
+    solid = object_alpha(original) > 0.99
+    assert (out[solid] == old[solid]).all()  # the object's own pixels are kept exactly
+    assert (out[:2] == GREEN).all()  # away from it: the new background
+    bluish = (out[..., 2] > 120).sum()  # the old backdrop's colour, left around the outline
+    assert bluish == 0
+    assert read_image(Image.fromarray(out.astype(np.uint8))) == read_image(render(Scene("green", scene.shapes), seed=2))
