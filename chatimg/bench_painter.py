@@ -186,7 +186,7 @@ def bench_edits(painter, kind: str, strength: float, n: int, seed: int, steps: i
     scores, regional = [], 0
     for i, (before, after) in enumerate(edit_cases(kind, n, seed)):
         result, _ = paint_edit(painter, before, after, strength, path, seed + i, steps, guidance, size)
-        regional += result.mode == "inpaint"
+        regional += result.mode in ("inpaint", "move")
         scores.append(score_edit(before, after, kind, read_image(result.image)))
     return {
         "path": path, "strength": strength, "n": n,
@@ -237,7 +237,7 @@ def print_report(report: dict) -> None:
     if report.get("edits"):
         echo("\none-attribute edits (canonical prompt, rendered source; path app = the app's region, "
              "img2img = whole image)")
-        echo("region: share painted by inpainting a region; kept: all other attributes right; rest: the "
+        echo("region: share painted by inpainting a region or moving a cut-out; kept: all other attributes right; rest: the "
              "background and untouched shapes right")
         echo(f"{'edit':<11} {'path':<8} {'strength':>8} {'n':>4} {'region':>7} {'changed':>8} {'kept':>8} {'both':>8} "
              f"{'rest':>8}")

@@ -6,7 +6,8 @@ pixel. A side or the centre is a soft box. The background is found by colour: th
 colour is the backdrop, and each pixel's distance from it is how opaque the object in front
 is, so objects are pasted back with their anti-aliased outlines unmixed from the old backdrop
 (no halo of the old colour). That needs a flat backdrop; on a busy one (most photos) there is
-no background mask and the whole image is edited.
+no background mask and the whole image is edited. On a flat backdrop an object can also be
+moved: cut out by the same opacity and pasted at its new place, with no repainting at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 #: RGB distance from the backdrop colour below which a pixel is pure backdrop (noise, jitter).
 BACKDROP_NOISE = 16.0
+#: Where a side or the centre is, as fractions of the image (x, y): where a moved object goes.
+ANCHORS = {"left": (0.25, 0.5), "right": (0.75, 0.5), "top": (0.5, 0.25), "bottom": (0.5, 0.75), "center": (0.5, 0.5)}
 #: Least RGB distance from the backdrop colour of an object's own colour.
 OBJECT_DISTANCE = 48.0
 
@@ -123,3 +126,39 @@ def paste_back(repainted: Image.Image, original: Image.Image, mask: Image.Image,
     if region == "background":
         return composite_objects(original, repainted)
     return Image.composite(match_seam_colours(repainted, original, mask), original.convert("RGB"), mask)
+
+
+def move_object(image: Image.Image, source: str, target: str) -> Image.Image | None:
+    """``image`` with the object nearest the ``source`` anchor moved so that it is centred on
+    the ``target`` anchor, the backdrop filled in where it was; ``None`` when the backdrop is
+    not flat or no object is near ``source``."""
+    from scipy import ndimage
+
+    alpha = object_alpha(image)
+    if alpha is None:
+        return None
+    labels, count = ndimage.label(alpha > 0.5)
+    if not count:
+        return None
+    height, width = alpha.shape
+    centres = ndimage.center_of_mass(np.ones_like(alpha), labels, range(1, count + 1))
+    sx, sy = ANCHORS[source][0] * width, ANCHORS[source][1] * height
+    nearest = min(range(count), key=lambda i: (centres[i][1] - sx) ** 2 + (centres[i][0] - sy) ** 2)
+    cy, cx = centres[nearest]
+    if (cx - sx) ** 2 + (cy - sy) ** 2 > (min(width, height) / 4) ** 2:
+        return None  # nothing at the source
+    # The object with its anti-aliased outline: its pixels and the partly opaque ones around them.
+    body = ndimage.binary_dilation(labels == nearest + 1, iterations=2) & (alpha > 0)
+    a = np.where(body, alpha, 0.0)[..., None]
+    old = np.asarray(image.convert("RGB"), dtype=np.float32)
+    backdrop = _backdrop(old)
+    colour = np.clip(backdrop + (old - backdrop) / np.maximum(a, 1e-3), 0, 255)
+    plate = np.where(body[..., None], backdrop, old)
+    dx = round(ANCHORS[target][0] * width - cx)
+    dy = round(ANCHORS[target][1] * height - cy)
+    moved_a, moved_colour = np.zeros_like(a), np.zeros_like(colour)
+    src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
+    src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
+    moved_a[dst_y, dst_x], moved_colour[dst_y, dst_x] = a[src_y, src_x], colour[src_y, src_x]
+    out = moved_a * moved_colour + (1 - moved_a) * plate
+    return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))

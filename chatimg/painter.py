@@ -1,7 +1,8 @@
 """Painter: turns an ``Edit`` into pixels with diffusers.
 
 The first turn is text-to-image; later turns run img2img on the previous image, or an
-inpainting pass when the edit targets a region. All three pipelines share one set of
+inpainting pass when the edit targets a region; a move on a flat backdrop is a cut and paste
+(``chatimg.masks``), with no repainting. All three pipelines share one set of
 weights (loaded once). Progress, live previews and cancellation go through diffusers'
 ``callback_on_step_end``.
 """
@@ -19,8 +20,8 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.masks import edit_mask, paste_back
-from chatimg.session import PaintMode
+from chatimg.masks import edit_mask, move_object, paste_back
+from chatimg.session import PaintMode, parse_move
 
 BUILTIN = "builtin"
 #: Optional file in a model folder that tells chatimg the model's sensible defaults.
@@ -220,7 +221,15 @@ class DiffusersPainter:
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
         mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
         mask = None
-        if mode == "img2img" and request.region != "whole":
+        move = parse_move(request.region) if mode == "img2img" else None
+        if move is not None:
+            started = time.perf_counter()
+            moved = move_object(request.init_image, *move)
+            if moved is not None:
+                return PaintResult(image=moved, mode="move", steps=0, guidance=guidance,
+                                   seconds=time.perf_counter() - started)
+            notes.append("no object to cut out on a flat background there: repainted the whole image")
+        elif mode == "img2img" and request.region != "whole":
             mask = edit_mask(request.region, request.init_image)
             if mask is None and request.region == "background":
                 notes.append("the background is not one flat colour: edited the whole image")

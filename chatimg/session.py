@@ -7,6 +7,7 @@ tree through ``parent`` so undo is "move the head to the parent" and branching i
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Literal
@@ -19,8 +20,19 @@ FORMAT_VERSION = 1
 #: the objects in front of it (found by colour, so only for flat backdrops; else the whole image).
 NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center", "background")
 
+#: A move is the region ``"<from>-><to>"`` of two named sides or the centre ("left->right"):
+#: the object at the first is moved to the second.
+MOVE_ARROW = "->"
+_MOVE = re.compile(r"^(left|right|top|bottom|center)\s*(?:->|→|>|to)\s*(left|right|top|bottom|center)$")
+
 STRENGTH_MIN = 0.05
 STRENGTH_MAX = 1.0
+
+
+def parse_move(region: str) -> tuple[str, str] | None:
+    """``(from, to)`` when ``region`` is a move ("left->right", "left to right"), else ``None``."""
+    match = _MOVE.match(" ".join(region.lower().replace("centre", "center").split()))
+    return (match[1], match[2]) if match and match[1] != match[2] else None
 
 
 def utcnow() -> datetime:
@@ -33,7 +45,8 @@ class Edit(BaseModel):
     ``prompt`` is always the *full* updated image description (never a diff), so any
     turn can be repainted from scratch. ``strength`` is how much of the previous
     image may change (img2img strength); ``region`` restricts the change to part of
-    the image (``whole``, a side, ``center``, ``background`` or the name of an object).
+    the image (``whole``, a side, ``center``, ``background`` or the name of an object) or
+    names a move (``left->right``).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -41,7 +54,8 @@ class Edit(BaseModel):
     prompt: str = Field(min_length=1, description="Full updated image prompt.")
     instruction: str = Field("", description="The change, in a few words.")
     strength: float = Field(0.6, ge=STRENGTH_MIN, le=STRENGTH_MAX)
-    region: str = Field("whole", description="whole | left | right | top | bottom | center | background | an object name")
+    region: str = Field("whole", description="whole | left | right | top | bottom | center | background | "
+                                              "<from>-><to> (a move, e.g. left->right) | an object name")
     negative_prompt: str = Field("", description="What the image must not show.")
     reply: str = Field("", description="One short sentence for the user.")
 
@@ -59,11 +73,12 @@ class Edit(BaseModel):
             value = " ".join(value.lower().split()) or "whole"
             aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
                        "full": "whole", "image": "whole", "none": "whole"}
-            return aliases.get(value, value)
+            move = parse_move(value)
+            return MOVE_ARROW.join(move) if move else aliases.get(value, value)
         return value
 
 
-PaintMode = Literal["txt2img", "img2img", "inpaint", "none"]
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "none"]
 
 
 class Timings(BaseModel):

@@ -43,7 +43,8 @@ def test_bench_edits_reports_the_region_share(tiny_painter):
     colour = bench_edits(tiny_painter, "colour", 0.8, 2, seed=1, steps=2, guidance=3.0, path="app")
     assert colour["path"] == "app" and colour["n"] == 2 and colour["region_share"] == 1.0
     moved = bench_edits(tiny_painter, "position", 0.8, 2, seed=1, steps=2, guidance=3.0, path="app")
-    assert moved["region_share"] == 0.0  # a move repaints the whole image, as in the app
+    assert moved["region_share"] == 1.0  # a move is a cut and paste on the flat backdrop, as in the app
+    assert moved["changed"] == moved["kept"] == 1.0  # ... and keeps the shape exactly, whatever the model
     assert all(0.0 <= colour[k] <= 1.0 for k in ("changed", "kept", "both", "rest"))
 
 

@@ -1,7 +1,9 @@
 import numpy as np
 from PIL import Image, ImageDraw
 
-from chatimg.masks import background_mask, composite_objects, edit_mask, match_seam_colours, object_alpha, region_mask
+from chatimg.masks import (
+    background_mask, composite_objects, edit_mask, match_seam_colours, move_object, object_alpha, region_mask,
+)
 from chatimg.shapeworld import read_image, render
 from chatimg.shapeworld.scene import Scene, Shape
 
@@ -57,3 +59,21 @@ def test_objects_are_pasted_on_the_new_background_without_the_old_one_around_the
     bluish = (out[..., 2] > 120).sum()  # the old backdrop's colour, left around the outline
     assert bluish == 0
     assert read_image(Image.fromarray(out.astype(np.uint8))) == read_image(render(Scene("green", scene.shapes), seed=2))
+
+
+def test_a_move_cuts_the_object_out_and_pastes_it_at_the_new_place():
+    before = Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "yellow", "small", "right")))
+    after = Scene("blue", (Shape("circle", "red", "big", "top"), Shape("square", "yellow", "small", "right")))
+    original = render(before, seed=4, size=64)
+    moved = move_object(original, "left", "top")
+    assert read_image(moved) == read_image(render(after, seed=4))
+    old, new = np.asarray(original).astype(int), np.asarray(moved).astype(int)
+    assert (new[24:40, 56:] == old[24:40, 56:]).all()  # the other shape: untouched
+    assert (new[:, 2] == old[:, 2]).all()  # the far left edge: backdrop as before
+
+
+def test_a_move_needs_an_object_at_the_source_on_a_flat_backdrop():
+    image = render(Scene("blue", (Shape("circle", "red", "big", "left"),)), seed=4, size=64)
+    assert move_object(image, "right", "top") is None  # nothing on the right
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert move_object(noise, "left", "right") is None

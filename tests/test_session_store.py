@@ -55,6 +55,15 @@ def test_edit_repairs_whitespace_and_region_aliases_and_rejects_bad_strength():
         Edit(prompt="")
 
 
+def test_a_move_region_is_written_one_way():
+    from chatimg.session import parse_move
+
+    assert Edit(prompt="x", region="Left to right").region == "left->right"
+    assert Edit(prompt="x", region="centre -> top").region == "center->top"
+    assert parse_move("left->right") == ("left", "right")
+    assert parse_move("left->left") is None and parse_move("the dog") is None and parse_move("left") is None
+
+
 def test_atomic_write_leaves_old_file_when_the_write_fails(tmp_path, monkeypatch):
     target = tmp_path / "session.json"
     atomic_write_bytes(target, b"old")

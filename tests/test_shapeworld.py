@@ -147,7 +147,9 @@ def test_edit_region_is_the_one_position_that_changes() -> None:
     assert edit_region(two, one) == "right"  # removed
     assert edit_region(two, Scene("yellow", (circle, square))) == "background"  # background only
     assert edit_region(one, Scene("yellow", (circle, square))) == "whole"  # background and a shape
-    assert edit_region(one, Scene("blue", (Shape("circle", "red", "big", "top"),))) == "whole"  # moved
+    assert edit_region(one, Scene("blue", (Shape("circle", "red", "big", "top"),))) == "left->top"  # moved
+    assert edit_region(two, Scene("blue", (Shape("circle", "red", "big", "top"), square))) == "left->top"
+    assert edit_region(one, Scene("blue", (Shape("circle", "green", "big", "top"),))) == "whole"  # moved and recoloured
     swapped = Scene("blue", (Shape("circle", "red", "big", "right"), Shape("square", "green", "small", "left")))
     assert edit_region(two, swapped) == "whole"
     assert edit_region(two, two) == "whole"
