@@ -78,8 +78,57 @@ def background_mask(image: Image.Image) -> Image.Image | None:
 
 
 def edit_mask(region: str, image: Image.Image) -> Image.Image | None:
-    """The mask a region edit of ``image`` repaints (white), or ``None`` to edit it whole."""
-    return background_mask(image) if region == "background" else region_mask(region, image.size)
+    """The mask a region edit of ``image`` repaints (white), or ``None`` to edit it whole.
+    On a flat backdrop a side or the centre leaves out the objects that belong to another
+    anchor (a big disc at the top reaches into the right half; recolouring the square on the
+    right must not repaint half of it)."""
+    if region == "background":
+        return background_mask(image)
+    mask = region_mask(region, image.size)
+    if mask is None or region not in ANCHORS:
+        return mask
+    others = _objects_elsewhere(image, region)
+    if others is None or not others.any():
+        return mask
+    keep = Image.fromarray((others * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(5))
+    keep = keep.filter(ImageFilter.GaussianBlur(radius=1))
+    return Image.fromarray((np.asarray(mask, dtype=np.float32) * (1 - np.asarray(keep) / 255.0)).astype(np.uint8))
+
+
+def _components(alpha: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The objects (labels 1..n over ``alpha > 0.5``) and their centres as (x, y) fractions.
+    Objects that touch are told apart by their cores (the solid part shrunk by two pixels);
+    each remaining pixel goes to the nearest core."""
+    from scipy import ndimage
+
+    solid = alpha > 0.5
+    labels, count = ndimage.label(ndimage.binary_erosion(solid, iterations=2))
+    whole, parts = ndimage.label(solid)
+    for part in range(1, parts + 1):  # an object too thin to keep a core is one object
+        if not labels[whole == part].any():
+            count += 1
+            labels[whole == part] = count
+    if count:
+        nearest = ndimage.distance_transform_edt(labels == 0, return_distances=False, return_indices=True)
+        labels = np.where(solid, labels[nearest[0], nearest[1]], 0)
+    centres = ndimage.center_of_mass(np.ones_like(alpha), labels, range(1, count + 1))
+    height, width = alpha.shape
+    return labels, [(x / width, y / height) for y, x in centres]
+
+
+def _nearest_anchor(point: tuple[float, float]) -> str:
+    return min(ANCHORS, key=lambda name: (ANCHORS[name][0] - point[0]) ** 2 + (ANCHORS[name][1] - point[1]) ** 2)
+
+
+def _objects_elsewhere(image: Image.Image, region: str) -> np.ndarray | None:
+    """Where the objects nearest another anchor than ``region`` are (outlines included), or
+    ``None`` when the backdrop is not flat."""
+    alpha = object_alpha(image)
+    if alpha is None:
+        return None
+    labels, centres = _components(alpha)
+    elsewhere = [i + 1 for i, centre in enumerate(centres) if _nearest_anchor(centre) != region]
+    return np.isin(labels, elsewhere) if elsewhere else np.zeros(alpha.shape, dtype=bool)
 
 
 def match_seam_colours(repainted: Image.Image, original: Image.Image, mask: Image.Image) -> Image.Image:
@@ -137,16 +186,14 @@ def move_object(image: Image.Image, source: str, target: str) -> Image.Image | N
     alpha = object_alpha(image)
     if alpha is None:
         return None
-    labels, count = ndimage.label(alpha > 0.5)
-    if not count:
-        return None
-    height, width = alpha.shape
-    centres = ndimage.center_of_mass(np.ones_like(alpha), labels, range(1, count + 1))
-    sx, sy = ANCHORS[source][0] * width, ANCHORS[source][1] * height
-    nearest = min(range(count), key=lambda i: (centres[i][1] - sx) ** 2 + (centres[i][0] - sy) ** 2)
-    cy, cx = centres[nearest]
-    if (cx - sx) ** 2 + (cy - sy) ** 2 > (min(width, height) / 4) ** 2:
+    labels, centres = _components(alpha)
+    sx, sy = ANCHORS[source]
+    near = [i for i, centre in enumerate(centres) if _nearest_anchor(centre) == source]
+    if not near:
         return None  # nothing at the source
+    nearest = min(near, key=lambda i: (centres[i][0] - sx) ** 2 + (centres[i][1] - sy) ** 2)
+    height, width = alpha.shape
+    cx, cy = centres[nearest][0] * width, centres[nearest][1] * height
     # The object with its anti-aliased outline: its pixels and the partly opaque ones around them.
     body = ndimage.binary_dilation(labels == nearest + 1, iterations=2) & (alpha > 0)
     a = np.where(body, alpha, 0.0)[..., None]

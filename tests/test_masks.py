@@ -77,3 +77,17 @@ def test_a_move_needs_an_object_at_the_source_on_a_flat_backdrop():
     assert move_object(image, "right", "top") is None  # nothing on the right
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
     assert move_object(noise, "left", "right") is None
+
+
+def test_a_side_region_leaves_out_objects_that_belong_elsewhere():
+    scene = Scene("green", (Shape("circle", "red", "big", "top"), Shape("square", "yellow", "small", "right")))
+    image = render(scene, seed=5, size=64)
+    alpha = object_alpha(image)
+    mask = np.asarray(edit_mask("right", image)).astype(int)
+    box = np.asarray(region_mask("right", (64, 64))).astype(int)
+    circle = (alpha > 0.5) & (np.arange(64)[:, None] < 24)  # the disc at the top, half of it in the right half
+    assert (mask[circle] == 0).all() and (box[circle] > 0).any()
+    square = (alpha > 0.5) & (np.arange(64)[:, None] > 30) & (np.arange(64)[None, :] > 40)
+    assert (mask[square] > 200).all()  # the square on the right is still repainted
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert (np.asarray(edit_mask("right", noise)) == np.asarray(region_mask("right", (64, 64)))).all()
