@@ -188,7 +188,7 @@ class LLMRewriter:
                         shape, rule = fresh, None
 
         if self.mode == "rules-first":
-            if shape is not None and prompt is not None and shape.prompt == prompt and not shape.kinds:
+            if shape is not None and prompt is not None and shape.prompt == prompt and not shape.kinds and not shape.reply:
                 # understood but nothing changes ("it already looks like that"): the weakest reading,
                 # so a model answer that changes the scene with words from the request is preferred
                 candidate = self._ask_llm(text, prompt)
@@ -299,6 +299,8 @@ class LLMRewriter:
         strength = max((strengths.get(k, default) for k in shape.kinds), default=default)
         notes = "; ".join(dict.fromkeys(shape.notes))
         reply = _sentence(notes) if shape.prompt != prompt else "It already looks like that."
+        if shape.reply:  # what could not be done as asked, said honestly
+            reply = shape.reply if shape.prompt == prompt else f"{reply.rstrip('.')}. {shape.reply}"
         return make_edit(prompt=shape.prompt, instruction=notes, strength=strength, region=shape.region,
                          negative_prompt=", ".join(shape.removed), reply=reply, default_strength=default)[0]
 

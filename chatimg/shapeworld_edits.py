@@ -31,7 +31,8 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "top-left": "top", "up": "top", "down": "bottom", "above": "top", "below": "bottom",
                    "centre": "center", "middle": "center", "rightwards": "right", "rightward": "right",
                    "leftwards": "left", "leftward": "left", "upwards": "top", "upward": "top",
-                   "downwards": "bottom", "downward": "bottom", "recolor": "recolour"}
+                   "downwards": "bottom", "downward": "bottom", "recolor": "recolour",
+                   "raise": "top", "lift": "top", "higher": "top", "mirror": "flip"}
 _PIVOTS = ("to", "into", "with", "as", "so", "be")
 _LOCATIVE = ("on", "at", "in", "near", "towards", "toward")
 _REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out", "ditch",
@@ -93,6 +94,9 @@ class ShapeEdit:
     notes: list[str] = field(default_factory=list)
     region: str = "whole"
     removed: list[str] = field(default_factory=list)
+    #: An honest sentence for what could not be done as asked ("the painter has no darker red"),
+    #: said after (or instead of) the notes; None when everything asked was done.
+    reply: str | None = None
 
 
 def is_shapeworld_prompt(prompt: str | None) -> bool:
@@ -199,6 +203,47 @@ def first_prompt(message: str) -> ShapeEdit | None:
 
 _OPPOSITE = {"left": "right", "right": "left", "top": "bottom", "bottom": "top", "center": "left"}
 
+#: "darker" / "lighter" words (True: darker).
+_SHADES = {"darker": True, "dark": True, "deeper": True, "dimmer": True, "darken": True, "duller": True,
+           "lighter": False, "light": False, "paler": False, "pale": False, "lighten": False, "brighter": False,
+           "brighten": False}
+_PALETTE = "it knows red, orange, yellow, green, blue, purple, white and black"
+#: Verbs that make "out" a removal ("take the square out"), unlike "spread them out".
+_OUT_VERBS = {"take", "get", "leave", "cut", "throw", "kick", "knock", "wipe", "rub", "cross", "pull", "keep", "rid"}
+
+
+def _removal(toks: list[str]) -> bool:
+    words = {t for t in toks if t in _REMOVE}
+    if words == {"out"} and not (_OUT_VERBS & set(toks) or "out of" in " ".join(toks)):
+        return False
+    return bool(words)
+
+
+def shade(colour: str, darker: bool, avoid: set[str] = frozenset()) -> str | None:
+    """The painter colour of about the same hue (within 45°) that is darker (lighter) than ``colour``,
+    nearest in hue; None when there is none (red has no darker painter colour, yellow's is orange)."""
+    import colorsys
+
+    def luminance(c: str) -> float:
+        r, g, b = COLOURS[c]
+        return 0.299 * r + 0.587 * g + 0.114 * b
+
+    def hue(c: str) -> float:
+        return colorsys.rgb_to_hls(*(v / 255 for v in COLOURS[c]))[0]
+
+    if colour in ("white", "black") or colour not in COLOURS:
+        return None
+    best, dist = None, 0.125
+    for c in COLOURS:
+        if c in ("white", "black", colour) or c in avoid:
+            continue
+        if (luminance(c) < luminance(colour)) != darker:
+            continue
+        d = min(abs(hue(c) - hue(colour)), 1 - abs(hue(c) - hue(colour)))
+        if d <= dist:
+            best, dist = c, d
+    return best
+
 
 class _Editor:
     def __init__(self, background: str, shapes: list[_Shape]) -> None:
@@ -208,6 +253,7 @@ class _Editor:
         self.kinds: list[str] = []
         self.notes: list[str] = []
         self.removed: list[str] = []
+        self.replies: list[str] = []
 
     # -- target selection ----------------------------------------------------------------
     def _select(self, toks: list[str]) -> list[_Shape]:
@@ -250,22 +296,183 @@ class _Editor:
             return False
         if "background" in toks:
             return self._background(toks)
+        text = " ".join(toks)
+        if self._same_for_both(toks) or self._sizes_known(toks) or self._negated_colour(text):
+            return True
         if any(t in _SWAP for t in toks) and len(self.shapes) == 2:
             return self._swap(toks)
-        text = " ".join(toks)
+        if "flip" in toks and len(self.shapes) == 1:
+            return self._flip(toks)
         keep_only = re.search(r"\b(?:only|just) keep\b|\bkeep only\b|\bkeep just\b", text)
         if keep_only and len(self.shapes) == 2:
             kept = self._select(toks)
             if len(kept) == 1:
                 return self._remove([t for t in toks if t != "other"] + ["other"], target=[s for s in self.shapes if s is not kept[0]][0])
-        is_remove = any(t in _REMOVE for t in toks) or ("get" in toks and "rid" in toks) or (
+        is_remove = _removal(toks) or ("get" in toks and "rid" in toks) or (
             toks[:1] == ["no"] and any(t in SHAPES for t in toks)) or re.search(
             r"\b(?:don t|do not|no longer) (?:want|need)\b", text) is not None
         if is_remove and not (("take" in toks or "move" in toks) and "away" not in toks and "out" not in toks and "remove" not in toks):
             return self._remove(toks)
+        if self._shape_instead(toks):
+            return True
         if self._is_add(toks):
             return self._add(toks)
-        return self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
+        return self._shade(toks) or self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
+
+    # -- what the painter cannot do exactly, said honestly ------------------------------------
+    def _same_for_both(self, toks: list[str]) -> bool:
+        """"same colour for both", "make them the same size", "make the square the same colour":
+        one shape takes the other's value (the shape named, else the one not changed last)."""
+        text = " ".join(toks)
+        match = re.search(r"\bsame (?P<k>colour|size|shape)\b(?!\s+(?:as|of)\b)", text) or \
+            re.search(r"\b(?:make|let) (?:them|both|the two)(?: shapes?)? match$|\bmatching colours?$", text)
+        if match is None or len(self.shapes) != 2 or _REVERT_CUE.search(text) or \
+                re.search(r"\b(?:keep|kept|but|still|stay|stays|leave|unchanged|otherwise)\b", text):
+            return False  # "keep the same colour but move it": the value stays, something else changes
+        kind = match.groupdict().get("k") or "colour"
+        named = [s for s in self.shapes if s.shape in toks and sum(x.shape == s.shape for x in self.shapes) == 1
+                 or s.colour in toks and kind != "colour"]
+        both = any(t in _ALL or t in ("them", "two") for t in toks)
+        if not both and not (len(named) == 1 and toks[0] in ("make", "give", "turn", "set", "change", "paint")):
+            return False
+        if len(named) == 1 and not both:
+            target = named[0]
+            source = next(s for s in self.shapes if s is not target)
+        else:
+            source = self.last if self.last in self.shapes else self.shapes[0]
+            target = next(s for s in self.shapes if s is not source)
+        value = getattr(source, kind)
+        if getattr(target, kind) != value:
+            setattr(target, kind, value)
+            if kind == "size":
+                target.show_size = source.show_size = True
+            self.kinds.append(kind)
+            self.notes.append(f"{target.shape} {kind} → {value}")
+        self.last = target
+        return True
+
+    def _sizes_known(self, toks: list[str]) -> bool:
+        """"medium size", "normal sized": the painter draws two sizes only; say so."""
+        text = " ".join(toks)
+        if not re.search(r"\b(?:medium|normal|regular|average|moderate|mid|standard|default)(?: size| sized| sizes)\b|"
+                         r"\bmedium\b", text):
+            return False
+        target = self._select(toks)
+        if not target:
+            return False
+        shape = target[0]
+        self.replies.append(f"The painter draws only two sizes, small and big; the {shape.shape} is {shape.size}.")
+        return True
+
+    def _unused_colour(self, avoid: set[str] = frozenset()) -> str | None:
+        used = {self.background} | {x.colour for x in self.shapes} | set(avoid)
+        return next((c for c in ("red", "blue", "yellow", "green", "purple", "orange", "white", "black")
+                     if c not in used and c in COLOURS), None)
+
+    def _negated_colour(self, text: str) -> bool:
+        """"not red", "i don't like the red", "anything but red", "less red": a colour no other part uses."""
+        match = re.search(r"\b(?:not|no more|don t like|dont like|do not like|hate|anything but|other than|"
+                          r"less|except|not so|rather not have)\s+(?:the\s+|so\s+|any\s+)?(?P<c>"
+                          + "|".join(COLOURS) + r")\b(?!\s+(?:" + "|".join(SHAPES) + r"|one)\s+but)", text)
+        if match is None:
+            return False
+        colour = match.group("c")
+        if any(t in COLOURS and t != colour for t in _tokens(text)) or _REVERT_CUE.search(text):
+            return False  # "blue, not red" / "not red but blue": a plain edit
+        toks = _tokens(text)
+        holders = [s for s in self.shapes if s.colour == colour]
+        named = [t for t in toks if t in SHAPES or t in ("it", "one")]
+        targets = self._select(named) if named else holders
+        targets = [s for s in targets if s.colour == colour] or (holders if not named else [])
+        if not targets:
+            if self.background == colour:
+                new = self._unused_colour()
+                if new is None:
+                    return False
+                self.background = new
+                self.kinds.append("background")
+                self.notes.append(f"background → {new}")
+                return True
+            return not holders  # nothing is that colour (any more): already as asked
+        for target in targets:
+            new = self._unused_colour({colour})
+            if new is None:
+                return False
+            target.colour = new
+            self.kinds.append("colour")
+            self.notes.append(f"{target.shape} colour → {new}")
+            self.last = target
+        return True
+
+    def _flip(self, toks: list[str]) -> bool:
+        """"flip it" / "mirror it": left and right trade (top and bottom when it says vertically / upside down)."""
+        shape = self.shapes[0]
+        vertical = any(t in ("upside", "vertically", "vertical", "top", "bottom") for t in toks)
+        pairs = {"top": "bottom", "bottom": "top"} if vertical else {"left": "right", "right": "left"}
+        new = pairs.get(shape.position)
+        if new is None:
+            self.replies.append(f"The {shape.shape} is {'in the center' if shape.position == 'center' else 'at the ' + shape.position}, "
+                                "so flipping the picture would look the same.")
+            return True
+        shape.position, shape.show_position = new, True
+        self.kinds.append("position")
+        self.notes.append(f"moved the {shape.shape} to the {new}")
+        return True
+
+    def _shape_instead(self, toks: list[str]) -> bool:
+        """"square instead", "i want a triangle instead" with one shape: its shape changes (not a second
+        shape). With two shapes the redirect and edit rules read "instead" (they know which change it undoes)."""
+        if "instead" not in toks or "of" in toks or len(self.shapes) != 1 or \
+                any(t in ("add", "another", "second", "also", "plus") for t in toks) or _REVERT_CUE.search(" ".join(toks)):
+            return False
+        new = {t for t in toks if t in SHAPES and t != self.shapes[0].shape}
+        if len(new) != 1:
+            return False
+        target = self.shapes[0]
+        old, target.shape = target.shape, new.pop()
+        for t in toks:  # "a big blue square instead"
+            if _kind(t) in ("colour", "size") and t != self.background:
+                setattr(target, _kind(t), t)
+                target.show_size = target.show_size or _kind(t) == "size"
+        self.kinds.append("shape")
+        self.notes.append(f"{old} shape → {target.shape}")
+        self.last = target
+        return True
+
+    def _shade(self, toks: list[str], background: bool = False) -> bool:
+        """"make the circle darker" / "a lighter background": the nearest painter colour of about the
+        same hue that is darker (lighter); when there is none, say so and leave it."""
+        words = [t for t in toks if t in _SHADES]
+        if not words or any(t in COLOURS for t in toks):
+            return False
+        darker = _SHADES[words[-1]]
+        adjective = "darker" if darker else "lighter"
+        if background:
+            old = self.background
+            new = shade(old, darker, {s.colour for s in self.shapes})
+            if new is None:
+                self.replies.append(f"The painter has no {adjective} {old} ({_PALETTE}), so the background stays {old}.")
+                return True
+            self.background = new
+            self.kinds.append("background")
+            self.notes.append(f"background → {new}")
+            self.replies.append(f"{new.capitalize()} is the nearest {adjective} colour the painter knows.")
+            return True
+        targets = self._select([t for t in toks if t not in _SHADES])
+        if not targets:
+            return False
+        for target in targets:
+            old = target.colour
+            new = shade(old, darker, {self.background})
+            if new is None:
+                self.replies.append(f"The painter has no {adjective} {old} ({_PALETTE}), so the {target.shape} stays {old}.")
+            else:
+                target.colour = new
+                self.kinds.append("colour")
+                self.notes.append(f"{target.shape} colour → {new}")
+                self.replies.append(f"{new.capitalize()} is the nearest {adjective} colour the painter knows.")
+            self.last = target
+        return True
 
     def _named_and_other(self, match: re.Match) -> tuple[_Shape, _Shape] | None:
         """In a two-shape scene: the one shape the match's ``ref``/``ref2`` words name, and the other."""
@@ -280,6 +487,13 @@ class _Editor:
         text = " ".join(toks)
         match = re.search(r"\b(?:same (?P<a>colour|size|shape) as|(?P<b>colour|size|shape) of|as (?P<c>big|small) as|"
                           r"match(?:es)?|like)\s+(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?$", text)
+        if match and match.group("ref") == "background" and not match.group("c") and \
+                (match.group("a") or match.group("b") or "colour") == "colour":
+            target = self._select([t for t in toks if t in SHAPES or t in ("it", "one")])
+            if target:
+                self.replies.append("A shape can't have the background's colour (it would disappear), "
+                                    f"so the {target[0].shape} stays {target[0].colour}.")
+                return True
         pair = self._named_and_other(match) if match else None
         if pair is None:
             return False
@@ -297,15 +511,14 @@ class _Editor:
 
     def _new_colour(self, toks: list[str]) -> bool:
         """"recolour the circle", "a different colour for the square": a colour no other part uses."""
-        if not ({"recolour", "different", "another", "new", "other", "change"} & set(toks) and "colour" in toks or
+        if not ({"recolour", "different", "another", "new", "other", "change", "random", "some", "any", "whatever",
+                 "else"} & set(toks) and "colour" in toks or
                 toks[:1] == ["recolour"]) or any(t in COLOURS for t in toks) or _REVERT_CUE.search(" ".join(toks)):
             return False
         target = self._select([t for t in toks if t in SHAPES or t in ("it", "one")])
         if len(target) != 1:
             return False
-        used = {self.background} | {x.colour for x in self.shapes}
-        colour = next((c for c in ("red", "blue", "yellow", "green", "purple", "orange", "white", "black")
-                       if c not in used and c in COLOURS), None)
+        colour = self._unused_colour()
         if colour is None:
             return False
         target[0].colour = colour
@@ -334,6 +547,14 @@ class _Editor:
 
     def _background(self, toks: list[str]) -> bool:
         colours = [t for t in toks if t in COLOURS]
+        if not colours and self._shade(toks, background=True):
+            return True
+        if not colours and any(t in SHAPES for t in toks) and \
+                re.search(r"\b(?:same|match|matches|like)\b", " ".join(toks)):
+            # "the background the same colour as the square": the shape would vanish
+            self.replies.append("A shape can't have the background's colour (it would disappear), "
+                                f"so the background stays {self.background}.")
+            return True
         new = [c for c in colours if c != self.background]
         if not new:
             return bool(colours)  # already that colour: understood, nothing to change
@@ -362,8 +583,20 @@ class _Editor:
 
     def _remove(self, toks: list[str], target: _Shape | None = None) -> bool:
         targets = [target] if target is not None else self._select(toks)
-        if not targets or len(self.shapes) < 2:
+        if not targets:
             return False
+        everything = target is None and any(t in ("them", "shapes", "everything", "all", "both") for t in toks) and \
+            not any(t in SHAPES or t in COLOURS for t in toks)
+        if len(self.shapes) < 2 or len(targets) > 1 or everything:
+            # the painter always draws a shape: say so rather than remove one of two, or invent an empty scene
+            if len(self.shapes) < 2:
+                self.replies.append(f"The painter always draws at least one shape, so the {self.shapes[0].colour} "
+                                    f"{self.shapes[0].shape} stays; I can change its colour, size, shape or place, "
+                                    "or say 'start over' with a new description.")
+            else:
+                self.replies.append("The painter always draws at least one shape, so I can't remove both; "
+                                    "say which one to keep, or 'start over' with a new description.")
+            return True
         target = targets[0]
         self.shapes.remove(target)
         self.last = self.shapes[0] if len(self.shapes) == 1 else None
@@ -374,8 +607,13 @@ class _Editor:
 
     def _add(self, toks: list[str]) -> bool:
         if len(self.shapes) >= 2:
-            # replace the one the message does not protect? keep it simple: cannot add a third
-            return False
+            # the painter draws at most two shapes: say so (a third would not be painted)
+            if not any(t in ("add", "insert", "include", "another") for t in toks):
+                return False
+            new = next((t for t in toks if t in SHAPES), "shape")
+            self.replies.append(f"The painter draws at most two shapes, so I didn't add {_an(new)} {new}; "
+                                f"remove one first, or say e.g. 'replace the {self.shapes[-1].shape} with {_an(new)} {new}'.")
+            return True
         attrs: dict[str, str] = {}
         for t in toks:
             kind = _kind(t)
@@ -472,6 +710,11 @@ class _Editor:
     def _relational(self, toks: list[str]) -> bool:
         """"put the circle above the square" / "the disc to the left of the box"."""
         text = " ".join(toks)
+        beside = re.search(r"\b(?:next to|beside|besides|alongside|close to|near|by)\s+(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?", text)
+        pair = self._named_and_other(beside) if beside else None
+        if pair is not None:  # two shapes always sit side by side (left/right or top/bottom)
+            self.replies.append(f"The {pair[1].shape} is already next to the {pair[0].shape}.")
+            return True
         match = re.search(r"\b(?P<pos>top|bottom|left|right)\s+(?:of\s+)?(?:the\s+)?(?P<ref>\w+)(?:\s+(?P<ref2>\w+))?", text)
         pair = self._named_and_other(match) if match else None
         if pair is None:
@@ -791,6 +1034,7 @@ _OTHER_COLOURS: dict[str, tuple[int, int, int]] = {
     "peach": (255, 200, 160), "khaki": (195, 176, 145), "mustard": (225, 173, 1), "copper": (184, 115, 51),
     "bronze": (205, 127, 50), "tangerine": (242, 133, 0), "lemon": (255, 244, 79), "sky": (135, 206, 235),
     "cobalt": (0, 71, 171), "ruby": (224, 17, 95), "plum": (142, 69, 133), "mauve": (224, 176, 255),
+    "gray": (128, 128, 128),
 }
 _TINTS = r"(?:light|dark|pale|bright|deep|hot|baby|pastel|neon|vivid|dusty|sky)"
 
@@ -844,6 +1088,21 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
         named = [x for x in shapes if _tokens(m.group("x"))[-1:] and _tokens(m.group("x"))[-1] in (x.shape, x.colour)]
         return f"to the {named[0].position}" if len(named) == 1 else m.group(0)
     text = re.sub(r"\b(?:where|in the (?:place|spot) (?:where|of))\s+the\s+(?P<x>[a-z]+(?:\s+[a-z]+)??)(?:\s+(?:is|was|sits|used to be)\b|(?=\s*$|\s*[,.]))", where, text)
+    # "greenish", "reddish", "bluish", "orangey": the colour
+    text = re.sub(r"\b(?:(?P<a>red)dish|(?P<b>blu)e?ish|(?P<c>purpl)(?:ish|y)|(?P<d>orang)(?:ish|ey|y)|"
+                  r"(?P<e>green|yellow|white|black)(?:ish|y)|(?P<f>" + "|".join(COLOURS) + r")[- ]ish)\b",
+                  lambda m: {"blu": "blue", "purpl": "purple", "orang": "orange"}.get(
+                      next(g for g in m.groups() if g), next(g for g in m.groups() if g)), text)
+    # "too dark" -> lighter, "too bright" -> darker
+    text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:dark|dim|deep)\b", " lighter", text)
+    text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:light|bright|pale)\b", " darker", text)
+    # "the circle and the square" (the scene's two shapes) -> "both"
+    names = {x.shape for x in shapes}
+    if len(shapes) == 2 and len(names) == 2:
+        canon = {**{w: v for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES}, **{x: x for x in SHAPES}}
+        nouns_re = "|".join(sorted(canon, key=len, reverse=True))
+        text = re.sub(rf"\b(?:the\s+)?(?P<a>{nouns_re})s?\s+(?:and|&)\s+(?:the\s+)?(?P<b>{nouns_re})s?\b",
+                      lambda m: "both" if {canon[m.group("a")], canon[m.group("b")]} == names else m.group(0), text)
     # "the square is too small" -> bigger; "too big" -> smaller
     text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:small|little|tiny)\b", " bigger", text)
     text = re.sub(r"\b(?:is|looks|seems|'s)?\s*(?:way\s+|a bit\s+|much\s+)?too\s+(?:big|large|huge)\b", " smaller", text)
@@ -936,17 +1195,23 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
             understood += 1
     if not understood:
         return None
-    # Repair colour clashes with the background.
+    # Repair colour clashes with the background, and say so.
+    clashes = []
     for s in editor.shapes:
         if s.colour == editor.background:
             s.colour = next(c for c in ("white", "black", "red", "blue") if c != editor.background and all(
                 c != o.colour for o in editor.shapes))
+            clashes.append(s.shape)
+            editor.notes = [n for n in editor.notes if n != f"{s.shape} colour → {editor.background}"]
+            editor.notes.append(f"{s.shape} colour → {s.colour}")
+    if clashes:
+        editor.replies.append(f"(A shape can't match the {editor.background} background.)")
     positions = [s.position for s in editor.shapes]
     if len(set(positions)) != len(positions):
         return None
     return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes + colour_notes,
                      region=region_between(background, shapes_before, editor.background, editor.shapes),
-                     removed=editor.removed)
+                     removed=editor.removed, reply=" ".join(dict.fromkeys(editor.replies)) or None)
 
 
 def _scene(background: str | None, shapes: list[_Shape], unsaid: str) -> Scene:

@@ -1,0 +1,187 @@
+"""Requests written the way people type them, driven through the rewriter core (rules only, no
+model, as ``chatimg bench rewriter --llm none`` does). Each case pins a class of request that used to
+fall back ("not understood"), or was answered wrongly or dishonestly: the reply must not be the
+fallback and the new prompt must contain / no longer contain the right words."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatimg.rewriter_llm import LLMRewriter
+
+ONE = "a big red circle on the left, on a blue background"
+TWO = "a big red circle on the left and a small blue square on the right, on a green background"
+CABIN = "a cabin in a snowy forest, oil painting"
+FISHER = "a portrait of an old fisherman on a boat, golden hour, photo"
+FOX = "a red fox sitting in a meadow, watercolor painting"
+
+NOT_UNDERSTOOD = "didn't understand"
+
+
+@pytest.fixture(scope="module")
+def rewriter():
+    return LLMRewriter(None, name="rules only", mode="rules-first")
+
+
+def run(rewriter, message, prompt, history=None):
+    edit = rewriter.rewrite(message, prompt=prompt, history=history if history is not None else [(prompt, prompt)])
+    assert rewriter.last.usable, f"{message!r} fell back: {edit.reply}"
+    assert NOT_UNDERSTOOD not in edit.reply
+    return edit
+
+
+def conversation(rewriter, messages):
+    prompt, history, edits = None, [], []
+    for message in messages:
+        edit = rewriter.rewrite(message, prompt=prompt, history=list(history))
+        assert rewriter.last.usable, f"{message!r} fell back: {edit.reply}"
+        prompt = edit.prompt
+        history.append((message, prompt))
+        edits.append(edit)
+    return edits
+
+
+def has(prompt, *words):
+    return all(w.lower() in prompt.lower() for w in words)
+
+
+# ------------------------------------------------------------------ shape world: same value for both
+@pytest.mark.parametrize("message, expected", [
+    ("same colour for both", "a big red circle on the left and a small red square on the right, on a green background"),
+    ("make both the same colour", "a big red circle on the left and a small red square on the right, on a green background"),
+    ("make them the same color pls", "a big red circle on the left and a small red square on the right, on a green background"),
+    ("make them the same size", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("make the square the same size", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("give them both the same shape", "a big red circle on the left and a small blue circle on the right, on a green background"),
+])
+def test_same_value_for_both(rewriter, message, expected):
+    assert run(rewriter, message, TWO).prompt == expected
+
+
+def test_same_colour_for_both_takes_the_colour_just_changed(rewriter):
+    edits = conversation(rewriter, ["a red circle on the left and a blue square on the right",
+                                    "make the square yellow", "same colour for both"])
+    assert edits[-1].prompt == "a yellow circle on the left and a yellow square on the right"
+
+
+@pytest.mark.parametrize("message", ["keep the same colour but move the square to the top",
+                                     "same size, but make the square yellow"])
+def test_keeping_the_same_value_is_not_a_copy(rewriter, message):
+    edit = run(rewriter, message, TWO)
+    assert "red square" not in edit.prompt and "big blue square" not in edit.prompt
+
+
+# ------------------------------------------------------------------ shape world: removing every shape
+@pytest.mark.parametrize("message, prompt", [
+    ("delete both", TWO), ("remove both shapes", TWO), ("remove all shapes", TWO), ("remove them", TWO),
+    ("delete the circle and the square", TWO), ("remove everything", TWO),
+    ("delete it", ONE), ("remove the circle", ONE), ("get rid of it", ONE),
+])
+def test_removing_every_shape_is_refused_honestly(rewriter, message, prompt):
+    edit = run(rewriter, message, prompt)
+    assert edit.prompt == prompt  # the painter always draws at least one shape
+    assert "at least one shape" in edit.reply
+
+
+def test_removing_one_of_two_still_works(rewriter):
+    assert run(rewriter, "remove the square and make the circle yellow", TWO).prompt == \
+        "a big yellow circle on the left, on a green background"
+    assert run(rewriter, "take the circle out", TWO).prompt == "a small blue square on the right, on a green background"
+
+
+def test_spreading_out_is_not_a_removal(rewriter):
+    edit = rewriter.rewrite("spread them out", prompt=TWO, history=[(TWO, TWO)])
+    assert "circle" in edit.prompt and "square" in edit.prompt
+
+
+# ------------------------------------------------------------------ shape world: darker / lighter
+@pytest.mark.parametrize("message, prompt, expected, reply", [
+    ("make the circle darker", ONE, ONE, "no darker red"),
+    ("make it darker", ONE, ONE, "no darker red"),
+    ("make the circle lighter", ONE, "a big orange circle on the left, on a blue background", "nearest lighter"),
+    ("make the square darker", TWO, TWO, "no darker blue"),
+    ("darker background", ONE, ONE, "no darker blue"),
+    ("the background is too bright", ONE, ONE, "no darker blue"),
+    ("make the circle a bit darker", "a small yellow circle in the center, on a black background",
+     "a small orange circle in the center, on a black background", "nearest darker"),
+    ("a lighter background", "a small blue square at the top, on an orange background",
+     "a small blue square at the top, on a yellow background", "nearest lighter"),
+])
+def test_darker_and_lighter_use_the_palette_or_say_why_not(rewriter, message, prompt, expected, reply):
+    edit = run(rewriter, message, prompt)
+    assert edit.prompt == expected
+    assert reply in edit.reply
+    assert "dark" not in edit.prompt and "light" not in edit.prompt  # never a word the painter does not know
+
+
+# ------------------------------------------------------------------ shape world: colours said loosely
+@pytest.mark.parametrize("message, expected", [
+    ("greenish", "a big green circle on the left, on a blue background"),
+    ("make it reddish orange", "a big orange circle on the left, on a blue background"),
+    ("make it gray", "a big white circle on the left, on a blue background"),
+    ("not red", "a big yellow circle on the left, on a blue background"),
+    ("i dont like red", "a big yellow circle on the left, on a blue background"),
+    ("anything but red", "a big yellow circle on the left, on a blue background"),
+    ("random colour", "a big yellow circle on the left, on a blue background"),
+    ("make it green, not red", "a big green circle on the left, on a blue background"),
+])
+def test_loose_colours(rewriter, message, expected):
+    assert run(rewriter, message, ONE).prompt == expected
+
+
+def test_a_clash_with_the_background_is_said(rewriter):
+    edit = run(rewriter, "make both green", TWO)
+    assert "green circle" not in edit.prompt and "green square" not in edit.prompt
+    assert "can't match the green background" in edit.reply
+    assert "to green" not in edit.reply  # the reply says what was painted, not what was asked
+
+
+@pytest.mark.parametrize("message", ["make the square the same colour as the background",
+                                     "change the background to match the square"])
+def test_a_shape_cannot_take_the_background_colour(rewriter, message):
+    edit = run(rewriter, message, TWO)
+    assert edit.prompt == TWO
+    assert "background" in edit.reply and "disappear" in edit.reply
+
+
+# ------------------------------------------------------------------ shape world: shapes, places, sizes
+@pytest.mark.parametrize("message, prompt, expected", [
+    ("square instead", ONE, "a big red square on the left, on a blue background"),
+    ("i want a triangle instead", ONE, "a big red triangle on the left, on a blue background"),
+    ("a small blue square instead", "a big red circle on the left, on a white background",
+     "a small blue square on the left, on a white background"),
+    ("raise it", ONE, "a big red circle at the top, on a blue background"),
+    ("flip it", ONE, "a big red circle on the right, on a blue background"),
+    ("mirror it", ONE, "a big red circle on the right, on a blue background"),
+    ("make the circle and the square yellow", TWO,
+     "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+    ("make the circle and square yellow", TWO,
+     "a big yellow circle on the left and a small yellow square on the right, on a green background"),
+])
+def test_shape_position_and_grouped_edits(rewriter, message, prompt, expected):
+    assert run(rewriter, message, prompt).prompt == expected
+
+
+@pytest.mark.parametrize("message, prompt, reply", [
+    ("medium size", ONE, "two sizes"),
+    ("make it normal size", ONE, "two sizes"),
+    ("add a triangle", TWO, "at most two shapes"),
+    ("add a yellow triangle in the center", TWO, "at most two shapes"),
+    ("move the circle next to the square", TWO, "already next to"),
+])
+def test_what_the_painter_cannot_do_is_said_and_nothing_changes(rewriter, message, prompt, reply):
+    edit = run(rewriter, message, prompt)
+    assert edit.prompt == prompt
+    assert reply in edit.reply
+
+
+def test_shape_conversation_with_history(rewriter):
+    edits = conversation(rewriter, [
+        "a red circle", "make it bigger", "move it to the right", "make it green", "go back",
+        "make it green again", "put it back on the left", "add a blue square", "same colour for both", "delete both"])
+    prompts = [e.prompt for e in edits]
+    assert prompts[4] == "a big red circle on the right"
+    assert prompts[5] == "a big green circle on the right"
+    assert prompts[6] == "a big green circle on the left"
+    assert prompts[8] == "a big blue circle on the left and a big blue square on the right"  # the colour just added
+    assert prompts[9] == prompts[8] and "at least one shape" in edits[9].reply
