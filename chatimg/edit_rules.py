@@ -102,6 +102,25 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "80s": "1980s retro style", "1980s": "1980s retro style", "70s": "1970s style", "synthwave": "synthwave style",
         "vaporwave": "vaporwave style", "hand-drawn": "hand-drawn illustration", "cel shaded": "cel shaded", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
         "marble": "marble sculpture", "isometric": "isometric", "blueprint": "blueprint",
+        "gouache": "gouache painting", "tempera": "tempera painting", "pastels": "pastel drawing", "woodcut": "woodcut print",
+        "linocut": "linocut print", "screen print": "screen print", "art brut": "art brut",
+        "expressionism": "expressionist painting", "pointillism": "pointillist painting", "lofi": "lo-fi illustration", "lo-fi": "lo-fi illustration",
+        "octane render": "octane render", "unreal engine": "unreal engine render", "c4d": "3d render",
+        "product photography": "product photography", "product photo": "product photography", "film photo": "analog film photo", "analog film": "analog film photo", "35mm film": "35mm film photo", "kodak portra": "kodak portra film photo",
+        "disposable camera": "disposable camera photo", "film photography": "analog film photo", "instax": "instax photo",
+        "coloring book": "coloring book line art", "colouring book": "coloring book line art", "line drawing": "line art", "movie poster": "movie poster",
+        "vermeer": "in the style of vermeer", "rembrandt": "in the style of rembrandt", "cezanne": "in the style of cezanne",
+        "dali": "in the style of salvador dali", "salvador dali": "in the style of salvador dali", "warhol": "in the style of andy warhol",
+        "andy warhol": "in the style of andy warhol", "klimt": "in the style of gustav klimt", "hokusai": "in the style of hokusai",
+        "caravaggio": "in the style of caravaggio", "da vinci": "in the style of leonardo da vinci", "leonardo da vinci": "in the style of leonardo da vinci",
+        "michelangelo": "in the style of michelangelo", "kandinsky": "in the style of kandinsky", "mondrian": "in the style of mondrian",
+        "pollock": "in the style of jackson pollock", "matisse": "in the style of matisse", "edward hopper": "in the style of edward hopper",
+        "frida kahlo": "in the style of frida kahlo", "kahlo": "in the style of frida kahlo", "banksy": "in the style of banksy",
+        "miyazaki": "studio ghibli style", "tim burton": "in the style of tim burton", "wes anderson": "in the style of wes anderson",
+        "moebius": "in the style of moebius", "mucha": "in the style of alphonse mucha", "escher": "in the style of m. c. escher",
+        "magritte": "in the style of magritte", "seurat": "in the style of seurat", "renoir": "in the style of renoir",
+        "goya": "in the style of goya", "botticelli": "in the style of botticelli", "bob ross": "in the style of bob ross",
+        "norman rockwell": "in the style of norman rockwell", "rockwell": "in the style of norman rockwell",
     },
     "camera": {
         "bird's-eye view": "bird's-eye view", "birds-eye view": "bird's-eye view", "bird's eye view": "bird's-eye view",
@@ -116,6 +135,16 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "fisheye": "fisheye lens", "side view": "side view", "front view": "front view", "zoom in": "close-up shot",
         "zoomed in": "close-up shot", "zoom out": "wide shot", "zoomed out": "wide shot", "long shot": "long shot",
         "medium shot": "medium shot", "eye level": "eye-level shot",
+        "birds eye view": "bird's-eye view", "birds eye": "bird's-eye view", "bird eye view": "bird's-eye view",
+        "bokeh": "bokeh", "blurry background": "blurred background",
+        "blurred background": "blurred background", "background blur": "blurred background",
+        "blurry bg": "blurred background", "shallow depth of field": "shallow depth of field",
+        "shallow dof": "shallow depth of field", "depth of field": "shallow depth of field", "portrait mode": "bokeh",
+        "tilt shift": "tilt-shift photo", "tilt-shift": "tilt-shift photo", "telephoto": "telephoto lens",
+        "telephoto lens": "telephoto lens", "35mm": "35mm lens", "35mm lens": "35mm lens", "50mm": "50mm lens",
+        "50mm lens": "50mm lens", "85mm": "85mm portrait lens", "85mm lens": "85mm portrait lens", "long exposure": "long exposure",
+        "street level": "street-level view", "ground level": "ground-level view", "from the side": "side view",
+        "top view": "top-down view", "profile view": "side view", "dutch angle": "dutch angle", "over the shoulder": "over-the-shoulder shot",
     },
     "mood": {
         "creepier": "creepy", "spookier": "spooky", "scarier": "scary", "happier": "cheerful", "sadder": "melancholic",
@@ -129,6 +158,12 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "magical": "magical", "mysterious": "mysterious", "romantic": "romantic", "epic": "epic",
         "vibrant": "vibrant colors", "colorful": "colorful", "colourful": "colorful", "pastel colors": "pastel colors",
         "moody": "moody", "whimsical": "whimsical", "festive": "festive", "ominous": "ominous",
+        "moodier": "moody", "hygge": "cozy", "cosy vibes": "cozy", "cozy vibes": "cozy", "christmassy": "festive",
+        "christmasy": "festive", "halloweeny": "halloween themed", "creepy vibes": "creepy", "dark and moody": "moody",
+        "warmer colors": "warm colors", "warm colors": "warm colors", "warmer colours": "warm colors", "warm colours": "warm colors",
+        "cooler colors": "cool colors", "cool colors": "cool colors", "cooler tones": "cool tones", "cool tones": "cool tones",
+        "warmer tones": "warm tones", "warm tones": "warm tones", "cool blue tones": "cool blue tones",
+        "teal and orange": "teal and orange color grading",
     },
 }
 #: Categories where the new value replaces the old one (a scene is not both day and night).
@@ -207,7 +242,8 @@ _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in te
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
 _POLITE = re.compile(
     r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh|no+(?=[,!.]))[,!. ]+)*"
-    r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please)?\s+|i(?:'d| would) like (?:you )?to\s+"
+    r"(?:(?:i'?m |i am )?not (?:so |too |really |quite )?sure[,!.]*\s+|idk[,!.]*\s+|dunno[,!.]*\s+|i don'?t know[,!.]*\s+)?"
+    r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please| possibly| maybe| perhaps| just| kindly)*\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?"
     # hedges people put in front of a request: "is it possible to add a cat", "i think it would look better at night"
     r"(?:(?:is it possible|would it be possible|is there a way|any chance you could|do you think you could|"
@@ -237,7 +273,8 @@ def _clean(text: str) -> str:
 _OPPOSITES = {"dark": "brighter", "bright": "darker", "busy": "simpler", "cluttered": "simpler", "plain": "more detailed",
               "big": "smaller", "large": "smaller", "small": "bigger", "tiny": "bigger", "saturated": "muted colors",
               "colorful": "muted colors", "colourful": "muted colors", "dull": "more vibrant", "boring": "more vibrant",
-              "gloomy": "more cheerful", "cold": "warmer", "warm": "cooler", "blurry": "sharp focus", "harsh": "softer"}
+              "gloomy": "more cheerful", "cold": "warmer", "warm": "cooler", "blurry": "sharp focus", "harsh": "softer",
+              "old": "younger", "young": "older"}
 _TOO = re.compile(r"^(?:(?:it's|it is|its|that's|thats|this is|it looks|looks|it seems|it feels|everything is)\s+)?"
                   r"(?:(?:way|a bit|a little|much|far|kind of|kinda|slightly|really)\s+)?(?:too|not so|not as|overly)\s+"
                   r"(?P<x>[a-z]+)(?:\s+now)?$", re.I)
@@ -257,9 +294,11 @@ _RESTATE = [
     # "it's not cozy enough", "the sky isn't dark enough"
     (re.compile(r"^(?P<x>it|it's|its|the [\w' -]+?)\s*(?:is|are|'s)?\s*(?:not|n't|isn't|aren't|is not)\s+(?P<y>[a-z-]+) enough$", re.I),
      "make {x} more {y}"),
-    # "the cat is too small", "the sofa looks too big"
+    # "the cat is too small", "the sofa looks too big", "he is too old"
     (re.compile(r"^(?P<x>the [\w' -]+?)\s+(?:is|are|looks?|seems?)\s+(?:way |a bit |a little |much |far )?too\s+(?P<y>[a-z]+)$", re.I),
      "make {x} {too}"),
+    (re.compile(r"^(?P<x>he|she|they)(?:'s|'re)?\s+(?:is |are |looks? |seems? )?(?:way |a bit |a little |much |far )?too\s+"
+                r"(?P<y>[a-z]+)$", re.I), "make {pronoun} {too}"),
     # "change the sky so it looks stormy", "fix the water so that it is calm"
     (re.compile(r"^(?:change|make|adjust|fix|edit|tweak)\s+(?P<x>the [\w' -]+?)\s+so(?: that)?\s+(?:it|they)\s+"
                 r"(?:looks?|is|are|seems?|becomes?|feels?|gets?)\s+(?P<y>.+)$", re.I), "make {x} {y}"),
@@ -296,7 +335,8 @@ def _restate(text: str) -> str:
         if x.lower() in ("it's", "its"):
             x = "it"
         too = _OPPOSITES.get(parts.get("y", "").lower(), f"less {parts.get('y', '')}")
-        return _clean(template.format(x=x, y=parts.get("y", ""), too=too, x_bare=re.sub(r"^the\s+", "", x)))
+        pronoun = {"he": "him", "she": "her", "they": "them"}.get(x.lower(), x)
+        return _clean(template.format(x=x, y=parts.get("y", ""), too=too, x_bare=re.sub(r"^the\s+", "", x), pronoun=pronoun))
     return text
 
 
@@ -762,8 +802,10 @@ _NO_MONO = re.compile(r"^(?:no|not|no more|without|stop being|remove(?: the)?|ge
 def _apply_in_colour(prompt: str, text: str) -> RuleEdit | None:
     """"make it color" / "in colour" / "not black and white" on a black-and-white prompt: the
     monochrome words become "full color" ("black and white photo" -> "full color photo")."""
-    if not _MONO.search(prompt) or not (_IN_COLOUR.match(text) or _NO_MONO.match(text)):
+    if not (_IN_COLOUR.match(text) or _NO_MONO.match(text)):
         return None
+    if not _MONO.search(prompt):  # "in colour" when it is in colour already
+        return RuleEdit(prompt=prompt, kind="style", target="full color", notes=["already in colour"])
     old = [m.group(0) for m in _MONO.finditer(prompt)]
     new = _MONO.sub("full color", prompt, count=1)
     new = _MONO.sub("", new)
@@ -1279,6 +1321,32 @@ def _apply_look_like(prompt: str, text: str) -> RuleEdit | None:
             or (_apply_modifier(prompt, f"make it {value}") if located else _apply_add(prompt, f"add {value}")))
 
 
+_NAMED_STYLE = re.compile(
+    r"^(?:(?:make|do|render|paint|draw|redo|turn|show|change)\s+(?:it|this|that|the (?:image|picture|scene|whole thing))\s+"
+    r"(?:(?:look|feel)\s+)?|(?:(?:switch|change|go)\s+(?:it\s+)?to\s+))?(?:(?:like|as|into|in)\s+)?(?:an?\s+)?"
+    r"(?:(?P<x>[a-z0-9][\w'-]*(?:\s+[\w'-]+){0,3}?)[- ](?:style|aesthetic|look)|"
+    r"(?P<y>[a-z][\w'-]*(?:\s+[\w'-]+){0,2}?\s+(?:painting|photo|photograph|drawing|illustration|sketch|print|poster|"
+    r"cartoon|comic|film still|movie still|mural|fresco|tapestry|engraving|etching)))$", re.I)
+
+
+def _apply_named_style(prompt: str, text: str) -> RuleEdit | None:
+    """"victorian style", "make it look like a renaissance painting", "1950s aesthetic": a style the
+    lexicon does not list replaces the prompt's style (the words as said, "style" kept)."""
+    match = _NAMED_STYLE.match(text)
+    if not match:
+        return None
+    x = match.group("x") or match.group("y")
+    if x.split()[0].lower() in _PLACEHOLDERS | {"it", "this", "that", "same", "different", "other", "another", "new", "old",
+                                                   "my", "your", "his", "her", "their", "its"} or x.lower() in prompt.lower():
+        return None
+    if find_terms(x) and not match.group("y"):  # "anime style": the scene-term rules know it
+        return None
+    phrase = x if match.group("y") else f"{x} style"
+    new = _remove_category(prompt, "style")
+    segments = _segments(new) + [phrase]
+    return RuleEdit(prompt=_join(segments), kind="style", target=phrase, added=[phrase], notes=[f"style: {phrase}"])
+
+
 _HANDLERS = ()  # filled below, once every handler is defined
 
 
@@ -1636,6 +1704,12 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
         return RuleEdit(prompt=prompt, kind="undo", target="", notes=["nothing to undo"])
     actually = re.match(r"^\s*(?:no[,!.]?\s*)?actually[,!.]?\s+(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I) or \
         re.match(r"^\s*(?:no+|nope|oops|sorry|wait)[,!.]+\s*(?P<x>(?:an?|some|two|three)\s+[\w' -]+?)[.!]*$", message, re.I)
+    if not actually:  # "no, blue" / "nope, watercolor" right after "make the boat red" / "make it a pencil sketch"
+        bare = re.match(r"^\s*(?:no+|nope|nah|oops|sorry|wait|actually|hmm+)[,!.]+\s*(?:actually[,!.]?\s+)?"
+                        r"(?P<x>[\w' -]+?)(?:\s+(?:please|instead))?[.!]*$", message, re.I)
+        if bare and (bare.group("x").lower() in COLOUR_WORDS or
+                     _strip_det(bare.group("x")).lower() in {t.lower() for t, _ in find_terms(bare.group("x"))}):
+            actually = bare
     meant = _MEANT.match(f"i meant {actually.group('x')}") if actually else _MEANT.match(text)
     if not meant and _bare_instead(text) != text and len(history) >= 2:
         # "add a dog" then "a cat instead": the last request again with the new thing
@@ -1653,13 +1727,15 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
         return None
     lowered = text.lower()
     # "bring back the umbrella": restore the turn that removed it
-    thing = re.search(r"(?:bring back|put back|restore|add back|return)\s+(?P<x>.+)$|^(?:bring|put|add)\s+(?P<y>.+?)\s+back\b", text, re.I)
+    thing = re.search(r"(?:bring back|put back|restore|add back|return)\s+(?P<x>.+)$|^(?:bring|put|add)\s+(?P<y>.+?)\s+back\b|"
+                      r"^(?:(?:go|switch|change it|turn it|make it|change|revert|return)\s+)?back\s+to\s+(?P<z>(?:the|a|an|my)\s+.+)$",
+                      text, re.I)
     kinds = [k for word, k in sorted(_REVERT_KIND.items(), key=lambda x: -len(x[0]))
              if re.search(rf"\b{re.escape(word)}\b", lowered)]
     for i in range(len(history) - 1, 0, -1):
         before, after = history[i - 1][1], history[i][1]
         if thing and not kinds:
-            obj = _strip_det(thing.group("x") or thing.group("y"))
+            obj = _strip_det(thing.group("x") or thing.group("y") or thing.group("z"))
             obj = re.sub(r"\s+(?:again|please|too)$", "", obj)
             if obj.lower() in _PLACEHOLDERS | {"them", "those", "they", "him", "her"}:
                 obj = ""
@@ -1695,6 +1771,10 @@ def apply_history(prompt: str, message: str, history: list[tuple[str, str]]) -> 
                         segments.insert(min(1, len(segments)), old_phrase)
                 return RuleEdit(prompt=_join(segments), kind=kinds[0], target=kinds[0],
                                 notes=[f"{kinds[0]} back to {old_phrase or 'none'}"])
+    if thing and not kinds:  # "bring back the bats" when no turn took them away and they are there
+        obj = re.sub(r"\s+(?:again|please|too)$", "", _strip_det(thing.group("x") or thing.group("y") or thing.group("z")))
+        if obj and re.search(rf"(?<![\w'-]){re.escape(obj)}(?![\w'-])", prompt, re.I):
+            return RuleEdit(prompt=prompt, kind="add", target=obj, notes=[f"{obj} already there"])
     return None
 
 
@@ -1734,7 +1814,7 @@ _VAGUE = {
                                                "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold"}),
     "simple": ("simple, minimalist, clean composition", {
         "simpler", "simple", "simplify", "cleaner", "clean", "less busy", "less cluttered", "minimal", "more minimal",
-        "minimalist", "more minimalist", "clean up", "declutter", "tidier"}),
+        "minimalist", "more minimalist", "clean up", "declutter", "tidier", "tidy", "neater", "neat", "less messy"}),
 }
 _VAGUE_WORDS = {word: (kind, phrase) for kind, (phrase, words) in _VAGUE.items() for word in words}
 _VAGUE_RE = re.compile(
@@ -1786,8 +1866,12 @@ def resolve_pronouns(prompt: str, text: str) -> str:
     if not _PRONOUNS.search(text):
         return text
     person = _person(prompt)
-    if not person:
-        return text
+    if not person:  # an animal or a thing: "make him jump" on "a golden retriever playing in the snow"
+        subject = _subject(prompt)
+        head = _head(subject) if subject else ""
+        if not head or head.lower() in _PLACEHOLDERS or find_terms(head) or not re.fullmatch(r"[a-z][a-z'-]+", head, re.I):
+            return text
+        person = _strip_det(subject)
     return _PRONOUNS.sub(f"the {person}", text)
 
 
@@ -1907,6 +1991,10 @@ _MODAL = re.compile(r"^(?:(?:can|could|may|should|would)\s+(?P<x>(?:the|his|her|
 
 def _apply_modal_action(prompt: str, text: str) -> RuleEdit | None:
     """"can the fox be sleeping", "the fisherman should wear a red coat": an action for something there."""
+    doing = re.match(r"^(?P<x>(?:the|his|her|its|their)\s+[\w'-]+(?:\s+[\w'-]+)??)\s+(?:should|must|could|can|needs to|has to|"
+                     r"ought to|would)\s+be\s+(?P<v>[a-z]+ing\s+.+)$", text, re.I)
+    if doing:  # "the fisherman should be holding a fish": as "can the fisherman be holding a fish"
+        text = f"can {doing.group('x')} be {doing.group('v')}"
     be = _MODAL_BE.match(text)
     if be and mentions(prompt, be.group("x")):
         word = be.group("y").lower()
@@ -2086,6 +2174,10 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
                                      ("ing", ("", "e")), ("ly", ("",)), ("y", ("",)), ("er", ("", "e")), ("est", ("", "e"))):
             if word.endswith(suffix):
                 forms |= {word[:-len(suffix)] + r for r in replacements}
+        if word in _TERM_WORDS or any(word.endswith(x) and word[:-len(x)] in vocabulary for x in ("punk", "core", "wave", "esque")):
+            return True  # "solarpunk", "cottagecore"
+        if word.endswith("ian"):  # "dystopian", "victorian"
+            forms |= {word[:-1], word[:-2], word[:-3] + "ia", word[:-3] + "y"}
         return any(f in vocabulary for f in forms if len(f) >= 3) or all(p in vocabulary for p in word.split("-"))
 
     if sum(known(w) for w in new_words) * 2 < len(new_words) + 1:
@@ -2096,5 +2188,5 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
 
 
 _HANDLERS = (_apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
-             _apply_scene_terms, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
+             _apply_scene_terms, _apply_named_style, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

@@ -185,3 +185,98 @@ def test_shape_conversation_with_history(rewriter):
     assert prompts[6] == "a big green circle on the left"
     assert prompts[8] == "a big blue circle on the left and a big blue square on the right"  # the colour just added
     assert prompts[9] == prompts[8] and "at least one shape" in edits[9].reply
+
+
+# ------------------------------------------------------------------ general: hedges and fillers
+@pytest.mark.parametrize("message, prompt, words", [
+    ("could you possibly make it a bit more moody?", CABIN, ["moody", "cabin", "oil painting"]),
+    ("hmm not sure, maybe at dawn", CABIN, ["at dawn", "cabin"]),
+    ("i'm not sure... make it night", CABIN, ["at night"]),
+    ("tidy it up", CABIN, ["simple", "cabin"]),
+])
+def test_hedges_and_fillers(rewriter, message, prompt, words):
+    assert has(run(rewriter, message, prompt).prompt, *words)
+
+
+# ------------------------------------------------------------------ general: camera, media, artists, tones
+@pytest.mark.parametrize("message, words, gone", [
+    ("blurry background", ["blurred background", "oil painting"], []),
+    ("bokeh", ["bokeh"], []),
+    ("tilt shift", ["tilt-shift"], []),
+    ("telephoto", ["telephoto lens"], []),
+    ("shot on 35mm", ["35mm lens"], []),
+    ("birds eye view", ["bird's-eye view"], []),
+    ("switch to gouache", ["gouache painting"], ["oil painting"]),
+    ("cezanne", ["in the style of cezanne"], ["oil painting"]),
+    ("andy warhol style", ["andy warhol"], ["oil painting"]),
+    ("like a painting by vermeer", ["vermeer"], ["oil painting"]),
+    ("kodak portra", ["kodak portra"], ["oil painting"]),
+    ("octane render", ["octane render"], ["oil painting"]),
+    ("hygge vibes", ["cozy"], []),
+    ("cooler tones", ["cool tones"], []),
+    ("warmer colors", ["warm colors"], []),
+    ("victorian style", ["victorian style"], ["oil painting"]),
+    ("make it look like a renaissance painting", ["renaissance painting"], ["oil painting", "like a"]),
+    ("1950s aesthetic", ["1950s style"], ["oil painting"]),
+])
+def test_camera_media_and_style_words(rewriter, message, words, gone):
+    edit = run(rewriter, message, CABIN)
+    assert has(edit.prompt, "cabin", *words), edit.prompt
+    assert not any(g in edit.prompt for g in gone), edit.prompt
+    assert "literally" not in edit.reply
+
+
+def test_new_style_words_are_not_taken_from_subjects(rewriter):
+    # "modern", "victorian", "cute" describe things too: a new style must not drop them
+    edit = run(rewriter, "make it a watercolor", "a cute puppy in a victorian house, modern art")
+    assert has(edit.prompt, "cute puppy", "victorian house", "watercolor")
+
+
+def test_unknown_movement_words_are_added_not_refused(rewriter):
+    assert has(run(rewriter, "solarpunk", CABIN).prompt, "solarpunk")
+
+
+def test_in_colour_on_a_colour_picture_is_already_so(rewriter):
+    edit = run(rewriter, "in color", CABIN)
+    assert edit.prompt == CABIN
+
+
+# ------------------------------------------------------------------ general: pronouns and people
+@pytest.mark.parametrize("message, prompt, words, gone", [
+    ("he is too old", FISHER, ["young fisherman"], ["old fisherman"]),
+    ("she looks too young", "a portrait of a young woman reading, photo", ["old woman"], ["young"]),
+    ("he should be holding a fish", FISHER, ["old fisherman holding a fish"], []),
+    ("make him jump", "a golden retriever playing in the snow, photo", ["golden retriever jumping"], []),
+    ("make her sleep", "a golden retriever playing in the snow, photo", ["retriever sleeping"], []),
+])
+def test_pronouns_and_statements_about_people(rewriter, message, prompt, words, gone):
+    edit = run(rewriter, message, prompt)
+    assert has(edit.prompt, *words), edit.prompt
+    assert not any(g in edit.prompt for g in gone), edit.prompt
+
+
+# ------------------------------------------------------------------ general: history
+def test_value_corrections_and_bringing_things_back(rewriter):
+    edits = conversation(rewriter, [
+        "a small boat on a lake", "make it sunset", "make the boat red", "no, blue", "nope, watercolor",
+        "add bats", "bring back the bats", "remove the bats", "bring back the bats",
+        "put a dragon on the tower", "dragon -> phoenix", "go back to the dragon"])
+    prompts = [e.prompt for e in edits]
+    assert "blue boat" in prompts[3] and "red" not in prompts[3] and "literally" not in edits[3].reply
+    assert "watercolor" in prompts[4]
+    assert prompts[6] == prompts[5] and edits[6].reply == "It already looks like that."
+    assert "bats" not in prompts[7] and "bats" in prompts[8]
+    assert "phoenix" in prompts[10]
+    assert "dragon" in prompts[11] and "phoenix" not in prompts[11]
+
+
+def test_general_conversation(rewriter):
+    edits = conversation(rewriter, [
+        "a cat on a windowsill, oil painting", "make it night", "add rain outside", "make the cat black",
+        "go back", "add a plant", "remove the plant", "bring it back", "make it a watercolor", "thanks that's great",
+        "more cozy", "undo"])
+    prompts = [e.prompt for e in edits]
+    assert "black" not in prompts[4] and "at night" in prompts[4]
+    assert "plant" in prompts[7] and "watercolor" in prompts[8]
+    assert prompts[9] == prompts[8]
+    assert prompts[11] == prompts[9]
