@@ -154,8 +154,10 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         click.echo(json.dumps(record))
         return
     region = f" region {turn.edit.region}" if turn.edit.region != "whole" else ""
+    how = f"move {turn.edit.region}" if turn.mode == "move" else \
+        f"{turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}"
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
-               f"    edit:     {turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}\n"
+               f"    edit:     {how}\n"
                f"    reply:    {turn.edit.reply}\n    image:    {record['image']}")
 
 

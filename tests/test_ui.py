@@ -159,3 +159,22 @@ async def test_session_picker_opens_a_saved_session(tmp_path):
         assert app.engine.session.id == old.session.id
         assert [str(u.render()) for u in app.query(UserMessage)] == ["a blue square"]
         assert app.query_one("#image-slot").query_one(HalfblockImage).image.getpixel((0, 0)) == (30, 70, 220)
+
+
+def test_a_move_turn_is_described_as_a_move_not_a_strength():
+    from rich.console import Console
+
+    from chatimg.session import Edit, Turn
+    from chatimg.ui.widgets.transcript import edit_table
+
+    def shown(turn: Turn, compact: bool) -> str:
+        console = Console(width=100, record=True)
+        console.print(edit_table(turn, compact=compact))
+        return console.export_text()
+
+    move = Turn(index=1, parent=0, user="move it up", mode="move", seed=1, steps=1, guidance=2.0,
+                edit=Edit(prompt="a red circle at the top", strength=0.85, region="left->top"))
+    for compact in (True, False):
+        assert "move left->top" in shown(move, compact) and "strength" not in shown(move, compact)
+    paint = move.model_copy(update={"mode": "inpaint", "edit": move.edit.model_copy(update={"region": "left"})})
+    assert "strength 0.85" in shown(paint, True) and "region left" in shown(paint, True)

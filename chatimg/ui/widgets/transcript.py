@@ -41,11 +41,13 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     table.add_row("prompt", Text(edit.prompt))
-    if compact:
+    if turn.mode == "move":  # a cut and paste: no strength, seed or steps to speak of
+        details = f"move {edit.region}"
+    elif compact:
         details = f"{turn.mode} · strength {edit.strength:.2f} · seed {turn.seed}"
     else:
         details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
-    if edit.region != "whole":
+    if edit.region != "whole" and turn.mode != "move":
         details += f"{' ·' if compact else ' '} region {edit.region}"
     table.add_row("edit", Text(details))
     if edit.instruction and edit.instruction != edit.prompt:
