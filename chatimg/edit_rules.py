@@ -1588,7 +1588,7 @@ _UNDO_LAST = re.compile(
     r"^(?:undo|revert|reverse|cancel|take back|scratch|drop|forget|roll back|rollback|go back|step back|back)"
     r"(?:\s+(?:that|this|it|that one|the last(?:\s+(?:one|change|edit|step|thing|turn|request))?|"
     r"last(?:\s+(?:one|change|edit|step|time))?|my last(?:\s+\w+)?|the previous(?:\s+(?:one|change|edit|step|version|image|picture))?|"
-    r"that last(?:\s+(?:one|change|edit|step))?|the change|that change|the edit|that edit|one step|"
+    r"that last(?:\s+(?:one|change|edit|step))?|the change|that change|the edit|that edit|one step|one more(?: step| time)?|"
     r"to (?:how it was|the way it was|what it was|what we had|the previous(?:\s+(?:one|version|image|picture))?|"
     r"the last(?:\s+(?:one|version|image|picture))?|before|the one before)(?:\s+before)?|"
     r"to how it looked(?:\s+before)?))?(?:\s+(?:please|again))?$|"
@@ -1602,7 +1602,8 @@ _UNDO_ALL = re.compile(
     re.I)
 _UNDO_N = re.compile(r"^(?:undo|revert|go back|step back|back)\s+(?:(?P<twice>twice)|(?:the )?(?:last )?(?P<n>two|three|four|2|3|4)"
                      r"(?: (?:changes|steps|edits|turns|times|versions))?)$|"
-                     r"^(?P<m>two|three|four|2|3|4) (?:versions|steps|changes|edits|turns) (?:ago|back)$", re.I)
+                     r"^(?:(?:like|as|how|the way)(?: it was)?\s+|(?:go |change it |put it )?back to (?:how it was |the way it was |what it was )?)?"
+                     r"(?P<m>two|three|four|2|3|4) (?:versions|steps|changes|edits|turns|messages) (?:ago|back|before)$", re.I)
 _UNDO_LIKE = re.compile(r"^(?:(?:make it |put it |leave it )?(?:as|like|how) it was(?: before)?|the way it was(?: before)?)$", re.I)
 _MEANT = re.compile(r"^(?:no+|nope|sorry|oops|wait)?[,!.\s]*(?:sorry[,!.\s]*)?(?:i said that wrong[,!.\s]*)?"
                     r"(?:i meant|i mean|i wanted|make that|i said)\s+(?P<x>.+)$|"
@@ -2066,11 +2067,17 @@ _GREET = r"(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|howdy|gree
 _HOW_ARE_YOU = r"(?:how are (?:you|u)(?: doing)?(?: today)?|how's it going|what's up|sup|how do you do)"
 _BYE = r"(?:bye|goodbye|bye bye|see (?:you|ya)|good night|that's all|thats all|that's it for now|i'm done|im done|all done)"
 _NO = r"(?:no+|nope|nah|no thanks|not really|meh|hmm+ no|not quite)"
+_LEAVE = (r"(?:never ?mind|nvm|leave it(?: (?:like that|as it is|as is|alone|be))?|do nothing|no changes?|keep it(?: (?:like that|as it is|"
+          r"as is|that way))?|it'?s fine(?: as it is)?|that'?s fine|fine as it is|wait|hold on|one (?:sec|second|moment)|"
+          r"let me think|hmm+ let me think|don'?t change (?:it|anything)|no need|skip|pass)")
 _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|image|scene)|the (?:current )?prompt|"
              r"(?:in )?the (?:picture|image) now|on (?:the )?screen)|describe (?:it|this|the (?:picture|image|scene))|"
              r"what (?:do|can) (?:you|i) see|what (?:shapes|things|objects|colou?rs) are (?:there|in it|in the (?:picture|image))|"
              r"what did you (?:draw|paint|make|change|do)|show (?:me )?the prompt|what am i looking at|what does it show|"
-             r"what (?:changed|was changed|has changed)|(?:can you )?explain what you (?:changed|did))")
+             r"what (?:changed|was changed|has changed)|(?:can you )?explain what you (?:changed|did)|"
+             r"what colou?r (?:is|are) (?:it|this|that|they|them|the [\w' ]+)|how (?:big|large|small) (?:is|are) (?:it|they|the [\w' ]+)|"
+             r"where (?:is|are) (?:it|they|the [\w' ]+)|(?:is|are) (?:it|they|the [\w' ]+) (?:big|small|large|red|orange|yellow|"
+             r"green|blue|purple|white|black|on the (?:left|right)|at the (?:top|bottom)|in the (?:middle|center|centre)))")
 _HELP = (r"(?:help|help me|what can you do|what can i (?:say|do|ask|type)|how does (?:this|it) work|what should i "
          r"(?:say|type|do)|commands|what now|any ideas|ideas|suggestions|what else|what next|what do you suggest)")
 
@@ -2104,6 +2111,8 @@ def small_talk(prompt: str, message: str) -> str | None:
         if re.search(rf"\b(?:{_PRAISE})\b", text):
             return "Glad you like it! What should I change next?"
         return "OK. What should I change next?"
+    if _only(_LEAVE + "|" + _ACK + "|" + _NO, text) and re.search(rf"\b(?:{_LEAVE})\b", text):
+        return "OK, I'll leave it as it is. Tell me when you'd like a change."
     if _only(_NO + "|" + _ACK, text) and re.search(rf"\b(?:{_NO})\b", text):
         return "OK, I left it as it is. Say 'undo' to go back a step, or tell me what to change."
     if _only(_UNHAPPY + "|" + _NO + "|" + _ACK, text):

@@ -248,6 +248,11 @@ class LLMRewriter:
             answer = edit_rules.question_reply(prompt, text)
             if answer is not None:
                 return self._no_change(prompt, answer)
+        if use_rules and shapeworld_edits.is_shapeworld_prompt(prompt):
+            # "change the background back" when it never changed: say there is nothing to go back to
+            answer = shapeworld_edits.nothing_to_revert(prompt, text)
+            if answer is not None:
+                return self._no_change(prompt, answer)
         self.last.source, self.last.usable = "fallback", False
         return self._not_understood(prompt, text)
 

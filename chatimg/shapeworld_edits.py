@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
 from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
-from chatimg.shapeworld.scene import Scene, Shape
+from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "triangle", "discs": "circle",
@@ -32,7 +32,10 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "centre": "center", "middle": "center", "rightwards": "right", "rightward": "right",
                    "leftwards": "left", "leftward": "left", "upwards": "top", "upward": "top",
                    "downwards": "bottom", "downward": "bottom", "recolor": "recolour",
-                   "raise": "top", "lift": "top", "higher": "top", "mirror": "flip"}
+                   "raise": "top", "lift": "top", "higher": "top", "mirror": "flip",
+                   "increase": "bigger", "expand": "bigger", "magnify": "bigger", "upsize": "bigger", "maximize": "bigger",
+                   "decrease": "smaller", "reduce": "smaller", "minimize": "smaller", "downsize": "smaller",
+                   "duplicate": "copy", "clone": "copy", "recolour": "recolour"}
 _PIVOTS = ("to", "into", "with", "as", "so", "be")
 _LOCATIVE = ("on", "at", "in", "near", "towards", "toward")
 _REMOVE = {"remove", "delete", "erase", "without", "drop", "lose", "eliminate", "rid", "away", "out", "ditch",
@@ -303,6 +306,8 @@ class _Editor:
             return self._swap(toks)
         if "flip" in toks and len(self.shapes) == 1:
             return self._flip(toks)
+        if self._invert(toks) or self._stack(toks) or self._move_anywhere(toks) or self._surprise(text):
+            return True
         keep_only = re.search(r"\b(?:only|just) keep\b|\bkeep only\b|\bkeep just\b", text)
         if keep_only and len(self.shapes) == 2:
             kept = self._select(toks)
@@ -404,6 +409,78 @@ class _Editor:
             self.last = target
         return True
 
+    def _invert(self, toks: list[str]) -> bool:
+        """"invert the colours" / "opposite colours": every colour becomes its opposite on the colour wheel."""
+        if not (("invert" in toks or "inverse" in toks or "opposite" in toks or "complementary" in toks) and
+                ("colour" in toks or "invert" in toks)):
+            return False
+        opposite = {"red": "green", "green": "red", "blue": "orange", "orange": "blue", "yellow": "purple",
+                    "purple": "yellow", "white": "black", "black": "white"}
+        for shape in self.shapes:
+            shape.colour = opposite[shape.colour]
+            self.notes.append(f"{shape.shape} colour → {shape.colour}")
+            self.kinds.append("colour")
+        if self.background:
+            self.background = opposite[self.background]
+            self.notes.append(f"background → {self.background}")
+            self.kinds.append("background")
+        return True
+
+    def _stack(self, toks: list[str]) -> bool:
+        """"stack them vertically" / "put them side by side": two shapes go top/bottom or left/right."""
+        text = " ".join(toks)
+        if len(self.shapes) != 2 or not re.search(r"\b(?:stack|vertical(?:ly)?|horizontal(?:ly)?|side by side|on top of each other|"
+                                                  r"one above the other|in a row|next to each other|in a column|line (?:them |it )?top|"
+                                                  r"line them|align(?: them)?)\b", text):
+            return False
+        vertical = re.search(r"\b(?:stack|vertical(?:ly)?|on top of each other|one above the other|in a column)\b", text) is not None
+        first, second = ("top", "bottom") if vertical else ("left", "right")
+        if {s.position for s in self.shapes} == {first, second}:
+            return True  # already so
+        a, b = sorted(self.shapes, key=lambda x: POSITIONS.index(x.position))
+        for shape, pos in ((a, first), (b, second)):
+            shape.position, shape.show_position = pos, True
+            self.kinds.append("position")
+            self.notes.append(f"moved the {shape.shape} to the {pos}")
+        return True
+
+    def _move_anywhere(self, toks: list[str]) -> bool:
+        """"move it", "move it somewhere else", "off centre": to the other side (the centre goes left)."""
+        text = " ".join(toks)
+        if not re.search(r"^(?:move|shift|put|place|nudge|relocate)\s+(?:it|the \w+)(?:\s+(?:somewhere else|elsewhere|"
+                         r"somewhere|away|off center|else|around|over))?$|\b(?:off center|not in the center|not centered|"
+                         r"somewhere else|elsewhere)$", text):
+            return False
+        targets = self._select(toks)
+        if len(targets) != 1:
+            return False
+        target = targets[0]
+        others = {s.position for s in self.shapes if s is not target}
+        new = next((p for p in (_OPPOSITE.get(target.position, "left"), "left", "right", "top", "bottom")
+                    if p != target.position and p not in others), None)
+        if new is None or (others and frozenset((new, *others)) not in COMPATIBLE_POSITIONS):
+            return False
+        target.position, target.show_position = new, True
+        self.kinds.append("position")
+        self.notes.append(f"moved the {target.shape} to the {new}")
+        self.last = target
+        return True
+
+    def _surprise(self, text: str) -> bool:
+        """"surprise me", "change everything", "make it look different": new colours the scene does not use."""
+        if not re.search(r"^(?:surprise me|change (?:everything|it all|all of it|something|anything)|"
+                         r"make (?:it|everything) (?:look )?different|something (?:else|different|new)|"
+                         r"(?:do|try) something (?:else|different|new|random)|randomi[sz]e(?: it| everything)?)$", text):
+            return False
+        for shape in self.shapes:
+            new = self._unused_colour()
+            if new is None:
+                return False
+            shape.colour = new
+            self.kinds.append("colour")
+            self.notes.append(f"{shape.shape} colour → {new}")
+        return True
+
     def _flip(self, toks: list[str]) -> bool:
         """"flip it" / "mirror it": left and right trade (top and bottom when it says vertically / upside down)."""
         shape = self.shapes[0]
@@ -494,6 +571,8 @@ class _Editor:
                 self.replies.append("A shape can't have the background's colour (it would disappear), "
                                     f"so the {target[0].shape} stays {target[0].colour}.")
                 return True
+        if match and any(t in ("bigger", "smaller") for t in toks):
+            return False  # "increase the size of the square" is a resize, not a copy
         pair = self._named_and_other(match) if match else None
         if pair is None:
             return False
@@ -530,6 +609,8 @@ class _Editor:
     def _is_add(self, toks: list[str]) -> bool:
         if any(t in ("add", "insert", "include", "another") for t in toks):
             return True
+        if "copy" in toks and len(self.shapes) == 1 and not any(t in SHAPES and t != self.shapes[0].shape for t in toks):
+            return True  # "duplicate it", "clone the triangle"
         shapes_named = [i for i, t in enumerate(toks) if t in SHAPES]
         if not shapes_named:
             return False
@@ -547,6 +628,15 @@ class _Editor:
 
     def _background(self, toks: list[str]) -> bool:
         colours = [t for t in toks if t in COLOURS]
+        if not colours and ({"recolour", "different", "another", "new", "random", "change", "other"} & set(toks)) and \
+                not any(t in SHAPES for t in toks) and not _REVERT_CUE.search(" ".join(toks)) and \
+                ("colour" in toks or "recolour" in toks or toks[:2] == ["change", "the"] or toks[:1] == ["change"]):
+            new = self._unused_colour()  # "recolor the backdrop", "a different background colour"
+            if new is not None:
+                self.background = new
+                self.kinds.append("background")
+                self.notes.append(f"background → {new}")
+                return True
         if not colours and self._shade(toks, background=True):
             return True
         if not colours and any(t in SHAPES for t in toks) and \
@@ -608,9 +698,12 @@ class _Editor:
     def _add(self, toks: list[str]) -> bool:
         if len(self.shapes) >= 2:
             # the painter draws at most two shapes: say so (a third would not be painted)
-            if not any(t in ("add", "insert", "include", "another") for t in toks):
+            if not any(t in ("add", "insert", "include", "another", "copy") for t in toks):
                 return False
             new = next((t for t in toks if t in SHAPES), "shape")
+            if new == "shape" and _UNSUPPORTED.search(" ".join(toks)):
+                self.replies.append(_FLAT_ONLY)
+                return True
             self.replies.append(f"The painter draws at most two shapes, so I didn't add {_an(new)} {new}; "
                                 f"remove one first, or say e.g. 'replace the {self.shapes[-1].shape} with {_an(new)} {new}'.")
             return True
@@ -621,7 +714,7 @@ class _Editor:
                 attrs[kind] = t
         other = self.shapes[0]
         if "shape" not in attrs:
-            if not {"another", "one", "second", "copy", "same"} & set(toks):
+            if not {"another", "one", "second", "copy", "same", "it"} & set(toks):
                 return False
             # "add another one": a copy of the shape that is there, where there is room
             attrs["shape"] = other.shape
@@ -828,7 +921,7 @@ def _clean_both(text: str) -> str:
 
 
 _REVERT_CUE = re.compile(r"\b(?:back|again|undo|revert|restore|previous|original|old|before|preferred|"
-                         r"liked|used to|return)\b", re.I)
+                         r"liked|used to|return|earlier|reset|ago|initial|originally)\b", re.I)
 
 
 def _changed(before: list[_Shape], after: list[_Shape]) -> list[tuple[_Shape | None, _Shape | None, list[str]]]:
@@ -950,6 +1043,37 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
             editor.last = current
             return True
     return False
+
+
+def nothing_to_revert(prompt: str, message: str) -> str | None:
+    """For a shape-world request to go back to an earlier value that nothing (rules or model) could
+    answer ("change the background back" when it never changed): a reply saying so, else None."""
+    parsed = scene_of(prompt)
+    text, _ = _prepare(message, parsed[1] if parsed else [])
+    if parsed is None or not _REVERT_CUE.search(text):
+        return None
+    toks = _tokens(text)
+    if not any(t in SHAPES or t in COLOURS or t in ("background", "colour", "size", "position", "it", "them", "one", "shape")
+               or t in _MOVE for t in toks):
+        return None
+    return _nothing_to_revert(toks, _Editor(*parsed))
+
+
+def _nothing_to_revert(toks: list[str], editor: _Editor) -> str:
+    text = " ".join(toks)
+    if "background" in toks:
+        what = "background colour"
+    elif "colour" in toks or any(t in COLOURS for t in toks):
+        what = "colour"
+    elif re.search(r"\b(?:size|bigger|smaller|big|small)\b", text):
+        what = "size"
+    elif any(t in _MOVE for t in toks) or re.search(r"\b(?:where|position|place|spot|left|right|top|bottom|center)\b", text):
+        what = "position"
+    elif any(t in SHAPES and all(s.shape != t for s in editor.shapes) for t in toks):
+        return "There was no such shape earlier in this picture, so nothing changed."
+    else:
+        return "I found no earlier version of that to go back to, so nothing changed; 'undo' steps back one turn."
+    return f"The {what} hasn't changed yet, so there is nothing to go back to."
 
 
 _REPEAT_CUE = re.compile(r"\b(?:too|as well|also|same|likewise|ditto|now the|and the|then the|other one|that one)\b", re.I)
@@ -1194,7 +1318,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
         if editor.apply(clause):
             understood += 1
     if not understood:
-        return None
+        return _cannot(prompt, text, shapes_before, background)
     # Repair colour clashes with the background, and say so.
     clashes = []
     for s in editor.shapes:
@@ -1212,6 +1336,38 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes + colour_notes,
                      region=region_between(background, shapes_before, editor.background, editor.shapes),
                      removed=editor.removed, reply=" ".join(dict.fromkeys(editor.replies)) or None)
+
+
+#: Things people ask of a shape that the painter cannot draw (flat, solid shapes on a plain background).
+_UNSUPPORTED = re.compile(
+    r"\b(?:rotat\w*|turn(?:ed)? (?:it |the \w+ )?\d+|\d+ degrees|degrees|tilt\w*|spin|outlines?|hollow|empty inside|3d|three dimensional|"
+    r"shiny|glossy|metallic|shadows?|transparent|see through|translucent|gradient|stripe[sd]?|pattern\w*|texture[sd]?|dots|polka|"
+    r"glow\w*|blur\w*|sparkl\w*|rounded corners|oval|ellipse|stars?|hearts?|hexagons?|pentagons?|octagons?|diamonds?|crescent|"
+    r"arrows?|crosses|rhombus|trapezoid|cube|sphere|pyramid shape|border|frame|faces?|eyes|smil\w*|text|words?|letters?|numbers?)\b", re.I)
+
+
+_FLAT_ONLY = ("The painter draws only flat, solid circles, squares and triangles on a plain background; "
+              "I can change their colour, size, shape or place.")
+
+
+def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None) -> ShapeEdit | None:
+    """A reply for a shape-world request nothing understood but that is clearly about the shapes: what the
+    painter cannot draw ("rotate the square", "a star"), or "and the square?" with no change to repeat."""
+    toks = _tokens(text)
+    named = [t for t in toks if t in SHAPES or t in COLOURS]
+    if _UNSUPPORTED.search(text):
+        return ShapeEdit(prompt=prompt, reply=_FLAT_ONLY)
+    if re.search(r"\bcorners?\b", text):
+        return ShapeEdit(prompt=prompt, reply="The painter places shapes on the left, right, top or bottom or in the center, "
+                                              "not in a corner; say e.g. 'move it to the left'.")
+    words = set(re.findall(r"[a-z']+", text.lower()))
+    if named and words <= {"and", "what", "about", "now", "the", "as", "well", "too", "also", "same", "for", "other", "one",
+                           "how", "then", "please", "that", "this", "with", "do", "it", "again", "thing", "shape"} | set(named) | \
+            {w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES or v in COLOURS}:
+        shape = next((t for t in toks if t in SHAPES), None) or "shape"
+        return ShapeEdit(prompt=prompt, reply=f"What should change on the {shape}? E.g. 'make the {shape} yellow', "
+                                              f"'make the {shape} bigger' or 'move the {shape} to the top'.")
+    return None
 
 
 def _scene(background: str | None, shapes: list[_Shape], unsaid: str) -> Scene:

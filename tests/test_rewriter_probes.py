@@ -280,3 +280,67 @@ def test_general_conversation(rewriter):
     assert "plant" in prompts[7] and "watercolor" in prompts[8]
     assert prompts[9] == prompts[8]
     assert prompts[11] == prompts[9]
+
+
+# ------------------------------------------------------------------ shape world: more phrasings
+@pytest.mark.parametrize("message, prompt, expected", [
+    ("recolor the backdrop", TWO, "a big red circle on the left and a small blue square on the right, on a yellow background"),
+    ("decrease the circle", TWO, "a small red circle on the left and a small blue square on the right, on a green background"),
+    ("increase the size of the square", TWO, "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("invert the colours", TWO, "a big green circle on the left and a small orange square on the right, on a red background"),
+    ("stack them vertically", TWO, "a big red circle at the top and a small blue square at the bottom, on a green background"),
+    ("surprise me", TWO, "a big yellow circle on the left and a small red square on the right, on a green background"),
+    ("move it somewhere else", "a big purple square in the center, on a white background",
+     "a big purple square on the left, on a white background"),
+    ("duplicate it", "a small yellow triangle at the top, on a black background",
+     "a small yellow triangle at the top and a small yellow triangle at the bottom, on a black background"),
+])
+def test_more_shape_phrasings(rewriter, message, prompt, expected):
+    assert run(rewriter, message, prompt).prompt == expected
+
+
+@pytest.mark.parametrize("message, prompt, reply", [
+    ("rotate the square", TWO, "flat, solid"),
+    ("make the circle a star", TWO, "flat, solid"),
+    ("add a star", TWO, "flat, solid"),
+    ("outline only", ONE, "flat, solid"),
+    ("put it in a corner", "a big purple square in the center, on a white background", "not in a corner"),
+    ("what about the square?", TWO, "What should change on the square"),
+    ("and the square?", TWO, "What should change on the square"),
+])
+def test_shape_requests_the_painter_cannot_draw_are_answered(rewriter, message, prompt, reply):
+    edit = run(rewriter, message, prompt)
+    assert edit.prompt == prompt
+    assert reply in edit.reply
+
+
+@pytest.mark.parametrize("message", ["leave it", "do nothing", "nevermind", "wait", "what colour is it?",
+                                     "what color is the background?"])
+def test_non_edits_leave_the_picture(rewriter, message):
+    assert run(rewriter, message, ONE).prompt == ONE
+
+
+# ------------------------------------------------------------------ shape world: going back
+BASE = ["a big red circle on the left, on a blue background", "make the circle green", "move it to the right", "make it small"]
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("the earlier colour was better", "a small red circle on the right, on a blue background"),
+    ("reset the size", "a big green circle on the right, on a blue background"),
+    ("undo the move", "a small green circle on the left, on a blue background"),
+    ("like two steps ago", "a big green circle on the left, on a blue background"),
+    ("go back one more", "a big green circle on the right, on a blue background"),
+])
+def test_going_back_in_a_shape_conversation(rewriter, message, expected):
+    assert conversation(rewriter, BASE + [message])[-1].prompt == expected
+
+
+@pytest.mark.parametrize("message, reply", [
+    ("change the background back", "background colour hasn't changed"),
+    ("the previous background was nicer", "background colour hasn't changed"),
+    ("background like before", "background colour hasn't changed"),
+])
+def test_going_back_to_what_never_changed_is_said(rewriter, message, reply):
+    edits = conversation(rewriter, BASE + [message])
+    assert edits[-1].prompt == edits[-2].prompt
+    assert reply in edits[-1].reply
