@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, DEFAULT_GUIDANCE, DEFAULT_STEPS
+from chatimg.builtin_painter import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from chatimg.shapeworld import (
     EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, edit_region, random_edit, random_scene,
     read_image, render,
@@ -74,24 +74,6 @@ def score_edit(before: Scene, after: Scene, kind: str, reading: Reading) -> Edit
     untouched = {k for k in rest if k.split(".")[0] not in touched}
     return EditScore(changed=changed, kept=all(seen.get(k) == target.get(k) for k in rest),
                      rest=all(seen.get(k) == target.get(k) for k in untouched))
-
-
-def load_pipelines(model: str):
-    """(text2img, img2img) sharing weights. ``builtin`` or a folder without its own text encoder
-    gets MiniLM from its package; anything else loads as an ordinary diffusers pipeline."""
-    from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
-
-    from chatimg.builtin_painter import load_builtin_pipeline
-
-    folder = BUILTIN_PAINTER_DIR if model == "builtin" else Path(model)
-    if folder.is_dir() and not (folder / "text_encoder").is_dir():
-        pipe = load_builtin_pipeline(folder)
-    else:
-        pipe = StableDiffusionPipeline.from_pretrained(model, safety_checker=None, requires_safety_checker=False)
-        pipe.set_progress_bar_config(disable=True)
-    img2img = StableDiffusionImg2ImgPipeline(**pipe.components)
-    img2img.set_progress_bar_config(disable=True)
-    return pipe, img2img
 
 
 def native_size(pipe) -> int:
@@ -156,9 +138,12 @@ def edit_cases(kind: str, n: int, seed: int) -> list[tuple[Scene, Scene]]:
 
 
 def app_image_size(painter) -> tuple[int, int]:
-    """Size of the images the app works on with ``painter``: what its first turn paints."""
+    """Size of the images the app works on with ``painter``: its defaults, else what its first
+    turn paints."""
     from chatimg.painter import PaintRequest
 
+    if painter.defaults.width and painter.defaults.height:
+        return painter.defaults.width, painter.defaults.height
     return painter.paint(PaintRequest(prompt="a red circle", steps=1)).image.size
 
 
@@ -280,13 +265,12 @@ def painter_command(model: str, scenes: int, edits: int, kinds: str, strengths: 
 
     torch.set_num_threads(threads)
     report: dict = {"model": model, "steps": steps, "guidance": guidance, "seed": seed, "scenes": scenes}
-    if not {"t2i", "timing"} <= set(skip):
-        pipe, img2img = load_pipelines(model)
+    painter = load_painter(model)  # as the app loads it: same folder handling, device and dtype
+    torch.set_num_threads(threads)  # CHATIMG_THREADS, if set, does not override --threads
+    pipe, img2img = painter.pipeline("txt2img"), painter.pipeline("img2img")  # one set of weights
     if "t2i" not in skip:
         report["text_to_image"] = bench_text_to_image(pipe, scenes, seed, steps, guidance, batch)
     if "edits" not in skip:
-        painter = load_painter(model)  # as the app loads it: same folder handling, device and dtype
-        torch.set_num_threads(threads)  # CHATIMG_THREADS, if set, does not override --threads
         size = app_image_size(painter)
         report["edits"] = {}
         sweep = [float(s) for s in strengths.split(",")] if strengths else None

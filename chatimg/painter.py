@@ -180,8 +180,9 @@ class DiffusersPainter:
                                           width=bp.IMAGE_SIZE, height=bp.IMAGE_SIZE)
         return pipe
 
-    def _pipe(self, mode: PaintMode) -> Any:
-        """The pipeline for ``mode``, built from the base one's components (shared weights)."""
+    def pipeline(self, mode: PaintMode) -> Any:
+        """The diffusers pipeline for ``mode`` (``None`` if the model has none), built from the
+        base one's components: shared weights, so benchmarks can call it directly."""
         self.load()
         if mode in self._pipes:
             return self._pipes[mode]
@@ -235,15 +236,15 @@ class DiffusersPainter:
                 notes.append("the background is not one flat colour: edited the whole image")
             elif mask is None:
                 notes.append(f"no segmenter for {request.region!r}: edited the whole image")
-            elif self._pipe("inpaint") is not None:
+            elif self.pipeline("inpaint") is not None:
                 mode = "inpaint"
             else:
                 notes.append("this model has no inpainting pipeline: edited the whole image")
-        pipe = self._pipe(mode)
+        pipe = self.pipeline(mode)
         kwargs: dict[str, Any] = {}
         if pipe is None and mode == "txt2img":
             # Image-to-image-only models start from a neutral canvas.
-            mode, pipe = "img2img", self._pipe("img2img")
+            mode, pipe = "img2img", self.pipeline("img2img")
             size = (self.defaults.width or 512, self.defaults.height or 512)
             request = PaintRequest(**{**request.__dict__, "init_image": Image.new("RGB", size, (128, 128, 128)),
                                       "strength": 1.0})
