@@ -2059,7 +2059,9 @@ _PRAISE = (r"(?:(?:wow|whoa|nice|cool|great|awesome|amazing|perfect|beautiful|lo
 _UNHAPPY = (r"(?:(?:this|that|it)(?:'s| is)? (?:wrong|bad|ugly|terrible|awful|worse|not right|not good|off)|wrong|bad|"
             r"ugly|terrible|awful|worse|not good|no good|not right|i hate (?:it|this|that)|i don't like (?:it|this|that)|"
             r"i dont like (?:it|this|that)|(?:that's |thats |this is )?not what i (?:asked|wanted|meant|asked for)|"
-            r"not that|nope not that|that's not it|not quite right|hmm+|yuck|eww*)")
+            r"not that|nope not that|that's not it|not quite right|hmm+|yuck|eww*|ugh+|argh+|meh|(?:no+t? )?like that|"
+            r"(?:that|it|this) (?:looks|is) (?:weird|strange|wrong|off|bad|worse)|i don'?t like that|not like this|"
+            r"(?:that'?s |thats )?not (?:it|right|good)|what\?*|huh\?*|why)")
 _AGAIN = (r"(?:try again|again|again please|redo|redo it|do it again|one more time|once more|reroll|re roll|"
           r"another try|another version|different version|another variation|give me another)")
 _ACK = r"(?:ok(?:ay)?|k|kk|yes|yeah|yep|yup|sure|alright|all right|got it|i see|lol|lmao|haha+|hah|hehe|hmm+|hm+|oh|ah|uh|um+)"

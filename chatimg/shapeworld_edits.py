@@ -921,7 +921,7 @@ def _clean_both(text: str) -> str:
 
 
 _REVERT_CUE = re.compile(r"\b(?:back|again|undo|revert|restore|previous|original|old|before|preferred|"
-                         r"liked|used to|return|earlier|reset|ago|initial|originally)\b", re.I)
+                         r"liked|used to|return|earlier|reset|ago|initial|originally|(?:looked|was|were|looks) (?:better|nicer))\b", re.I)
 
 
 def _changed(before: list[_Shape], after: list[_Shape]) -> list[tuple[_Shape | None, _Shape | None, list[str]]]:
@@ -1053,8 +1053,8 @@ def nothing_to_revert(prompt: str, message: str) -> str | None:
     if parsed is None or not _REVERT_CUE.search(text):
         return None
     toks = _tokens(text)
-    if not any(t in SHAPES or t in COLOURS or t in ("background", "colour", "size", "position", "it", "them", "one", "shape")
-               or t in _MOVE for t in toks):
+    if not any(t in SHAPES or t in COLOURS or t in SIZES or t in POSITIONS or t in ("background", "colour", "size", "position",
+               "it", "them", "one", "shape", "bigger", "smaller") or t in _MOVE for t in toks):
         return None
     return _nothing_to_revert(toks, _Editor(*parsed))
 
@@ -1078,6 +1078,7 @@ def _nothing_to_revert(toks: list[str], editor: _Editor) -> str:
 
 _REPEAT_CUE = re.compile(r"\b(?:too|as well|also|same|likewise|ditto|now the|and the|then the|other one|that one)\b", re.I)
 _REDIRECT_CUE = re.compile(r"\b(?:not (?:that|this) one|not the \w+|wrong (?:one|shape)|meant the|actually the|"
+                           r"^(?:oops|whoops|sorry|my bad|no|nope|ah)[,!.]*\s+(?:i meant\s+)?the \w+$|"
                            r"(?:^|\bno,?\s+)the other one|i meant the other|other one instead|instead)\b", re.I)
 
 
@@ -1125,6 +1126,8 @@ def _repeat_last(prompt: str, message: str, history) -> ShapeEdit | None:
         if t in _MOVE or t in _REMOVE or (t in _ADD and t != "also") or t in _SWAP or t in ("bigger", "smaller", "background"):
             return None
     named = [t for t in toks if t in (other.shape, other.colour) and t not in (changed.shape, changed.colour)]
+    if redirect and not named and any(t in (changed.shape, changed.colour) and t not in (other.shape, other.colour) for t in toks):
+        return None  # "wrong one, the square" when the square is the one just changed: nothing to move
     if any(t in SHAPES and t not in (other.shape, changed.shape) for t in toks):
         return None
     if not named and not re.search(r"\b(?:other|that one|wrong|too|also|same)\b", message, re.I):
@@ -1360,8 +1363,24 @@ def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None
     if re.search(r"\bcorners?\b", text):
         return ShapeEdit(prompt=prompt, reply="The painter places shapes on the left, right, top or bottom or in the center, "
                                               "not in a corner; say e.g. 'move it to the left'.")
+    if len(shapes) == 1 and re.search(r"\b(?:other|both|them|they|swap|switch|match|each other|the two|second one)\b", text):
+        return ShapeEdit(prompt=prompt, reply=f"There is only one shape in the picture (the {shapes[0].colour} {shapes[0].shape}); "
+                                              "say e.g. 'add a square' for a second one.")
+    missing = [t for t in toks if t in SHAPES and all(s.shape != t for s in shapes)]
+    if missing and not _REVERT_CUE.search(text):
+        return ShapeEdit(prompt=prompt, reply=f"There is no {missing[0]} in the picture; say 'add a {missing[0]}' or "
+                                              f"'make it a {missing[0]}'.")
+    more = re.fullmatch(r"(?:(?:a (?:bit|little|lot|tad)|even|much|way|slightly|some|just)\s+)*(?P<w>more|less|further|"
+                        r"too much|not so much|too far|overdone|a bit too much)(?:\s+(?:please|pls))?[.!]*", text.strip())
+    if more:
+        if more.group("w") in ("more", "further"):
+            return ShapeEdit(prompt=prompt, reply="The painter has no in-between or stronger values (two sizes, eight colours, "
+                                                  "five places), so this is as far as it goes; say what to change next.")
+        return ShapeEdit(prompt=prompt, reply="The painter has no in-between values (two sizes, eight colours, five places); "
+                                              "say 'undo' to go back a step, or what to change.")
     words = set(re.findall(r"[a-z']+", text.lower()))
-    if named and words <= {"and", "what", "about", "now", "the", "as", "well", "too", "also", "same", "for", "other", "one",
+    if named and words <= {"oops", "whoops", "sorry", "wait", "no", "nope", "i", "meant", "mean", "actually", "wrong", "my", "bad",
+                           "and", "what", "about", "now", "the", "as", "well", "too", "also", "same", "for", "other", "one",
                            "how", "then", "please", "that", "this", "with", "do", "it", "again", "thing", "shape"} | set(named) | \
             {w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES or v in COLOURS}:
         shape = next((t for t in toks if t in SHAPES), None) or "shape"

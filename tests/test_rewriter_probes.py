@@ -344,3 +344,34 @@ def test_going_back_to_what_never_changed_is_said(rewriter, message, reply):
     edits = conversation(rewriter, BASE + [message])
     assert edits[-1].prompt == edits[-2].prompt
     assert reply in edits[-1].reply
+
+
+# ------------------------------------------------------------------ shape world: follow-ups that name the other shape
+def test_redirect_to_the_other_shape(rewriter):
+    edits = conversation(rewriter, [TWO, "make the circle yellow", "oops, the square"])
+    assert edits[-1].prompt == "a big red circle on the left and a small yellow square on the right, on a green background"
+
+
+def test_redirect_naming_the_shape_just_changed_moves_nothing(rewriter):
+    edits = conversation(rewriter, [TWO, "make the square big", "wrong one, the square"])
+    assert edits[-1].prompt == edits[-2].prompt  # was: the change moved to the circle
+    assert "What should change on the square" in edits[-1].reply
+
+
+@pytest.mark.parametrize("message, reply", [
+    ("the other one as well", "only one shape"),
+    ("now make them swap", "only one shape"),
+    ("make the square match it", "only one shape"),
+    ("oops, the square", "no square"),
+    ("more", "no in-between"),
+    ("a bit less", "no in-between"),
+])
+def test_single_shape_follow_ups_are_answered(rewriter, message, reply):
+    edits = conversation(rewriter, ["a small purple triangle at the top, on a white background", "move it to the bottom", message])
+    assert edits[-1].prompt == edits[-2].prompt
+    assert reply in edits[-1].reply
+
+
+@pytest.mark.parametrize("message", ["ugh no", "not like that", "that looks weird"])
+def test_complaints_are_small_talk(rewriter, message):
+    assert run(rewriter, message, CABIN).prompt == CABIN
