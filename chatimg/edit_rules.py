@@ -1604,7 +1604,9 @@ _UNDO_N = re.compile(r"^(?:undo|revert|go back|step back|back)\s+(?:(?P<twice>tw
                      r"(?: (?:changes|steps|edits|turns|times|versions))?)$|"
                      r"^(?:(?:like|as|how|the way)(?: it was)?\s+|(?:go |change it |put it )?back to (?:how it was |the way it was |what it was )?)?"
                      r"(?P<m>two|three|four|2|3|4) (?:versions|steps|changes|edits|turns|messages) (?:ago|back|before)$", re.I)
-_UNDO_LIKE = re.compile(r"^(?:(?:make it |put it |leave it )?(?:as|like|how) it was(?: before)?|the way it was(?: before)?)$", re.I)
+_UNDO_LIKE = re.compile(r"^(?:(?:make it |put it |leave it )?(?:as|like|how) it was(?: before)?|the way it was(?: before)?|"
+                        r"(?:make it |put it )?(?:like|as) before|(?:the )?previous (?:one|version|image|picture)|"
+                        r"(?:the )?(?:one|version) before)$", re.I)
 _MEANT = re.compile(r"^(?:no+|nope|sorry|oops|wait)?[,!.\s]*(?:sorry[,!.\s]*)?(?:i said that wrong[,!.\s]*)?"
                     r"(?:i meant|i mean|i wanted|make that|i said)\s+(?P<x>.+)$|"
                     r"^not (?:that|this|the)\s+\w+(?:\s+\w+)?[,!.\s]+(?P<y>.+)$", re.I)
@@ -1617,6 +1619,12 @@ _REVERT_KIND = {
 _REVERT_CUE = re.compile(r"\b(?:undo|revert|back|restore|previous|original|(?<!\ban )(?<!\blook )(?<!\blooks )(?<!\bvery )"
                          r"old(?![- ](?:fashioned|school|masters?|film|photo|photograph|timey|world|age|town|man|woman|lady|"
                          r"house|car|map|book|tree|barn|ship|castle))|before|preferred|used to|go back|bring back|return)\b", re.I)
+
+
+def is_revert_request(message: str) -> bool:
+    """Whether the message asks to go back to something earlier ("move it back", "back to red")."""
+    text = normalise_request(message)
+    return bool(text) and _REVERT_CUE.search(text) is not None and len(text.split()) <= 8
 
 
 def _words(text: str) -> list[str]:
@@ -2053,7 +2061,7 @@ _PRAISE = (r"(?:(?:wow|whoa|nice|cool|great|awesome|amazing|perfect|beautiful|lo
            r"(?:i )?love (?:it|this|that)|(?:i )?like (?:it|this|that)|(?:it |this |that )?looks? (?:really |so |very )?"
            r"(?:great|good|nice|amazing|awesome|perfect|better|cool|fine|beautiful|lovely)(?: now)?|"
            r"(?:that's|thats|that is|this is|it's|its|it is) (?:really |so |very )?(?:great|good|nice|perfect|better|"
-           r"cool|awesome|amazing|beautiful|lovely|fine|it|exactly it|what i wanted)|much better|"
+           r"cool|awesome|amazing|beautiful|lovely|fine|it|exactly it|what i wanted|the one)|much better|(?:yes |yeah )?this one|"
            r"exactly|exactly what i wanted|just right|very nice|so cool|so good|too good|(?:you're|youre|you are) "
            r"(?:great|awesome|amazing|the best|good)|good bot|you rock|good work)(?: thanks?)?)")
 _UNHAPPY = (r"(?:(?:this|that|it)(?:'s| is)? (?:wrong|bad|ugly|terrible|awful|worse|not right|not good|off)|wrong|bad|"
@@ -2069,8 +2077,9 @@ _GREET = r"(?:hi|hello|hey|hiya|yo|good (?:morning|afternoon|evening)|howdy|gree
 _HOW_ARE_YOU = r"(?:how are (?:you|u)(?: doing)?(?: today)?|how's it going|what's up|sup|how do you do)"
 _BYE = r"(?:bye|goodbye|bye bye|see (?:you|ya)|good night|that's all|thats all|that's it for now|i'm done|im done|all done)"
 _NO = r"(?:no+|nope|nah|no thanks|not really|meh|hmm+ no|not quite)"
-_LEAVE = (r"(?:never ?mind|nvm|leave it(?: (?:like that|as it is|as is|alone|be))?|do nothing|no changes?|keep it(?: (?:like that|as it is|"
-          r"as is|that way))?|it'?s fine(?: as it is)?|that'?s fine|fine as it is|wait|hold on|one (?:sec|second|moment)|"
+_LEAVE = (r"(?:never ?mind|nvm|leave it(?: (?:like that|as it is|as is|alone|be))?|do nothing|no changes?|"
+          r"keep (?:it|that|this|the (?:colou?rs?|size|position|place|style|look|lighting|background|mood|composition))"
+          r"(?: (?:like that|as it is|as is|that way|the same))?|it'?s fine(?: as it is)?|that'?s fine|fine as it is|wait|hold on|one (?:sec|second|moment)|"
           r"let me think|hmm+ let me think|don'?t change (?:it|anything)|no need|skip|pass)")
 _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|image|scene)|the (?:current )?prompt|"
              r"(?:in )?the (?:picture|image) now|on (?:the )?screen)|describe (?:it|this|the (?:picture|image|scene))|"
@@ -2088,10 +2097,22 @@ def _only(parts: str, text: str) -> bool:
     return bool(re.fullmatch(rf"(?:(?:{parts})\s*)+", text))
 
 
+_FILLER_LEAD = re.compile(r"^\s*(?:no+|nah|nope|hmm+|hm+|wait|ok(?:ay)?|oops|whoops|actually|ugh+|sorry|well|yeah|yes|meh|"
+                          r"alright|oh|great|perfect|cool|nice|thanks|thank you|thx|so|right|hey)\s*[,!.]+\s*(?=\S)", re.I)
+
+
 def small_talk(prompt: str, message: str) -> str | None:
     """A reply when ``message`` is not an edit at all: thanks, praise, greetings, "ok", "what is
     this?", "help". The whole message must be such words (emoji and punctuation aside), so
-    "thanks, now add a cat" is still an edit. None otherwise."""
+    "thanks, now add a cat" is still an edit. None otherwise. A leading filler ("great, one more
+    time", "actually, leave it") is read past."""
+    reply = _small_talk(prompt, message)
+    if reply is None and _FILLER_LEAD.match(message):
+        reply = _small_talk(prompt, _FILLER_LEAD.sub("", message, count=1))
+    return reply
+
+
+def _small_talk(prompt: str, message: str) -> str | None:
     text = re.sub(r"[^\w\s']+", " ", message.lower())
     text = " ".join(text.replace("’", "'").split())
     if not text:

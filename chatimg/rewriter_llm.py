@@ -253,6 +253,9 @@ class LLMRewriter:
             answer = shapeworld_edits.nothing_to_revert(prompt, text)
             if answer is not None:
                 return self._no_change(prompt, answer)
+        elif use_rules and edit_rules.is_revert_request(text):
+            return self._no_change(prompt, "I found no earlier change like that to go back to, so the picture is unchanged; "
+                                           "'undo' steps back one turn.")
         self.last.source, self.last.usable = "fallback", False
         return self._not_understood(prompt, text)
 

@@ -445,11 +445,12 @@ class _Editor:
         return True
 
     def _move_anywhere(self, toks: list[str]) -> bool:
-        """"move it", "move it somewhere else", "off centre": to the other side (the centre goes left)."""
+        """"move it", "move it somewhere else", "off centre", "other side": to the other side (the centre goes left)."""
         text = " ".join(toks)
         if not re.search(r"^(?:move|shift|put|place|nudge|relocate)\s+(?:it|the \w+)(?:\s+(?:somewhere else|elsewhere|"
                          r"somewhere|away|off center|else|around|over))?$|\b(?:off center|not in the center|not centered|"
-                         r"somewhere else|elsewhere)$", text):
+                         r"somewhere else|elsewhere)$|^(?:(?:move|put|shift)\s+(?:it|the \w+)\s+)?(?:to\s+|on\s+)?"
+                         r"(?:the\s+)?other (?:position|side)$", text):
             return False
         targets = self._select(toks)
         if len(targets) != 1:
@@ -1078,7 +1079,7 @@ def _nothing_to_revert(toks: list[str], editor: _Editor) -> str:
 
 _REPEAT_CUE = re.compile(r"\b(?:too|as well|also|same|likewise|ditto|now the|and the|then the|other one|that one)\b", re.I)
 _REDIRECT_CUE = re.compile(r"\b(?:not (?:that|this) one|not the \w+|wrong (?:one|shape)|meant the|actually the|"
-                           r"^(?:oops|whoops|sorry|my bad|no|nope|ah)[,!.]*\s+(?:i meant\s+)?the \w+$|"
+                           r"^(?:oops|whoops|sorry|my bad|no|nope|ah|hmm|actually)[,!.]*\s+(?:i meant\s+|try\s+|do\s+)?the \w+$|"
                            r"(?:^|\bno,?\s+)the other one|i meant the other|other one instead|instead)\b", re.I)
 
 
@@ -1193,6 +1194,9 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
     ("the blue behind it"), "I'd rather have X than Y", "another triangle, a big purple one"."""
     notes = []
     text = message.lower()
+    # a leading filler that is not a correction ("ugh, other side please", "great, now the background")
+    text = re.sub(r"^\s*(?:ugh+|great|cool|perfect|ok(?:ay)?|yeah|yes|alright|meh|well|oh|thanks|thank you|thx|so|right|hey|hm+|"
+                  r"nice|wow)\s*[,!.]+\s*(?=\S)", "", text)
     text = re.sub(rf"\b{_TINTS}[- ]+(?=(?:{'|'.join(list(COLOURS) + list(_OTHER_COLOURS))})\b)", "", text)
 
     def colour(match: re.Match) -> str:
@@ -1357,7 +1361,7 @@ def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None
     """A reply for a shape-world request nothing understood but that is clearly about the shapes: what the
     painter cannot draw ("rotate the square", "a star"), or "and the square?" with no change to repeat."""
     toks = _tokens(text)
-    named = [t for t in toks if t in SHAPES or t in COLOURS]
+    named = [t for t in toks if t in SHAPES or t in COLOURS or t == "background"]
     if _UNSUPPORTED.search(text):
         return ShapeEdit(prompt=prompt, reply=_FLAT_ONLY)
     if re.search(r"\bcorners?\b", text):
@@ -1381,9 +1385,12 @@ def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None
     words = set(re.findall(r"[a-z']+", text.lower()))
     if named and words <= {"oops", "whoops", "sorry", "wait", "no", "nope", "i", "meant", "mean", "actually", "wrong", "my", "bad",
                            "and", "what", "about", "now", "the", "as", "well", "too", "also", "same", "for", "other", "one",
-                           "how", "then", "please", "that", "this", "with", "do", "it", "again", "thing", "shape"} | set(named) | \
+                           "how", "then", "please", "that", "this", "with", "do", "it", "again", "thing", "shape", "just", "only",
+                           "try", "great", "ok", "okay", "cool", "perfect", "alright", "meh", "hm", "hmm", "well", "yeah", "keep"} | set(named) | \
             {w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES or v in COLOURS}:
-        shape = next((t for t in toks if t in SHAPES), None) or "shape"
+        shape = next((t for t in toks if t in SHAPES or t == "background"), None) or "shape"
+        if shape == "background":
+            return ShapeEdit(prompt=prompt, reply=f"What colour should the background be? It is {background or 'unsaid'} now.")
         return ShapeEdit(prompt=prompt, reply=f"What should change on the {shape}? E.g. 'make the {shape} yellow', "
                                               f"'make the {shape} bigger' or 'move the {shape} to the top'.")
     return None

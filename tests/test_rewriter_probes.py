@@ -375,3 +375,43 @@ def test_single_shape_follow_ups_are_answered(rewriter, message, reply):
 @pytest.mark.parametrize("message", ["ugh no", "not like that", "that looks weird"])
 def test_complaints_are_small_talk(rewriter, message):
     assert run(rewriter, message, CABIN).prompt == CABIN
+
+
+# ------------------------------------------------------------------ leading fillers ("great, ...", "ok, ...")
+@pytest.mark.parametrize("message, expected", [
+    ("great, make the square yellow", "a big red circle on the left and a small yellow square on the right, on a green background"),
+    ("ok, make the circle small", "a small red circle on the left and a small blue square on the right, on a green background"),
+    ("cool, now make the background white", "a big red circle on the left and a small blue square on the right, on a white background"),
+    ("ugh, make the square bigger", "a big red circle on the left and a big blue square on the right, on a green background"),
+    ("yeah, swap them", "a small blue square on the left and a big red circle on the right, on a green background"),
+])
+def test_shape_requests_after_a_filler(rewriter, message, expected):
+    assert run(rewriter, message, TWO).prompt == expected
+
+
+def test_background_named_alone_asks_for_a_colour(rewriter):
+    edit = run(rewriter, "alright, just the background", TWO)
+    assert edit.prompt == TWO and "What colour should the background be" in edit.reply
+
+
+@pytest.mark.parametrize("message", ["actually, leave it", "great, one more time", "yeah, keep the colour", "meh, that's the one",
+                                     "thanks, that's the one"])
+def test_small_talk_after_a_filler(rewriter, message):
+    assert run(rewriter, message, CABIN).prompt == CABIN
+
+
+def test_keep_the_x_but_is_still_an_edit(rewriter):
+    assert "during the day" in run(rewriter, "keep the cabin but make it daytime", "a cabin in a snowy forest at night, oil painting").prompt
+
+
+@pytest.mark.parametrize("message", ["like before please", "the previous one", "ok, the previous one"])
+def test_like_before_is_an_undo(rewriter, message):
+    edits = conversation(rewriter, [CABIN, "make it night", message])
+    assert edits[-1].prompt == CABIN
+
+
+@pytest.mark.parametrize("message", ["sorry, move it back", "no, back to red"])
+def test_general_revert_with_nothing_to_go_back_to_is_said(rewriter, message):
+    edits = conversation(rewriter, [CABIN, "make it night", message])
+    assert edits[-1].prompt == edits[-2].prompt
+    assert "no earlier change" in edits[-1].reply
