@@ -121,6 +121,8 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "magritte": "in the style of magritte", "seurat": "in the style of seurat", "renoir": "in the style of renoir",
         "goya": "in the style of goya", "botticelli": "in the style of botticelli", "bob ross": "in the style of bob ross",
         "norman rockwell": "in the style of norman rockwell", "rockwell": "in the style of norman rockwell",
+        **{f"{d}s": f"{d}s style" for d in range(1900, 2010, 10) if d not in (1980, 1970)},
+        **{f"{d % 100:02d}s": f"19{d % 100:02d}s style" for d in (1920, 1930, 1940, 1950, 1960, 1990)},
     },
     "camera": {
         "bird's-eye view": "bird's-eye view", "birds-eye view": "bird's-eye view", "bird's eye view": "bird's-eye view",
@@ -144,7 +146,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "telephoto lens": "telephoto lens", "35mm": "35mm lens", "35mm lens": "35mm lens", "50mm": "50mm lens",
         "50mm lens": "50mm lens", "85mm": "85mm portrait lens", "85mm lens": "85mm portrait lens", "long exposure": "long exposure",
         "street level": "street-level view", "ground level": "ground-level view", "from the side": "side view",
-        "top view": "top-down view", "profile view": "side view", "dutch angle": "dutch angle", "over the shoulder": "over-the-shoulder shot",
+        "top view": "top-down view", "profile view": "side view", "candid": "candid shot", "candid shot": "candid shot", "dutch angle": "dutch angle", "over the shoulder": "over-the-shoulder shot",
     },
     "mood": {
         "creepier": "creepy", "spookier": "spooky", "scarier": "scary", "happier": "cheerful", "sadder": "melancholic",
@@ -304,6 +306,7 @@ _RESTATE = [
                 r"(?:looks?|is|are|seems?|becomes?|feels?|gets?)\s+(?P<y>.+)$", re.I), "make {x} {y}"),
     # "crop it tighter", "zoom in on the fox", "get closer": a closer view
     (re.compile(r"^(?:crop (?:it |the (?:image|picture) )?(?:tighter|closer|in)|zoom in(?: on .+)?|get closer(?: to .+)?|"
+                r"close[- ]?up(?: shot)? (?:on|of) .+|"
                 r"move (?:the camera )?closer(?: to .+)?|closer)$", re.I), "make it a close-up"),
     (re.compile(r"^(?:zoom out|pull back|move (?:the camera )?(?:back|further away)|show more of the (?:scene|surroundings))$",
                 re.I), "make it a wide shot"),
@@ -1066,9 +1069,17 @@ def _adjective_like(word: str) -> bool:
 def _apply_bare_attribute(prompt: str, text: str) -> RuleEdit | None:
     """"black cat" / "a fluffier cat" when the cat is already there: give it those adjectives."""
     words = _strip_det(text).split()
-    if not 2 <= len(words) <= 3 or not mentions(prompt, words[-1]):
+    if not 2 <= len(words) <= 3:
         return None
     adjectives = [_adjective_base(w) for w in words[:-1]]
+    if not mentions(prompt, words[-1]):
+        # "bigger waves", "a brighter sky" when there are none yet: add them as described
+        if all(w.lower() in _COMPARATIVES or (w.lower().endswith("er") and a.lower() != w.lower() and _adjective_like(a))
+               for w, a in zip(words[:-1], adjectives)) and re.fullmatch(r"[a-z]{3,}", words[-1].lower()) and \
+                words[-1].lower() not in COLOUR_WORDS | _KNOWN_ADJECTIVES and not find_terms(words[-1]):
+            return _apply_add(prompt, "add " + " ".join([_COMPARATIVES.get(w.lower(), a) for w, a in zip(words[:-1], adjectives)]
+                                                        + [words[-1]]))
+        return None
     if not all(a.lower() in COLOUR_WORDS or _adjective_like(a) or a.lower() in _COMPARATIVES.values() for a in adjectives):
         return None
     return _recolour(prompt, words[-1], " ".join(adjectives))
@@ -1821,6 +1832,8 @@ _VAGUE = {
         "improve", "enhance", "fix", "polish", "refine", "upgrade", "beautify", "touch up", "spruce up", "tidy up"}),
     "pop": ("vibrant colors, high contrast", {"pop", "more striking", "striking", "eye-catching", "more eye-catching",
                                                "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold"}),
+    "subtle": ("subtle, muted colors", {"tone", "tone down", "subtler", "more subtle", "subtle", "less intense", "less loud",
+                                        "quieter", "less garish", "softer colors"}),
     "simple": ("simple, minimalist, clean composition", {
         "simpler", "simple", "simplify", "cleaner", "clean", "less busy", "less cluttered", "minimal", "more minimal",
         "minimalist", "more minimalist", "clean up", "declutter", "tidier", "tidy", "neater", "neat", "less messy"}),
@@ -1830,7 +1843,7 @@ _VAGUE_RE = re.compile(
     r"^(?:(?:make|get|render|turn|can)\s+)?(?:(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|result)|"
     r"everything)\s+)?(?:(?:look|feel|seem|be)\s+)?(?:a (?:bit|little|lot|tad)\s+|much\s+|way\s+|even\s+|slightly\s+|somewhat\s+)?"
     r"(?P<w>[a-z -]+?)(?:\s+(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing)))?"
-    r"(?:\s+(?:a bit|a little|up|some|more|somehow|overall|please))?$", re.I)
+    r"(?:\s+(?:a bit|a little|up|down|some|more|somehow|overall|please))*$", re.I)
 
 
 def _apply_vague(prompt: str, text: str) -> RuleEdit | None:
@@ -2086,7 +2099,9 @@ _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|i
              r"what (?:do|can) (?:you|i) see|what (?:shapes|things|objects|colou?rs) are (?:there|in it|in the (?:picture|image))|"
              r"what did you (?:draw|paint|make|change|do)|show (?:me )?the prompt|what am i looking at|what does it show|"
              r"what (?:changed|was changed|has changed)|(?:can you )?explain what you (?:changed|did)|"
-             r"what colou?r (?:is|are) (?:it|this|that|they|them|the [\w' ]+)|how (?:big|large|small) (?:is|are) (?:it|they|the [\w' ]+)|"
+             r"what colou?r (?:is|are) (?:it|this|that|they|them|the [\w' ]+)|(?:can you )?explain (?:the|this|my) (?:picture|image|scene)|"
+             r"what (?:time(?: of (?:day|year))?|season|style|mood|kind of (?:picture|image|style)) is (?:it|this|that)(?: in)?|"
+             r"(?:is|was) (?:it|this) (?:at )?(?:sunset|night|day|daytime|morning|evening|winter|summer|spring|autumn|a photo|a painting)|how (?:big|large|small) (?:is|are) (?:it|they|the [\w' ]+)|"
              r"where (?:is|are) (?:it|they|the [\w' ]+)|(?:is|are) (?:it|they|the [\w' ]+) (?:big|small|large|red|orange|yellow|"
              r"green|blue|purple|white|black|on the (?:left|right)|at the (?:top|bottom)|in the (?:middle|center|centre)))")
 _HELP = (r"(?:help|help me|what can you do|what can i (?:say|do|ask|type)|how does (?:this|it) work|what should i "

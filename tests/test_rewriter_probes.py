@@ -415,3 +415,31 @@ def test_general_revert_with_nothing_to_go_back_to_is_said(rewriter, message):
     edits = conversation(rewriter, [CABIN, "make it night", message])
     assert edits[-1].prompt == edits[-2].prompt
     assert "no earlier change" in edits[-1].reply
+
+
+# ------------------------------------------------------------------ general: comparatives, eras, questions
+LIGHTHOUSE = "a lighthouse on a rocky coast at sunset, oil painting"
+CAFE = "a young woman with red hair reading a book in a cafe, photo"
+
+
+@pytest.mark.parametrize("message, prompt, words, gone", [
+    ("brighter sky", LIGHTHOUSE, ["bright sky", "lighthouse"], []),
+    ("bigger waves", LIGHTHOUSE, ["big waves", "lighthouse"], []),
+    ("tone it down", LIGHTHOUSE, ["muted colors"], []),
+    ("candid shot", CAFE, ["candid shot"], []),
+    ("close-up on her face", CAFE, ["close-up"], ["on her face"]),
+    ("in the 1950s", CAFE, ["1950s style"], []),
+    ("1920s", CAFE, ["1920s style"], []),
+])
+def test_comparatives_views_and_eras(rewriter, message, prompt, words, gone):
+    edit = run(rewriter, message, prompt)
+    assert has(edit.prompt, *words), edit.prompt
+    assert not any(g in edit.prompt for g in gone), edit.prompt
+    assert "literally" not in edit.reply
+
+
+@pytest.mark.parametrize("message", ["what time of day is it?", "can you explain the picture?", "is it sunset?",
+                                     "what style is this?"])
+def test_questions_about_the_picture_are_answered(rewriter, message):
+    edit = run(rewriter, message, LIGHTHOUSE)
+    assert edit.prompt == LIGHTHOUSE and edit.reply.startswith("It shows")
