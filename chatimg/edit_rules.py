@@ -1611,7 +1611,7 @@ _UNDO_ALL = re.compile(
     r"(?: back)?|reset(?: it| everything| all| the (?:image|picture|scene))?|start from the (?:first|original) one(?: again)?|"
     r"(?:make it |put it )?(?:like|as|how) it was (?:at|in) the (?:start|beginning)|(?:the )?original(?: one| version| picture| image)?(?: please)?)$",
     re.I)
-_UNDO_N = re.compile(r"^(?:undo|revert|go back|step back|back)\s+(?:(?P<twice>twice)|(?:the )?(?:last )?(?P<n>two|three|four|2|3|4)"
+_UNDO_N = re.compile(r"^(?:undo|revert|reverse|cancel|roll back|rollback|take back|go back|step back|back)\s+(?:(?P<twice>twice)|(?:the )?(?:last )?(?P<n>two|three|four|2|3|4)"
                      r"(?: (?:changes|steps|edits|turns|times|versions))?)$|"
                      r"^(?:(?:like|as|how|the way)(?: it was)?\s+|(?:go |change it |put it )?back to (?:how it was |the way it was |what it was )?)?"
                      r"(?P<m>two|three|four|2|3|4) (?:versions|steps|changes|edits|turns|messages) (?:ago|back|before)$", re.I)
@@ -2102,7 +2102,7 @@ _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|i
              r"what colou?r (?:is|are) (?:it|this|that|they|them|the [\w' ]+)|(?:can you )?explain (?:the|this|my) (?:picture|image|scene)|"
              r"what (?:time(?: of (?:day|year))?|season|style|mood|kind of (?:picture|image|style)) is (?:it|this|that)(?: in)?|"
              r"(?:is|was) (?:it|this) (?:at )?(?:sunset|night|day|daytime|morning|evening|winter|summer|spring|autumn|a photo|a painting)|how (?:big|large|small) (?:is|are) (?:it|they|the [\w' ]+)|"
-             r"where (?:is|are) (?:it|they|the [\w' ]+)|(?:is|are) (?:it|they|the [\w' ]+) (?:big|small|large|red|orange|yellow|"
+             r"where (?:is|are) (?:it|they|the [\w' ]+)|where (?:did|has|have) (?:it|they|the [\w' ]+) (?:go|gone)|(?:is|are) (?:it|they|the [\w' ]+) (?:big|small|large|red|orange|yellow|"
              r"green|blue|purple|white|black|on the (?:left|right)|at the (?:top|bottom)|in the (?:middle|center|centre)))")
 _HELP = (r"(?:help|help me|what can you do|what can i (?:say|do|ask|type)|how does (?:this|it) work|what should i "
          r"(?:say|type|do)|commands|what now|any ideas|ideas|suggestions|what else|what next|what do you suggest)")

@@ -443,3 +443,10 @@ def test_comparatives_views_and_eras(rewriter, message, prompt, words, gone):
 def test_questions_about_the_picture_are_answered(rewriter, message):
     edit = run(rewriter, message, LIGHTHOUSE)
     assert edit.prompt == LIGHTHOUSE and edit.reply.startswith("It shows")
+
+
+def test_reverse_the_last_two_steps_and_where_did_it_go(rewriter):
+    edits = conversation(rewriter, [TWO, "make the circle yellow", "move the square to the left", "can you reverse the last two steps?"])
+    assert edits[-1].prompt == TWO
+    edits = conversation(rewriter, [TWO, "make the circle yellow", "where did the square go?"])
+    assert edits[-1].prompt == edits[-2].prompt and edits[-1].reply.startswith("It shows")
