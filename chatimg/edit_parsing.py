@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from chatimg.session import MOVE_ARROW, NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, parse_move
+from chatimg.session import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, format_moves, parse_moves
 
 #: Longest prompt we accept; diffusion text encoders read ~77 tokens anyway.
 MAX_PROMPT_CHARS = 400
@@ -161,8 +161,8 @@ def clean_region(value: object, prompt: str) -> tuple[str, bool]:
     region = aliases.get(region, region)
     if region in NAMED_REGIONS:
         return region, False
-    if move := parse_move(region):
-        return MOVE_ARROW.join(move), False
+    if moves := parse_moves(region):
+        return format_moves(moves), False
     words = region.split()
     if 0 < len(words) <= 3 and re.search(rf"\b{re.escape(words[-1])}", prompt.lower()):
         return region, False

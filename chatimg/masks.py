@@ -7,7 +7,8 @@ colour is the backdrop, and each pixel's distance from it is how opaque the obje
 is, so objects are pasted back with their anti-aliased outlines unmixed from the old backdrop
 (no halo of the old colour). That needs a flat backdrop; on a busy one (most photos) there is
 no background mask and the whole image is edited. On a flat backdrop an object can also be
-moved: cut out by the same opacity and pasted at its new place, with no repainting at all.
+moved (or two swapped): cut out by the same opacity and pasted at the new place, with no
+repainting at all.
 """
 
 from __future__ import annotations
@@ -177,35 +178,46 @@ def paste_back(repainted: Image.Image, original: Image.Image, mask: Image.Image,
     return Image.composite(match_seam_colours(repainted, original, mask), original.convert("RGB"), mask)
 
 
-def move_object(image: Image.Image, source: str, target: str) -> Image.Image | None:
-    """``image`` with the object nearest the ``source`` anchor moved so that it is centred on
-    the ``target`` anchor, the backdrop filled in where it was; ``None`` when the backdrop is
-    not flat or no object is near ``source``."""
+def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Image | None:
+    """``image`` with, for each ``(source, target)``, the object nearest the source anchor
+    moved so that it is centred on the target anchor (all cut out first, so two objects can
+    swap places), the backdrop filled in where they were; ``None`` when the backdrop is not
+    flat or some source has no object."""
     from scipy import ndimage
 
     alpha = object_alpha(image)
     if alpha is None:
         return None
     labels, centres = _components(alpha)
-    sx, sy = ANCHORS[source]
-    near = [i for i, centre in enumerate(centres) if _nearest_anchor(centre) == source]
-    if not near:
-        return None  # nothing at the source
-    nearest = min(near, key=lambda i: (centres[i][0] - sx) ** 2 + (centres[i][1] - sy) ** 2)
     height, width = alpha.shape
-    cx, cy = centres[nearest][0] * width, centres[nearest][1] * height
-    # The object with its anti-aliased outline: its pixels and the partly opaque ones around them.
-    body = ndimage.binary_dilation(labels == nearest + 1, iterations=2) & (alpha > 0)
-    a = np.where(body, alpha, 0.0)[..., None]
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
     backdrop = _backdrop(old)
-    colour = np.clip(backdrop + (old - backdrop) / np.maximum(a, 1e-3), 0, 255)
-    plate = np.where(body[..., None], backdrop, old)
-    dx = round(ANCHORS[target][0] * width - cx)
-    dy = round(ANCHORS[target][1] * height - cy)
-    moved_a, moved_colour = np.zeros_like(a), np.zeros_like(colour)
+    plate, pasted = old.copy(), []
+    for source, target in moves:
+        near = [i for i, centre in enumerate(centres) if _nearest_anchor(centre) == source]
+        if not near:
+            return None  # nothing at the source
+        sx, sy = ANCHORS[source]
+        index = min(near, key=lambda i: (centres[i][0] - sx) ** 2 + (centres[i][1] - sy) ** 2)
+        # The object with its anti-aliased outline: its pixels and the partly opaque ones around them.
+        body = ndimage.binary_dilation(labels == index + 1, iterations=2) & (alpha > 0)
+        a = np.where(body, alpha, 0.0)[..., None]
+        colour = np.clip(backdrop + (old - backdrop) / np.maximum(a, 1e-3), 0, 255)
+        plate[body] = backdrop
+        dx = round((ANCHORS[target][0] - centres[index][0]) * width)
+        dy = round((ANCHORS[target][1] - centres[index][1]) * height)
+        pasted.append((_shifted(a, dx, dy), _shifted(colour, dx, dy)))
+    out = plate
+    for a, colour in pasted:
+        out = a * colour + (1 - a) * out
+    return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def _shifted(array: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``array`` moved by (dx, dy) pixels, zeros where nothing moved in."""
+    height, width = array.shape[:2]
+    out = np.zeros_like(array)
     src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
     src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
-    moved_a[dst_y, dst_x], moved_colour[dst_y, dst_x] = a[src_y, src_x], colour[src_y, src_x]
-    out = moved_a * moved_colour + (1 - moved_a) * plate
-    return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+    out[dst_y, dst_x] = array[src_y, src_x]
+    return out

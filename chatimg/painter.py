@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.masks import edit_mask, move_object, paste_back
-from chatimg.session import PaintMode, parse_move
+from chatimg.masks import edit_mask, move_objects, paste_back
+from chatimg.session import PaintMode, parse_moves
 
 BUILTIN = "builtin"
 #: Optional file in a model folder that tells chatimg the model's sensible defaults.
@@ -222,10 +222,10 @@ class DiffusersPainter:
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
         mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
         mask = None
-        move = parse_move(request.region) if mode == "img2img" else None
-        if move is not None:
+        moves = parse_moves(request.region) if mode == "img2img" else None
+        if moves:
             started = time.perf_counter()
-            moved = move_object(request.init_image, *move)
+            moved = move_objects(request.init_image, moves)
             if moved is not None:
                 return PaintResult(image=moved, mode="move", steps=0, guidance=guidance,
                                    seconds=time.perf_counter() - started)

@@ -21,7 +21,7 @@ FORMAT_VERSION = 1
 NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center", "background")
 
 #: A move is the region ``"<from>-><to>"`` of two named sides or the centre ("left->right"):
-#: the object at the first is moved to the second.
+#: the object at the first is moved to the second. Several moves (a swap) are comma-separated.
 MOVE_ARROW = "->"
 _MOVE = re.compile(r"^(left|right|top|bottom|center)\s*(?:->|→|>|to)\s*(left|right|top|bottom|center)$")
 
@@ -29,10 +29,22 @@ STRENGTH_MIN = 0.05
 STRENGTH_MAX = 1.0
 
 
-def parse_move(region: str) -> tuple[str, str] | None:
-    """``(from, to)`` when ``region`` is a move ("left->right", "left to right"), else ``None``."""
-    match = _MOVE.match(" ".join(region.lower().replace("centre", "center").split()))
-    return (match[1], match[2]) if match and match[1] != match[2] else None
+def parse_moves(region: str) -> list[tuple[str, str]] | None:
+    """``[(from, to), ...]`` when ``region`` names moves ("left->right", "left to right",
+    "left->right, right->left"), else ``None``."""
+    parts = [part.strip() for part in re.split(r"[,;]|\band\b", region.lower().replace("centre", "center"))]
+    moves = [_MOVE.match(" ".join(part.split())) for part in parts if part]
+    if not moves or not all(moves):
+        return None
+    pairs = [(m[1], m[2]) for m in moves]
+    sources, targets = [a for a, _ in pairs], [b for _, b in pairs]
+    if any(a == b for a, b in pairs) or len(set(sources)) < len(pairs) or len(set(targets)) < len(pairs):
+        return None
+    return pairs
+
+
+def format_moves(moves: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{a}{MOVE_ARROW}{b}" for a, b in moves)
 
 
 def utcnow() -> datetime:
@@ -55,7 +67,8 @@ class Edit(BaseModel):
     instruction: str = Field("", description="The change, in a few words.")
     strength: float = Field(0.6, ge=STRENGTH_MIN, le=STRENGTH_MAX)
     region: str = Field("whole", description="whole | left | right | top | bottom | center | background | "
-                                              "<from>-><to> (a move, e.g. left->right) | an object name")
+                                              "<from>-><to> (a move, e.g. left->right; a swap: left->right, right->left) | "
+                                              "an object name")
     negative_prompt: str = Field("", description="What the image must not show.")
     reply: str = Field("", description="One short sentence for the user.")
 
@@ -73,8 +86,8 @@ class Edit(BaseModel):
             value = " ".join(value.lower().split()) or "whole"
             aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
                        "full": "whole", "image": "whole", "none": "whole"}
-            move = parse_move(value)
-            return MOVE_ARROW.join(move) if move else aliases.get(value, value)
+            moves = parse_moves(value)
+            return format_moves(moves) if moves else aliases.get(value, value)
         return value
 
 

@@ -2,7 +2,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from chatimg.masks import (
-    background_mask, composite_objects, edit_mask, match_seam_colours, move_object, object_alpha, region_mask,
+    background_mask, composite_objects, edit_mask, match_seam_colours, move_objects, object_alpha, region_mask,
 )
 from chatimg.shapeworld import read_image, render
 from chatimg.shapeworld.scene import Scene, Shape
@@ -65,7 +65,7 @@ def test_a_move_cuts_the_object_out_and_pastes_it_at_the_new_place():
     before = Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "yellow", "small", "right")))
     after = Scene("blue", (Shape("circle", "red", "big", "top"), Shape("square", "yellow", "small", "right")))
     original = render(before, seed=4, size=64)
-    moved = move_object(original, "left", "top")
+    moved = move_objects(original, [("left", "top")])
     assert read_image(moved) == read_image(render(after, seed=4))
     old, new = np.asarray(original).astype(int), np.asarray(moved).astype(int)
     assert (new[24:40, 56:] == old[24:40, 56:]).all()  # the other shape: untouched
@@ -74,9 +74,9 @@ def test_a_move_cuts_the_object_out_and_pastes_it_at_the_new_place():
 
 def test_a_move_needs_an_object_at_the_source_on_a_flat_backdrop():
     image = render(Scene("blue", (Shape("circle", "red", "big", "left"),)), seed=4, size=64)
-    assert move_object(image, "right", "top") is None  # nothing on the right
+    assert move_objects(image, [("right", "top")]) is None  # nothing on the right
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
-    assert move_object(noise, "left", "right") is None
+    assert move_objects(noise, [("left", "right")]) is None
 
 
 def test_a_side_region_leaves_out_objects_that_belong_elsewhere():
@@ -91,3 +91,11 @@ def test_a_side_region_leaves_out_objects_that_belong_elsewhere():
     assert (mask[square] > 200).all()  # the square on the right is still repainted
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
     assert (np.asarray(edit_mask("right", noise)) == np.asarray(region_mask("right", (64, 64)))).all()
+
+
+
+def test_two_objects_can_swap_places():
+    before = Scene("white", (Shape("circle", "red", "big", "left"), Shape("triangle", "blue", "small", "right")))
+    after = Scene("white", (Shape("circle", "red", "big", "right"), Shape("triangle", "blue", "small", "left")))
+    swapped = move_objects(render(before, seed=6, size=64), [("left", "right"), ("right", "left")])
+    assert read_image(swapped) == read_image(render(after, seed=6))

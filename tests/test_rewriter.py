@@ -340,7 +340,8 @@ def test_small_talk_does_not_call_the_llm():
     ("a big red circle on the left, on a blue background", "add a triangle", "right"),  # nothing moved
     ("a big red circle on the left, on a blue background", "make it green", "left"),
     (SHAPES, "remove the square", "right"),
-    (SHAPES, "move the square to the right", "whole"),  # the circle trades places
+    (SHAPES, "move the square to the right", "whole"),  # already there: nothing to paint
+    (SHAPES, "move the square to the left", "left->right, right->left"),  # the circle trades places: a swap
     ("a big red circle on the left, on a blue background", "move it to the top", "left->top"),  # a cut and paste
 ])
 def test_shape_edit_region_covers_everything_that_changed(prompt, message, region):

@@ -56,12 +56,15 @@ def test_edit_repairs_whitespace_and_region_aliases_and_rejects_bad_strength():
 
 
 def test_a_move_region_is_written_one_way():
-    from chatimg.session import parse_move
+    from chatimg.session import parse_moves
 
     assert Edit(prompt="x", region="Left to right").region == "left->right"
     assert Edit(prompt="x", region="centre -> top").region == "center->top"
-    assert parse_move("left->right") == ("left", "right")
-    assert parse_move("left->left") is None and parse_move("the dog") is None and parse_move("left") is None
+    assert Edit(prompt="x", region="left to right and right to left").region == "left->right, right->left"
+    assert parse_moves("left->right") == [("left", "right")]
+    assert parse_moves("left->right;right->left") == [("left", "right"), ("right", "left")]
+    for bad in ("left->left", "the dog", "left", "left->right, left->top", "left->top, right->top", "left->right, x"):
+        assert parse_moves(bad) is None, bad
 
 
 def test_atomic_write_leaves_old_file_when_the_write_fails(tmp_path, monkeypatch):

@@ -151,7 +151,9 @@ def test_edit_region_is_the_one_position_that_changes() -> None:
     assert edit_region(two, Scene("blue", (Shape("circle", "red", "big", "top"), square))) == "left->top"
     assert edit_region(one, Scene("blue", (Shape("circle", "green", "big", "top"),))) == "whole"  # moved and recoloured
     swapped = Scene("blue", (Shape("circle", "red", "big", "right"), Shape("square", "green", "small", "left")))
-    assert edit_region(two, swapped) == "whole"
+    assert edit_region(two, swapped) == "left->right, right->left"
+    recoloured_swap = Scene("blue", (Shape("circle", "red", "big", "right"), Shape("square", "white", "small", "left")))
+    assert edit_region(two, recoloured_swap) == "whole"
     assert edit_region(two, two) == "whole"
 
 

@@ -4,14 +4,17 @@ The app repaints only that part (an inpainting pass on ``chatimg.masks.region_ma
 keeps the rest of the previous image pixel for pixel, so the region must cover everything the
 edit changes: a shape recoloured, resized, reshaped, added or removed at one position is that
 position; a background change alone is the background (everything but the shapes, found by
-colour: ``chatimg.masks.background_mask``); one shape moved and nothing else changed is a move
-(``"left->right"``: the shape is cut out and pasted at its new place, ``chatimg.masks.move_object``);
-anything else touching two positions, or the background and a shape, is the whole image.
+colour: ``chatimg.masks.background_mask``); shapes that only moved are moves
+(``"left->right"``; a swap is ``"left->right, right->left"``: the shapes are cut out and pasted
+at their new places, ``chatimg.masks.move_objects``); anything else touching two positions, or
+the background and a shape, is the whole image.
 """
 
 from __future__ import annotations
 
-from chatimg.session import MOVE_ARROW
+from itertools import permutations
+
+from chatimg.session import format_moves
 from chatimg.shapeworld.scene import Scene
 from chatimg.shapeworld.vocab import POSITIONS
 
@@ -29,15 +32,30 @@ def touched_positions(before: Scene, after: Scene) -> list[str]:
 def edit_region(before: Scene, after: Scene) -> str:
     """The region the app repaints to turn ``before`` into ``after``: the one position whose
     shape differs (changed, added or removed); ``"background"`` when only the background
-    changed; ``"<from>-><to>"`` when one shape moved and nothing else changed; else ``"whole"`` (a shape moved, two positions changed, the background and a shape
-    changed, or nothing changed)."""
+    changed; ``"<from>-><to>"`` when shapes only moved (one, or two swapping places); else
+    ``"whole"`` (two positions changed otherwise, the background and a shape changed, or
+    nothing changed)."""
     touched = touched_positions(before, after)
     if before.background != after.background:
         return WHOLE if touched else BACKGROUND
-    if len(touched) == 2:
-        source, target = sorted(touched, key=lambda p: after.shape_at(p) is not None)
-        moved, landed = before.shape_at(source), after.shape_at(target)
-        if before.shape_at(target) is None and after.shape_at(source) is None and moved is not None \
-                and landed is not None and (moved.shape, moved.colour, moved.size) == (landed.shape, landed.colour, landed.size):
-            return f"{source}{MOVE_ARROW}{target}"
+    moves = rearrangement(before, after, touched)
+    if moves:
+        return format_moves(moves)
     return touched[0] if len(touched) == 1 else WHOLE
+
+
+def rearrangement(before: Scene, after: Scene, touched: list[str]) -> list[tuple[str, str]] | None:
+    """The moves ``[(from, to), ...]`` that turn ``before`` into ``after`` when the edit only
+    moved shapes (one, or two swapping places) and changed nothing else about them."""
+    def looks(scene: Scene, position: str) -> tuple | None:
+        shape = scene.shape_at(position)
+        return None if shape is None else (shape.shape, shape.colour, shape.size)
+
+    sources = [p for p in touched if looks(before, p) is not None]
+    targets = [p for p in touched if looks(after, p) is not None]
+    if not sources or len(sources) != len(targets):
+        return None
+    for order in permutations(targets):
+        if all(looks(before, a) == looks(after, b) and a != b for a, b in zip(sources, order)):
+            return list(zip(sources, order))
+    return None
