@@ -243,7 +243,8 @@ _TERMS = sorted(((term, cat) for cat, terms in CATEGORIES.items() for term in te
 
 _DETERMINERS = r"(?:the|a|an|some|any|all|all the|those|these|that|this|his|her|their|its|my|one|two|three)"
 _POLITE = re.compile(
-    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh|no+(?=[,!.]))[,!. ]+)*"
+    r"^(?:(?:ok(?:ay)?|hey|hi|hmm+|um+|now|also|and|then|so|oh|great|nice|cool|good|perfect|thanks|thank you|yes|yeah|well|nah|nope|actually|hm|alright|right|oops|whoops|oh no|wait|sorry|uh|"
+    r"wow|lovely|ugh+|meh|awesome|excellent|fine|sure|yep|yup|ah|no+(?=[,!.]))[,!. ]+)*"
     r"(?:(?:i'?m |i am )?not (?:so |too |really |quite )?sure[,!.]*\s+|idk[,!.]*\s+|dunno[,!.]*\s+|i don'?t know[,!.]*\s+)?"
     r"(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will) you(?: please| possibly| maybe| perhaps| just| kindly)*\s+|i(?:'d| would) like (?:you )?to\s+"
     r"|i want (?:you )?to\s+|let's\s+|let us\s+|try to\s+|maybe\s+|go ahead and\s+)?"
@@ -1476,8 +1477,9 @@ def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -
     "it" is the thing just added, unless the message is about the whole picture ("make it night")."""
     thing = last_added(history)
     text = normalise_request(message)
+    pronoun = r"\b(?:it|them)\b|\b(?:that|this|those|these)$"  # "remove it", "remove that"
     if not thing and len(history) >= 2 and any(p.match(text) for p in _REMOVE_RE) and \
-            re.search(r"\b(?:it|them)\b", text, re.I):
+            re.search(pronoun, text, re.I):
         # "make the car red" then "actually remove it": the thing the last request named
         named = re.findall(r"\bthe\s+([a-z][\w'-]*)", normalise_request(history[-1][0]), re.I)
         named = [n for n in named if mentions(prompt, n) and n.lower() not in ("image", "picture", "scene", "background", "sky")]
@@ -1486,11 +1488,11 @@ def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -
         return None
     if re.fullmatch(r"(?:and\s+)?(?:another|one more|a second)(?: one)?", text, re.I):
         return _apply_count(prompt, f"add another {thing}")
-    if not re.search(r"\b(?:it|them)\b", text, re.I) or len(split_clauses(text)) > 1:
+    if not re.search(pronoun, text, re.I) or len(split_clauses(text)) > 1:
         return None
     if any(h(prompt, text) is not None for h in (_apply_scene_terms, _apply_vague, _apply_look_like, _scene_with_extra)):
         return None  # "make it night", "make it nicer": the whole picture
-    alt = re.sub(r"\b(?:it|them)\b", f"the {thing}", text, flags=re.I)
+    alt = re.sub(pronoun, f"the {thing}", text, flags=re.I)
     for handler in _HANDLERS:
         result = handler(prompt, alt)
         if result is not None:
@@ -1630,6 +1632,35 @@ _REVERT_KIND = {
 _REVERT_CUE = re.compile(r"\b(?:undo|revert|back|restore|previous|original|(?<!\ban )(?<!\blook )(?<!\blooks )(?<!\bvery )"
                          r"old(?![- ](?:fashioned|school|masters?|film|photo|photograph|timey|world|age|town|man|woman|lady|"
                          r"house|car|map|book|tree|barn|ship|castle))|before|preferred|used to|go back|bring back|return)\b", re.I)
+
+
+_IMAGE_OPERATION = re.compile(
+    r"^(?:(?:can|could|would) you\s+|please\s+)?(?:rotate|turn|flip|mirror|crop|trim|resize|rescale|scale|stretch|animate|sign|watermark)"
+    r"\b(?:\s+(?:it|this|that|the (?:image|picture|photo|painting|whole thing|canvas)))?(?:\s+[\w:]+){0,4}$|"
+    r"^(?:make|turn|put|change) (?:it|this|the (?:image|picture|canvas)) (?:into )?(?:an? )?(?:\d+:\d+|square format|portrait orientation|"
+    r"landscape orientation|portrait format|landscape format|gif|animation|video|widescreen)$|"
+    r"^(?:\d+:\d+|portrait orientation|landscape orientation|widescreen|make it a gif|add a watermark|add my (?:name|signature)|"
+    r"upside down)$", re.I)
+
+
+def unclear_reference_reply(message: str) -> str | None:
+    """"remove that" / "make it bigger" when nothing tells what "that" is: ask (None otherwise)."""
+    text = normalise_request(message)
+    match = re.fullmatch(r"(?P<v>remove|delete|erase|get rid of|lose|drop|move|make|change|recolou?r|resize)\s+(?:it|that|this|them|those|these|"
+                         r"the other (?:one|ones)|that one|this one)(?:\s+(?P<x>[\w -]+))?", text, re.I)
+    if not match or find_terms(match.group("x") or ""):
+        return None
+    return f"Which thing should I {match.group('v').lower()}? Name it, e.g. '{match.group('v').lower()} the tree'."
+
+
+def image_operation_reply(message: str) -> str | None:
+    """"rotate it", "crop it", "make it 16:9", "animate it": what the picture shows can change, not the image
+    file itself; say so (None for anything else)."""
+    text = normalise_request(message)
+    if not text or not _IMAGE_OPERATION.match(text) or find_terms(text):
+        return None
+    return ("I can change what the picture shows, but not rotate, flip, crop, resize or animate the image itself; "
+            "/export it and use an image editor for that.")
 
 
 def is_revert_request(message: str) -> bool:
@@ -1829,7 +1860,9 @@ _VAGUE = {
         "higher quality", "high quality", "better quality", "best quality", "polished", "more polished", "improved",
         "fancier", "fancy", "more impressive", "impressive", "more appealing", "appealing", "less boring", "perfect",
         "stunning", "more stunning", "gorgeous", "lovelier", "more artistic", "artistic", "sharper", "crisper",
-        "improve", "enhance", "fix", "polish", "refine", "upgrade", "beautify", "touch up", "spruce up", "tidy up"}),
+        "improve", "enhance", "fix", "polish", "refine", "upgrade", "beautify", "touch up", "spruce up", "tidy up",
+        "4k", "8k", "hd", "uhd", "high res", "high resolution", "higher resolution", "hi res", "hi-res", "high-res", "sharp",
+        "crisp", "more crisp", "more realistic looking"}),
     "pop": ("vibrant colors, high contrast", {"pop", "more striking", "striking", "eye-catching", "more eye-catching",
                                                "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold"}),
     "subtle": ("subtle, muted colors", {"tone", "tone down", "subtler", "more subtle", "subtle", "less intense", "less loud",
@@ -1842,7 +1875,7 @@ _VAGUE_WORDS = {word: (kind, phrase) for kind, (phrase, words) in _VAGUE.items()
 _VAGUE_RE = re.compile(
     r"^(?:(?:make|get|render|turn|can)\s+)?(?:(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|result)|"
     r"everything)\s+)?(?:(?:look|feel|seem|be)\s+)?(?:a (?:bit|little|lot|tad)\s+|much\s+|way\s+|even\s+|slightly\s+|somewhat\s+)?"
-    r"(?P<w>[a-z -]+?)(?:\s+(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing)))?"
+    r"(?P<w>[a-z0-9 -]+?)(?:\s+(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing)))?"
     r"(?:\s+(?:a bit|a little|up|down|some|more|somehow|overall|please))*$", re.I)
 
 

@@ -450,3 +450,29 @@ def test_reverse_the_last_two_steps_and_where_did_it_go(rewriter):
     assert edits[-1].prompt == TWO
     edits = conversation(rewriter, [TWO, "make the circle yellow", "where did the square go?"])
     assert edits[-1].prompt == edits[-2].prompt and edits[-1].reply.startswith("It shows")
+
+
+# ------------------------------------------------------------------ general: image operations, quality words, "that"
+CAR = "a red car parked on a city street, photo"
+
+
+@pytest.mark.parametrize("message", ["rotate it", "crop it", "flip it horizontally", "make it 16:9", "animate it", "wait, sign it"])
+def test_image_operations_are_explained(rewriter, message):
+    edit = run(rewriter, message, CAR)
+    assert edit.prompt == CAR and "image editor" in edit.reply
+
+
+@pytest.mark.parametrize("message", ["4k please", "nice, 4k please", "hd", "wow, not so dark"])
+def test_quality_words_and_wow(rewriter, message):
+    edit = run(rewriter, message, CAR)
+    assert edit.prompt != CAR and "literally" not in edit.reply
+
+
+def test_remove_that_names_the_thing_just_added(rewriter):
+    edits = conversation(rewriter, [CAR, "add a dog", "remove that"])
+    assert "dog" not in edits[-1].prompt and "car" in edits[-1].prompt
+
+
+def test_remove_that_with_nothing_to_point_at_asks(rewriter):
+    edit = run(rewriter, "remove that", CAR)
+    assert edit.prompt == CAR and edit.reply.startswith("Which thing should I remove")
