@@ -68,6 +68,10 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "high key": "high-key lighting", "chiaroscuro": "chiaroscuro lighting", "glowing": "glowing light",
         "lamplight": "lamplight", "brighten": "bright lighting", "lighten": "bright lighting", "darken": "dark",
         "too dark": "bright lighting", "too bright": "dark", "saturated": "saturated colors",
+        "warmer colors": "warm colors", "warm colors": "warm colors", "warmer colours": "warm colors", "warm colours": "warm colors",
+        "cooler colors": "cool colors", "cool colors": "cool colors", "cooler tones": "cool tones", "cool tones": "cool tones",
+        "warmer tones": "warm tones", "warm tones": "warm tones", "cool blue tones": "cool blue tones",
+        "teal and orange": "teal and orange color grading",
         "more saturated": "saturated colors", "desaturated": "desaturated colors", "muted": "muted colors", "fluorescent": "fluorescent lighting", "sunbeams": "sunbeams",
     },
     "style": {
@@ -160,12 +164,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "magical": "magical", "mysterious": "mysterious", "romantic": "romantic", "epic": "epic",
         "vibrant": "vibrant colors", "colorful": "colorful", "colourful": "colorful", "pastel colors": "pastel colors",
         "moody": "moody", "whimsical": "whimsical", "festive": "festive", "ominous": "ominous",
-        "moodier": "moody", "hygge": "cozy", "cosy vibes": "cozy", "cozy vibes": "cozy", "christmassy": "festive",
-        "christmasy": "festive", "halloweeny": "halloween themed", "creepy vibes": "creepy", "dark and moody": "moody",
-        "warmer colors": "warm colors", "warm colors": "warm colors", "warmer colours": "warm colors", "warm colours": "warm colors",
-        "cooler colors": "cool colors", "cool colors": "cool colors", "cooler tones": "cool tones", "cool tones": "cool tones",
-        "warmer tones": "warm tones", "warm tones": "warm tones", "cool blue tones": "cool blue tones",
-        "teal and orange": "teal and orange color grading",
+        "moodier": "moody", "hygge": "cozy", "cosy vibes": "cozy", "cozy vibes": "cozy", "halloweeny": "halloween themed", "creepy vibes": "creepy", "dark and moody": "moody",
     },
 }
 #: Categories where the new value replaces the old one (a scene is not both day and night).
@@ -1926,7 +1925,7 @@ def resolve_pronouns(prompt: str, text: str) -> str:
         head = _head(subject) if subject else ""
         if not head or head.lower() in _PLACEHOLDERS or find_terms(head) or not re.fullmatch(r"[a-z][a-z'-]+", head, re.I):
             return text
-        person = _strip_det(subject)
+        person = head  # one word, as for people: "give the retriever a red collar"
     return _PRONOUNS.sub(f"the {person}", text)
 
 

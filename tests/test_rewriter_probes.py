@@ -476,3 +476,12 @@ def test_remove_that_names_the_thing_just_added(rewriter):
 def test_remove_that_with_nothing_to_point_at_asks(rewriter):
     edit = run(rewriter, "remove that", CAR)
     assert edit.prompt == CAR and edit.reply.startswith("Which thing should I remove")
+
+
+def test_new_words_do_not_drop_compatible_ones(rewriter):
+    # colour tones are lighting, not mood: the castle stays spooky; 'christmassy' is added, 'cozy' kept
+    assert has(run(rewriter, "cooler tones", "a spooky castle on a hill, oil painting").prompt, "spooky", "cool tones")
+    assert has(run(rewriter, "more christmassy", "a cozy living room with a fireplace, digital art").prompt, "cozy", "christmassy")
+    # a pronoun for an animal names it with one word, so 'give him ...' stays readable
+    assert run(rewriter, "give him a red collar", "a golden retriever playing in the snow, photo").prompt == \
+        "a golden retriever playing in the snow with a red collar, photo"
