@@ -67,10 +67,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "natural light": "natural light", "hard light": "harsh light", "low key": "low-key lighting",
         "high key": "high-key lighting", "chiaroscuro": "chiaroscuro lighting", "glowing": "glowing light",
         "lamplight": "lamplight", "brighten": "bright lighting", "lighten": "bright lighting", "darken": "dark",
-        "too dark": "bright lighting", "too bright": "dark", "saturated": "saturated colors",
-        "warmer colors": "warm colors", "warm colors": "warm colors", "warmer colours": "warm colors", "warm colours": "warm colors",
-        "cooler colors": "cool colors", "cool colors": "cool colors", "cooler tones": "cool tones", "cool tones": "cool tones",
-        "warmer tones": "warm tones", "warm tones": "warm tones", "cool blue tones": "cool blue tones",
+        "too dark": "bright lighting", "too bright": "dark", "saturated": "saturated colors", "warm colors": "warm colors", "warm colours": "warm colors", "cool colors": "cool colors", "cool tones": "cool tones", "warm tones": "warm tones", "cool blue tones": "cool blue tones",
         "teal and orange": "teal and orange color grading",
         "more saturated": "saturated colors", "desaturated": "desaturated colors", "muted": "muted colors", "fluorescent": "fluorescent lighting", "sunbeams": "sunbeams",
     },
@@ -163,8 +160,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "melancholic": "melancholic", "peaceful": "peaceful", "calm": "calm", "dreamy": "dreamy",
         "magical": "magical", "mysterious": "mysterious", "romantic": "romantic", "epic": "epic",
         "vibrant": "vibrant colors", "colorful": "colorful", "colourful": "colorful", "pastel colors": "pastel colors",
-        "moody": "moody", "whimsical": "whimsical", "festive": "festive", "ominous": "ominous",
-        "moodier": "moody", "hygge": "cozy", "cosy vibes": "cozy", "cozy vibes": "cozy", "halloweeny": "halloween themed", "creepy vibes": "creepy", "dark and moody": "moody",
+        "moody": "moody", "whimsical": "whimsical", "festive": "festive", "ominous": "ominous", "hygge": "cozy", "cosy vibes": "cozy", "cozy vibes": "cozy", "halloweeny": "halloween themed", "creepy vibes": "creepy", "dark and moody": "moody",
     },
 }
 #: Categories where the new value replaces the old one (a scene is not both day and night).

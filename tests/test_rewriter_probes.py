@@ -485,3 +485,11 @@ def test_new_words_do_not_drop_compatible_ones(rewriter):
     # a pronoun for an animal names it with one word, so 'give him ...' stays readable
     assert run(rewriter, "give him a red collar", "a golden retriever playing in the snow, photo").prompt == \
         "a golden retriever playing in the snow with a red collar, photo"
+
+
+@pytest.mark.parametrize("message, words", [("warmer light please", ["warm lighting"]), ("warmer colors", ["warm colors"]),
+                                            ("a bit moodier", ["moody"])])
+def test_comparatives_of_scene_words_reach_the_base_term(rewriter, message, words):
+    # a lexicon key that is itself a comparative ('warmer colors') once kept 'warmer light' from reading as 'warm light'
+    edit = run(rewriter, message, CAR)
+    assert has(edit.prompt, *words) and "literally" not in edit.reply
