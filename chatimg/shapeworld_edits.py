@@ -302,7 +302,9 @@ class _Editor:
         text = " ".join(toks)
         if self._same_for_both(toks) or self._sizes_known(toks) or self._negated_colour(text):
             return True
-        if any(t in _SWAP for t in toks) and len(self.shapes) == 2:
+        if any(t in _SWAP for t in toks) and len(self.shapes) == 2 and not re.search(
+                r"\b(?:switch|flip|trade)\b.*\b(?:to|into)\s+(?:an?\s+)?(?:" + "|".join(list(COLOURS) + list(SHAPES) + list(SIZES)) + r")\b",
+                text):  # "switch the square to orange" is a change, not a swap
             return self._swap(toks)
         if "flip" in toks and len(self.shapes) == 1:
             return self._flip(toks)
@@ -574,6 +576,8 @@ class _Editor:
                 return True
         if match and any(t in ("bigger", "smaller") for t in toks):
             return False  # "increase the size of the square" is a resize, not a copy
+        if match and re.search(r"\b(?:i d|i|we|would|you d|d) like\b", text) and not match.group("a") and not match.group("b"):
+            return False  # "i'd like the square orange" is a wish, not "like the square"
         pair = self._named_and_other(match) if match else None
         if pair is None:
             return False
@@ -1219,6 +1223,8 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
         named = [x for x in shapes if _tokens(m.group("x"))[-1:] and _tokens(m.group("x"))[-1] in (x.shape, x.colour)]
         return f"to the {named[0].position}" if len(named) == 1 else m.group(0)
     text = re.sub(r"\b(?:where|in the (?:place|spot) (?:where|of))\s+the\s+(?P<x>[a-z]+(?:\s+[a-z]+)??)(?:\s+(?:is|was|sits|used to be)\b|(?=\s*$|\s*[,.]))", where, text)
+    # "the square, orange" / "circle: white": one request, not two clauses
+    text = re.sub(r"^(\s*(?:the\s+)?[a-z]+)\s*[,:=]\s*(?=[a-z]+(?:\s+(?:please|pls|now))?[.!]*\s*$)", r"\1 ", text)
     # "greenish", "reddish", "bluish", "orangey": the colour
     text = re.sub(r"\b(?:(?P<a>red)dish|(?P<b>blu)e?ish|(?P<c>purpl)(?:ish|y)|(?P<d>orang)(?:ish|ey|y)|"
                   r"(?P<e>green|yellow|white|black)(?:ish|y)|(?P<f>" + "|".join(COLOURS) + r")[- ]ish)\b",

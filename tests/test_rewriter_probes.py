@@ -493,3 +493,15 @@ def test_comparatives_of_scene_words_reach_the_base_term(rewriter, message, word
     # a lexicon key that is itself a comparative ('warmer colors') once kept 'warmer light' from reading as 'warm light'
     edit = run(rewriter, message, CAR)
     assert has(edit.prompt, *words) and "literally" not in edit.reply
+
+
+@pytest.mark.parametrize("message", ["i'd like the square orange", "switch the square to orange", "the square, orange",
+                                     "square: orange", "how about making the square orange", "{v} for the square".format(v="orange")])
+def test_one_colour_request_in_many_forms(rewriter, message):
+    assert run(rewriter, message, TWO).prompt == \
+        "a big red circle on the left and a small orange square on the right, on a green background"
+
+
+def test_switch_alone_still_swaps(rewriter):
+    assert run(rewriter, "switch them", TWO).prompt == \
+        "a small blue square on the left and a big red circle on the right, on a green background"
