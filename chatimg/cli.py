@@ -102,6 +102,19 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+def _pass_options_down(ctx: click.Context) -> None:
+    """``chatimg --sessions-dir X run ...`` means what it says: options given before the command
+    become the defaults of the command's own options of the same name."""
+    given = {name: value for name, value in ctx.params.items()
+             if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
+    if not given:
+        return
+    ctx.default_map = {
+        name: {p.name: given[p.name] for p in command.params if p.name in given}
+        for name, command in ctx.command.commands.items()
+    }
+
+
 @click.group(invoke_without_command=True, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--resume", "-r", metavar="ID|latest", help="Open a saved session (an id, a unique id prefix, or latest).")
 @click.option("--seed", type=click.IntRange(0), help="Fix the seed for this session.")
@@ -126,6 +139,7 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
     /help for commands, Esc cancels a turn, Ctrl+Z undoes, Ctrl+Q quits.
     """
     if ctx.invoked_subcommand is not None:
+        _pass_options_down(ctx)
         return
     from chatimg.ui.graphics import detect_graphics
 

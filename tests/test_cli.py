@@ -58,6 +58,17 @@ def test_run_json_end_to_end_then_resume(tmp_path, tiny_pipeline_dir):
     assert exported.returncode == 0 and Image.open(out).size == (32, 32)
 
 
+def test_options_given_before_the_command_apply_to_it(tmp_path, tiny_pipeline_dir):
+    sessions = tmp_path / "elsewhere"
+    done = chatimg("--sessions-dir", str(sessions), "--model", str(tiny_pipeline_dir), "--no-llm", "--seed", "7",
+                   "run", "--json", "--device", "cpu", "a red square")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout.strip())
+    assert Path(record["image"]).is_relative_to(sessions) and record["seed"] == 7
+    listed = chatimg("--sessions-dir", str(sessions), "sessions", "--json")
+    assert json.loads(listed.stdout.strip().splitlines()[0])["id"] == record["session"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["run", "--resume", "nope", "--no-llm", "x"], "no session"),
     (["run", "--no-llm", "--model", "/definitely/not/here", "x"], "cannot load painter"),
