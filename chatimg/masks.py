@@ -192,25 +192,39 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     height, width = alpha.shape
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
     backdrop = _backdrop(old)
-    plate, pasted = old.copy(), []
+    pasted, holes = [], []
+    reach = max(2, min(height, width) // 16)
     for source, target in moves:
         near = [i for i, centre in enumerate(centres) if _nearest_anchor(centre) == source]
         if not near:
             return None  # nothing at the source
         sx, sy = ANCHORS[source]
         index = min(near, key=lambda i: (centres[i][0] - sx) ** 2 + (centres[i][1] - sy) ** 2)
-        # The object with its anti-aliased outline: its pixels and the partly opaque ones around them.
-        body = ndimage.binary_dilation(labels == index + 1, iterations=2) & (alpha > 0)
+        # The object with its soft outline: its pixels and the partly opaque ones around them
+        # (a painted image's edges are a few pixels wide; what is left behind shows as a ghost).
+        body = ndimage.binary_dilation(labels == index + 1, iterations=reach)
         a = np.where(body, alpha, 0.0)[..., None]
         colour = np.clip(backdrop + (old - backdrop) / np.maximum(a, 1e-3), 0, 255)
-        plate[body] = backdrop
+        holes.append(ndimage.binary_dilation(body, iterations=2))  # and the faint rim beyond it
         dx = round((ANCHORS[target][0] - centres[index][0]) * width)
         dy = round((ANCHORS[target][1] - centres[index][1]) * height)
         pasted.append((_shifted(a, dx, dy), _shifted(colour, dx, dy)))
-    out = plate
+    out = _fill_holes(old, np.any(holes, axis=0), alpha, reach)
     for a, colour in pasted:
         out = a * colour + (1 - a) * out
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def _fill_holes(rgb: np.ndarray, holes: np.ndarray, alpha: np.ndarray, reach: int) -> np.ndarray:
+    """``rgb`` with the ``holes`` filled by the backdrop around them (a local average, so a
+    backdrop that is not perfectly even shows no flat patch where an object was)."""
+    from scipy import ndimage
+
+    known = ((alpha <= 0.02) & ~holes).astype(np.float32)
+    weight = ndimage.gaussian_filter(known, sigma=2 * reach)
+    local = np.stack([ndimage.gaussian_filter(rgb[..., c] * known, sigma=2 * reach) for c in range(3)], axis=-1)
+    local = np.where(weight[..., None] > 1e-3, local / np.maximum(weight, 1e-3)[..., None], _backdrop(rgb))
+    return np.where(holes[..., None], local, rgb)
 
 
 def _shifted(array: np.ndarray, dx: int, dy: int) -> np.ndarray:

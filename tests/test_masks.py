@@ -99,3 +99,15 @@ def test_two_objects_can_swap_places():
     after = Scene("white", (Shape("circle", "red", "big", "right"), Shape("triangle", "blue", "small", "left")))
     swapped = move_objects(render(before, seed=6, size=64), [("left", "right"), ("right", "left")])
     assert read_image(swapped) == read_image(render(after, seed=6))
+
+
+def test_a_moved_object_leaves_no_ghost_of_its_soft_outline():
+    from PIL import ImageFilter
+
+    scene = Scene("black", (Shape("circle", "red", "big", "left"),))
+    soft = render(scene, seed=3, size=64).filter(ImageFilter.GaussianBlur(1.5))  # painted edges are soft
+    noisy = np.asarray(soft).astype(int) + np.random.default_rng(1).integers(-4, 5, (64, 64, 3))
+    image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    moved = np.asarray(move_objects(image, [("left", "right")])).astype(int)
+    old_place = moved[16:48, 2:30]
+    assert np.abs(old_place - np.median(noisy[:4].reshape(-1, 3), axis=0)).max() < 12
