@@ -46,7 +46,8 @@ CATEGORIES: dict[str, dict[str, str]] = {
     },
     "season": {
         "winter": "in winter", "summer": "in summer", "spring": "in spring", "springtime": "in spring",
-        "autumn": "in autumn", "fall": "in autumn", "wintertime": "in winter",
+        "autumn": "in autumn", "fall": "in autumn", "wintertime": "in winter", "autumnal": "in autumn", "summery": "in summer",
+        "summertime": "in summer",
     },
     "lighting": {
         "hdr": "HDR lighting", "high dynamic range": "HDR lighting",
@@ -103,7 +104,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "80s": "1980s retro style", "1980s": "1980s retro style", "70s": "1970s style", "synthwave": "synthwave style",
         "vaporwave": "vaporwave style", "hand-drawn": "hand-drawn illustration", "cel shaded": "cel shaded", "chalk": "chalk drawing", "embroidery": "embroidery", "sculpture": "marble sculpture",
         "marble": "marble sculpture", "isometric": "isometric", "blueprint": "blueprint",
-        "gouache": "gouache painting", "tempera": "tempera painting", "pastels": "pastel drawing", "woodcut": "woodcut print",
+        "gouache": "gouache painting", "chibi": "chibi style", "tempera": "tempera painting", "pastels": "pastel drawing", "woodcut": "woodcut print",
         "linocut": "linocut print", "screen print": "screen print", "art brut": "art brut",
         "expressionism": "expressionist painting", "pointillism": "pointillist painting", "lofi": "lo-fi illustration", "lo-fi": "lo-fi illustration",
         "octane render": "octane render", "unreal engine": "unreal engine render", "c4d": "3d render",
@@ -2242,7 +2243,7 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
 
     vocabulary = english_words()
 
-    def known(word: str) -> bool:
+    def known(word: str, depth: int = 0) -> bool:
         word = word.split("'")[0].strip("-")
         forms = {word}
         for suffix, replacements in (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")),
@@ -2253,7 +2254,10 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
             return True  # "solarpunk", "cottagecore"
         if word.endswith("ian"):  # "dystopian", "victorian"
             forms |= {word[:-1], word[:-2], word[:-3] + "ia", word[:-3] + "y"}
-        return any(f in vocabulary for f in forms if len(f) >= 3) or all(p in vocabulary for p in word.split("-"))
+        if any(f in vocabulary for f in forms if len(f) >= 3) or all(p in vocabulary for p in word.split("-")):
+            return True
+        # a compound of two known words: "fireflies", "snowglobe"
+        return depth == 0 and any(word[:i] in vocabulary and known(word[i:], 1) for i in range(3, len(word) - 2))
 
     if sum(known(w) for w in new_words) * 2 < len(new_words) + 1:
         return None  # mostly words we do not know (gibberish, unfixed typos): not worth painting as is

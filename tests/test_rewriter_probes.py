@@ -505,3 +505,13 @@ def test_one_colour_request_in_many_forms(rewriter, message):
 def test_switch_alone_still_swaps(rewriter):
     assert run(rewriter, "switch them", TWO).prompt == \
         "a small blue square on the left and a big red circle on the right, on a green background"
+
+
+@pytest.mark.parametrize("message, words", [("fireflies", ["fireflies"]), ("autumnal", ["in autumn"]), ("chibi", ["chibi style"])])
+def test_compound_nouns_seasons_and_chibi(rewriter, message, words):
+    assert has(run(rewriter, message, "a wooden bridge over a river in a forest, digital painting").prompt, "bridge", *words)
+
+
+def test_gibberish_still_falls_back(rewriter):
+    edit = rewriter.rewrite("flurbgrotz", prompt=CAR, history=[(CAR, CAR)])
+    assert edit.prompt == CAR and not rewriter.last.usable
