@@ -1413,9 +1413,21 @@ def region_between(bg_before: str | None, before: list[_Shape], bg_after: str | 
     used = {s.colour for s in before + after}
     unsaid = next((c for c in COLOURS if c not in used), "white")
     try:
-        return edit_region(_scene(bg_before, before, unsaid), _scene(bg_after, after, unsaid))
+        scene_before, scene_after = _scene(bg_before, before, unsaid), _scene(bg_after, after, unsaid)
     except ValueError:  # not a valid scene (should not happen after the editor's checks)
         return WHOLE
+    if scene_before == scene_after and bg_before == bg_after:
+        # The same scene, said differently: an unsaid size now said ("make it big" on a shape
+        # the painter drew at whatever size) repaints that shape only.
+        said = [p for p in POSITIONS if _said(before, p) != _said(after, p)]
+        return said[0] if len(said) == 1 else WHOLE
+    return edit_region(scene_before, scene_after)
+
+
+def _said(shapes: list[_Shape], position: str) -> tuple | None:
+    """What the prompt says about the shape at ``position`` (an unsaid size is not said)."""
+    shape = next((s for s in shapes if s.position == position), None)
+    return None if shape is None else (shape.shape, shape.colour, shape.size if shape.show_size else None)
 
 
 def prompt_region(before: str, after: str) -> str:

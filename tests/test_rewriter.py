@@ -341,6 +341,8 @@ def test_small_talk_does_not_call_the_llm():
     ("a big red circle on the left, on a blue background", "make it green", "left"),
     (SHAPES, "remove the square", "right"),
     (SHAPES, "move the square to the right", "whole"),  # already there: nothing to paint
+    # a size the prompt did not say, now said: the painter drew some size, so repaint that shape
+    ("a black square in the center, on a purple background", "make the black square big", "center"),
     (SHAPES, "move the square to the left", "left->right, right->left"),  # the circle trades places: a swap
     ("a big red circle on the left, on a blue background", "move it to the top", "left->top"),  # a cut and paste
 ])
