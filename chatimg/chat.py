@@ -141,7 +141,12 @@ class ChatEngine:
         notes: list[str] = []
         paint_s = 0.0
         mode = "none"
-        if paint:
+        earlier = self._earlier_picture_of(edit.prompt) if paint else None
+        if earlier is not None:
+            # "Go back to the red one": show the picture the person saw then, not a repaint of it.
+            image, mode = self.store.load_image(self.session, earlier), "restore"
+            notes.append(f"the picture of turn {earlier.index}, as it was")
+        elif paint:
             painter = self.load_painter(callbacks.status)
             init = self.current_image()
             callbacks.status("painting…")
@@ -164,6 +169,14 @@ class ChatEngine:
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
+
+    def _earlier_picture_of(self, prompt: str) -> Turn | None:
+        """The newest earlier turn on this branch that painted exactly ``prompt``, when the edit
+        goes back to it (the prompt differs from the current one); else ``None``."""
+        chain = self.session.branch()
+        if not chain or chain[-1].edit.prompt == prompt:
+            return None
+        return next((t for t in reversed(chain[:-1]) if t.edit.prompt == prompt and t.image), None)
 
     # -- commands -----------------------------------------------------------------------
     def undo(self) -> Turn | None:

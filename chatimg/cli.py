@@ -168,8 +168,8 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         click.echo(json.dumps(record))
         return
     region = f" region {turn.edit.region}" if turn.edit.region != "whole" else ""
-    how = f"move {turn.edit.region}" if turn.mode == "move" else \
-        f"{turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}"
+    how = {"move": f"move {turn.edit.region}", "restore": "restore (an earlier picture, as it was)"}.get(
+        turn.mode, f"{turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}")
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
                f"    edit:     {how}\n"
                f"    reply:    {turn.edit.reply}\n    image:    {record['image']}")

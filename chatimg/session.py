@@ -91,7 +91,7 @@ class Edit(BaseModel):
         return value
 
 
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "none"]
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "restore", "none"]
 
 
 class Timings(BaseModel):

@@ -38,6 +38,17 @@ def test_turns_flow_history_and_previous_image(engine):
     assert [t.user for t in reloaded.branch()] == ["a red circle", "make it green"]
 
 
+def test_going_back_to_an_earlier_prompt_shows_that_picture_as_it_was(engine):
+    first = engine.run_turn("a red circle", direct=True)
+    engine.run_turn("a blue circle", direct=True)
+    back = engine.run_turn("a red circle", direct=True)
+    assert back.turn.mode == "restore" and len(engine.fake_painter.requests) == 2  # nothing repainted
+    assert back.image.tobytes() == engine.store.load_image(engine.session, first.turn).tobytes()
+    assert back.turn.image == "turn-002.png" and any("turn 0" in note for note in back.notes)
+    again = engine.run_turn("a red circle", direct=True)  # the same prompt as now: a repaint, not a restore
+    assert again.turn.mode == "img2img" and len(engine.fake_painter.requests) == 3
+
+
 def test_direct_turn_skips_the_llm(engine):
     outcome = engine.run_turn("a blue square", direct=True)
     assert outcome.turn.edit.prompt == "a blue square" and outcome.turn.llm is None

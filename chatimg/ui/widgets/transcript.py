@@ -43,11 +43,13 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table.add_row("prompt", Text(edit.prompt))
     if turn.mode == "move":  # a cut and paste: no strength, seed or steps to speak of
         details = f"move {edit.region}"
+    elif turn.mode == "restore":
+        details = "restore: an earlier picture, as it was"
     elif compact:
         details = f"{turn.mode} · strength {edit.strength:.2f} · seed {turn.seed}"
     else:
         details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
-    if edit.region != "whole" and turn.mode != "move":
+    if edit.region != "whole" and turn.mode not in ("move", "restore"):
         details += f"{' ·' if compact else ' '} region {edit.region}"
     table.add_row("edit", Text(details))
     if edit.instruction and edit.instruction != edit.prompt:
