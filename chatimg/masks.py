@@ -58,7 +58,7 @@ def object_alpha(image: Image.Image) -> np.ndarray | None:
     distance = np.linalg.norm(rgb - _backdrop(rgb), axis=-1)
     backdrop = distance < BACKDROP_NOISE * 2
     border = np.concatenate([backdrop[0], backdrop[-1], backdrop[:, 0], backdrop[:, -1]])
-    if border.mean() < 0.9 or backdrop.mean() < 0.25 or backdrop.all():
+    if border.mean() < 0.75 or backdrop.mean() < 0.25 or backdrop.all():
         return None
     # An outline pixel's opacity is its distance from the backdrop over that of the object's
     # own colour, which is the largest distance close by (a red disc on blue is far from it,

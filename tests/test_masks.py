@@ -111,3 +111,12 @@ def test_a_moved_object_leaves_no_ghost_of_its_soft_outline():
     moved = np.asarray(move_objects(image, [("left", "right")])).astype(int)
     old_place = moved[16:48, 2:30]
     assert np.abs(old_place - np.median(noisy[:4].reshape(-1, 3), axis=0)).max() < 12
+
+
+def test_an_object_touching_the_border_still_leaves_a_flat_backdrop():
+    image = Image.new("RGB", (64, 64), BLUE)
+    image.paste(RED, (14, 30, 50, 64))  # a big shape at the bottom, cut by the image edge
+    assert background_mask(image) is not None
+    ground = Image.new("RGB", (64, 64), (120, 170, 240))
+    ground.paste((70, 130, 50), (0, 40, 64, 64))  # sky and ground: no single backdrop
+    assert background_mask(ground) is None
