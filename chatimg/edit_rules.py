@@ -576,6 +576,24 @@ def find_terms(text: str) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------ the edit
+_BACKGROUND_PHRASE = re.compile(
+    r"(?P<lead>\b(?:on|against|with|over|before|in front of)\s+)?(?:(?:a|an|the)\s+)?(?:[\w'-]+\s+){0,3}?"
+    r"(?P<word>background|backdrop)\b", re.I)
+
+
+def _new_background(segment: str, place: str) -> str:
+    """``segment`` with its background phrase said as ``place``: "a red apple on a white
+    background" -> "a red apple on a beach background" (the subject stays)."""
+    match = _BACKGROUND_PHRASE.search(segment)
+    if match is None or not segment[:match.start()].strip():
+        return f"{place} {match['word'] if match else 'background'}"  # the segment is only the background
+    lead = match["lead"] or ""
+    plural = place.lower().endswith("s") and not place.lower().endswith("ss")
+    article = "" if not lead or plural or re.match(r"(?:a|an|the)\s", place, re.I) else \
+        ("an " if place[:1].lower() in "aeiou" else "a ")
+    return f"{segment[:match.start()]}{lead}{article}{place} {match['word']}{segment[match.end():]}"
+
+
 @dataclass
 class RuleEdit:
     """A request the rules understood, applied to the prompt."""
@@ -883,7 +901,7 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
             idx = next((i for i, seg in enumerate(segments) if re.search(r"\bbackground\b|\bbackdrop\b", seg, re.I)), None)
             place = _strip_det(new)
             if idx is not None:
-                segments[idx] = f"{place} background"
+                segments[idx] = _new_background(segments[idx], place)
             else:
                 segments.insert(min(1, len(segments)), f"{place} in the background")
             return RuleEdit(prompt=_join(segments), kind="replace", target="background", added=[place],

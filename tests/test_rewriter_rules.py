@@ -730,3 +730,15 @@ def test_a_bit_before_a_comparative_anywhere():
 ])
 def test_removal_leaves_no_broken_text(prompt, message, expected):
     assert turn(message, prompt)[0].prompt == expected
+
+
+@pytest.mark.parametrize("prompt, message, expected", [
+    ("a red apple on a white background, studio photo", "change the background to a beach",
+     "a red apple on a beach background, studio photo"),
+    ("a dog with a city background", "replace the background with mountains", "a dog with mountains background"),
+    ("a portrait of a woman, grey backdrop", "make the backdrop blue", "a portrait of a woman, blue backdrop"),
+])
+def test_a_new_background_keeps_the_subject_in_front_of_it(prompt, message, expected):
+    edit = LLMRewriter(None, mode="rules-first").rewrite(message, prompt=prompt, history=[])
+    assert edit.prompt == expected
+    assert edit.region == "background"  # painted as a background-only edit where the backdrop is flat
