@@ -348,6 +348,10 @@ class _Editor:
         else:
             source = self.last if self.last in self.shapes else self.shapes[0]
             target = next(s for s in self.shapes if s is not source)
+        return self._copy(source, target, kind)
+
+    def _copy(self, source: _Shape, target: _Shape, kind: str) -> bool:
+        """Give ``target`` the ``source`` shape's ``kind`` (colour or size)."""
         value = getattr(source, kind)
         if getattr(target, kind) != value:
             setattr(target, kind, value)
@@ -583,15 +587,7 @@ class _Editor:
             return False
         source, target = pair
         kind = match.group("a") or match.group("b") or ("size" if match.group("c") else "colour")
-        value = getattr(source, kind)
-        if getattr(target, kind) != value:
-            setattr(target, kind, value)
-            if kind == "size":
-                target.show_size = source.show_size = True
-            self.kinds.append(kind)
-            self.notes.append(f"{target.shape} {kind} → {value}")
-        self.last = target
-        return True
+        return self._copy(source, target, kind)
 
     def _new_colour(self, toks: list[str]) -> bool:
         """"recolour the circle", "a different colour for the square": a colour no other part uses."""
