@@ -7,7 +7,8 @@ each turn's image back with the checker. A turn is scored against its own prompt
 previous turn's image:
 
 * follows: every attribute the new prompt changed (background, a shape's kind, colour, size,
-  whether a position holds a shape) is right in the new image;
+  whether a position holds a shape) is right in the new image (a moved shape: as the previous
+  image showed it);
 * keeps: every attribute the prompt did not change reads the same as in the previous image
   (so a shape the painter got wrong on turn one only counts against turn one).
 
@@ -29,6 +30,7 @@ import click
 from chatimg.bench_painter import attributes
 from chatimg.bench_rewriter import EVAL_SETS, load_items
 from chatimg.shapeworld import parse_prompt, read_image
+from chatimg.shapeworld.regions import rearrangement, touched_positions
 
 
 @dataclass
@@ -52,7 +54,16 @@ def score_turn(prompt_before: str, prompt_after: str, image_before, image_after)
     seen_before, seen = attributes(read_image(image_before)), attributes(read_image(image_after))
     keys = set(wanted) | set(wanted_before)
     changed = {k for k in keys if wanted.get(k) != wanted_before.get(k)}
-    follows = all(seen.get(k) == wanted.get(k) for k in changed)
+    # A moved shape must look as it did before the move, whatever the prompt says it is.
+    moved_from = {to: source for source, to in rearrangement(before, after, touched_positions(before, after)) or []}
+
+    def expected(key: str) -> object:
+        position, _, attribute = key.partition(".")
+        if position in moved_from and attribute in ("shape", "colour", "size"):
+            return seen_before.get(f"{moved_from[position]}.{attribute}")
+        return wanted.get(key)
+
+    follows = all(seen.get(k) == expected(k) for k in changed)
     keeps = all(seen.get(k) == seen_before.get(k) for k in keys - changed)
     return follows, keeps
 

@@ -45,3 +45,16 @@ def test_summary_counts_conversations_that_always_keep():
     assert summary["conversations"] == 2 and summary["turns"] == 3
     assert summary["conversations_keeping_everything"] == 0.5 and round(summary["both"], 3) == 0.333
     assert summary["modes"] == {"inpaint": 2, "move": 1}
+
+
+def test_a_moved_shape_is_judged_by_how_it_looked_not_by_the_prompt():
+    # The painter drew the square as a circle on turn one; moving that circle faithfully follows
+    # "move the square to the top".
+    before = Scene("green", (Shape("square", "red", "big", "left"),))
+    after = Scene("green", (Shape("square", "red", "big", "top"),))
+    drawn = Scene("green", (Shape("circle", "red", "big", "left"),))
+    moved = Scene("green", (Shape("circle", "red", "big", "top"),))
+    assert score_turn(canonical_prompt(before), canonical_prompt(after), render(drawn, seed=1),
+                      render(moved, seed=1)) == (True, True)
+    assert score_turn(canonical_prompt(before), canonical_prompt(after), render(drawn, seed=1),
+                      render(drawn, seed=1)) == (False, True)  # not moved at all
