@@ -151,7 +151,8 @@ def composite_objects(original: Image.Image, repainted: Image.Image) -> Image.Im
     Each object pixel is unmixed from the old backdrop by its opacity (an outline pixel that
     was half red, half blue becomes half red, half new colour). Close around the objects the
     new background is its median colour: a model repainting around kept objects draws them
-    again a pixel or two off, and those ghosts must not show beside the pasted originals."""
+    again a pixel or two off, and those ghosts must not show beside the pasted originals. Nor
+    may the model add objects of its own to a flat new background."""
     old = np.asarray(original.convert("RGB"), dtype=np.float32)
     new = np.asarray(repainted.convert("RGB").resize(original.size), dtype=np.float32)
     alpha = object_alpha(original)
@@ -163,10 +164,27 @@ def composite_objects(original: Image.Image, repainted: Image.Image) -> Image.Im
     near = np.asarray(near, dtype=np.float32)[..., None] / 255.0
     far = near[..., 0] < 0.01
     plate = new if not far.any() else near * np.median(new[far], axis=0) + (1 - near) * new
+    plate = _without_new_objects(plate, near[..., 0] > 0.01, band)
     a = alpha[..., None]
     colour = np.clip(_backdrop(old) + (old - _backdrop(old)) / np.maximum(a, 1e-3), 0, 255)
     out = a * colour + (1 - a) * plate
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def _without_new_objects(plate: np.ndarray, kept: np.ndarray, reach: int) -> np.ndarray:
+    """``plate`` (a repainted background) with any object that is not where a kept object is
+    filled in with the backdrop, when the new background is flat (a busy one is left as is)."""
+    from scipy import ndimage
+
+    alpha = object_alpha(Image.fromarray(np.clip(plate, 0, 255).round().astype(np.uint8)))
+    if alpha is None:
+        return plate
+    labels, _ = _components(alpha)
+    added = [label for label in np.unique(labels[labels > 0]) if not kept[labels == label].any()]
+    if not added:
+        return plate
+    holes = ndimage.binary_dilation(np.isin(labels, added), iterations=reach)
+    return _fill_holes(plate, holes, alpha, reach)
 
 
 def paste_back(repainted: Image.Image, original: Image.Image, mask: Image.Image, region: str) -> Image.Image:

@@ -120,3 +120,12 @@ def test_an_object_touching_the_border_still_leaves_a_flat_backdrop():
     ground = Image.new("RGB", (64, 64), (120, 170, 240))
     ground.paste((70, 130, 50), (0, 40, 64, 64))  # sky and ground: no single backdrop
     assert background_mask(ground) is None
+
+
+def test_a_background_edit_does_not_keep_objects_the_model_added():
+    scene = Scene("blue", (Shape("circle", "red", "big", "right"),))
+    original = render(scene, seed=2, size=64)
+    repainted = Image.new("RGB", (64, 64), GREEN)
+    repainted.paste((240, 220, 20), (6, 26, 18, 38))  # a yellow square the prompt never asked for
+    out = composite_objects(original, repainted)
+    assert read_image(out) == read_image(render(Scene("green", scene.shapes), seed=2))
