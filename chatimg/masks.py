@@ -164,7 +164,7 @@ def composite_objects(original: Image.Image, repainted: Image.Image) -> Image.Im
     near = np.asarray(near, dtype=np.float32)[..., None] / 255.0
     far = near[..., 0] < 0.01
     plate = new if not far.any() else near * np.median(new[far], axis=0) + (1 - near) * new
-    plate = _without_new_objects(plate, near[..., 0] > 0.01, band)
+    plate = _without_new_objects(plate, near[..., 0] > 0.99, band)
     a = alpha[..., None]
     colour = np.clip(_backdrop(old) + (old - _backdrop(old)) / np.maximum(a, 1e-3), 0, 255)
     out = a * colour + (1 - a) * plate
@@ -172,18 +172,18 @@ def composite_objects(original: Image.Image, repainted: Image.Image) -> Image.Im
 
 
 def _without_new_objects(plate: np.ndarray, kept: np.ndarray, reach: int) -> np.ndarray:
-    """``plate`` (a repainted background) with any object that is not where a kept object is
-    filled in with the backdrop, when the new background is flat (a busy one is left as is)."""
+    """``plate`` (a repainted background) with whatever stands out from it away from the kept
+    objects filled in with the backdrop, when the new background is flat (a busy one is left
+    as is). Pixels, not whole shapes: a blob the model grew onto a kept object goes too."""
     from scipy import ndimage
 
     alpha = object_alpha(Image.fromarray(np.clip(plate, 0, 255).round().astype(np.uint8)))
     if alpha is None:
         return plate
-    labels, _ = _components(alpha)
-    added = [label for label in np.unique(labels[labels > 0]) if not kept[labels == label].any()]
-    if not added:
+    added = (alpha > 0.1) & ~kept
+    if not added.any():
         return plate
-    holes = ndimage.binary_dilation(np.isin(labels, added), iterations=reach)
+    holes = ndimage.binary_dilation(added, iterations=reach) & ~kept
     return _fill_holes(plate, holes, alpha, reach)
 
 

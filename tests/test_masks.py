@@ -129,3 +129,14 @@ def test_a_background_edit_does_not_keep_objects_the_model_added():
     repainted.paste((240, 220, 20), (6, 26, 18, 38))  # a yellow square the prompt never asked for
     out = composite_objects(original, repainted)
     assert read_image(out) == read_image(render(Scene("green", scene.shapes), seed=2))
+
+
+def test_a_blob_the_model_grew_onto_a_kept_object_goes_too():
+    scene = Scene("blue", (Shape("square", "red", "big", "bottom"),))
+    original = render(scene, seed=2, size=64)
+    ys, xs = np.nonzero(object_alpha(original) > 0.5)
+    repainted = Image.new("RGB", (64, 64), GREEN)
+    # the model drew the square again, up and to the right, touching the kept one
+    repainted.paste(RED, (xs.min() + 10, ys.min() - 12, xs.max() + 10, ys.max() - 12))
+    out = composite_objects(original, repainted)
+    assert read_image(out) == read_image(render(Scene("green", scene.shapes), seed=2))
