@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 #: RGB distance from the backdrop colour below which a pixel is pure backdrop (noise, jitter).
 BACKDROP_NOISE = 16.0
-#: Where a side or the centre is, as fractions of the image (x, y): where a moved object goes.
+#: Where a side or the centre is, as fractions of the image (x, y): where a moved object goes,
+#: and where the shape world draws and reads its positions (one table for both).
 ANCHORS = {"left": (0.25, 0.5), "right": (0.75, 0.5), "top": (0.5, 0.25), "bottom": (0.5, 0.75), "center": (0.5, 0.5)}
 #: Least RGB distance from the backdrop colour of an object's own colour.
 OBJECT_DISTANCE = 48.0
@@ -119,7 +120,8 @@ def _components(alpha: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]
     return labels, [(x / width, y / height) for y, x in centres]
 
 
-def _nearest_anchor(point: tuple[float, float]) -> str:
+def nearest_anchor(point: tuple[float, float]) -> str:
+    """The named position whose anchor is closest to ``point`` (x, y fractions)."""
     return min(ANCHORS, key=lambda name: (ANCHORS[name][0] - point[0]) ** 2 + (ANCHORS[name][1] - point[1]) ** 2)
 
 
@@ -130,7 +132,7 @@ def _objects_elsewhere(image: Image.Image, region: str) -> np.ndarray | None:
     if alpha is None:
         return None
     labels, centres = _components(alpha)
-    elsewhere = [i + 1 for i, centre in enumerate(centres) if _nearest_anchor(centre) != region]
+    elsewhere = [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) != region]
     return np.isin(labels, elsewhere) if elsewhere else np.zeros(alpha.shape, dtype=bool)
 
 
@@ -215,7 +217,7 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     pasted, holes = [], []
     reach = max(2, min(height, width) // 16)
     for source, target in moves:
-        near = [i for i, centre in enumerate(centres) if _nearest_anchor(centre) == source]
+        near = [i for i, centre in enumerate(centres) if nearest_anchor(centre) == source]
         if not near:
             return None  # nothing at the source
         sx, sy = ANCHORS[source]

@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from chatimg.shapeworld.scene import ANCHORS, Scene, Shape
+from chatimg.masks import nearest_anchor
+from chatimg.shapeworld.scene import Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS
 
 _NAMES = list(COLOURS)
@@ -86,7 +87,7 @@ def read_image(image: Image.Image | np.ndarray) -> Reading:
         colour = nearest_colour(np.median(pixels, axis=0))
         cx = (xs.min() + xs.max() + 1) / 2 / side_w
         cy = (ys.min() + ys.max() + 1) / 2 / side_h
-        position = min(ANCHORS, key=lambda p: (ANCHORS[p][0] - cx) ** 2 + (ANCHORS[p][1] - cy) ** 2)
+        position = nearest_anchor((cx, cy))
         extent = max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) / max(side_h, side_w)
         size = "big" if extent > SIZE_THRESHOLD else "small"
         shapes.append(Shape(shape=_classify_shape(region), colour=colour, size=size, position=position))

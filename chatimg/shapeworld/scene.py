@@ -11,14 +11,6 @@ from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES
 #: Image side in pixels of every shape-world image (and of the built-in painter).
 IMAGE_SIZE = 64
 
-#: Centre of each position, as a fraction of the image side (x, y).
-ANCHORS: dict[str, tuple[float, float]] = {
-    "left": (0.25, 0.5),
-    "right": (0.75, 0.5),
-    "top": (0.5, 0.25),
-    "bottom": (0.5, 0.75),
-    "center": (0.5, 0.5),
-}
 
 #: Nominal "radius" of each size, as a fraction of the image side.
 RADII: dict[str, float] = {"small": 0.095, "big": 0.17}
