@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from chatimg.session import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, format_moves, parse_moves
+from chatimg.session import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, canonical_region, parse_moves
 
 #: Longest prompt we accept; diffusion text encoders read ~77 tokens anyway.
 MAX_PROMPT_CHARS = 400
@@ -152,17 +152,13 @@ def clamp_strength(value: object, default: float) -> tuple[float, bool]:
 
 
 def clean_region(value: object, prompt: str) -> tuple[str, bool]:
-    """``whole``, a named region, or an object named in ``prompt``; anything else becomes whole."""
+    """``whole``, a named region, a move, or an object named in ``prompt``; anything else becomes whole."""
     if not isinstance(value, str) or not value.strip():
         return "whole", value is not None
     region = _collapse(value.lower()).strip(" .\"'")
-    aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
-               "full": "whole", "image": "whole", "none": "whole", "backdrop": "background"}
-    region = aliases.get(region, region)
-    if region in NAMED_REGIONS:
+    region = canonical_region("background" if region == "backdrop" else region)
+    if region in NAMED_REGIONS or parse_moves(region):
         return region, False
-    if moves := parse_moves(region):
-        return format_moves(moves), False
     words = region.split()
     if 0 < len(words) <= 3 and re.search(rf"\b{re.escape(words[-1])}", prompt.lower()):
         return region, False

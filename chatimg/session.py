@@ -47,6 +47,17 @@ def format_moves(moves: list[tuple[str, str]]) -> str:
     return ", ".join(f"{a}{MOVE_ARROW}{b}" for a, b in moves)
 
 
+#: Other words for the named regions.
+REGION_ALIASES = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
+                  "full": "whole", "image": "whole", "none": "whole"}
+
+
+def canonical_region(region: str) -> str:
+    """A lower-case, single-spaced region written one way: aliases resolved, moves formatted."""
+    moves = parse_moves(region)
+    return format_moves(moves) if moves else REGION_ALIASES.get(region, region)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -83,11 +94,7 @@ class Edit(BaseModel):
         if value is None:
             return "whole"
         if isinstance(value, str):
-            value = " ".join(value.lower().split()) or "whole"
-            aliases = {"centre": "center", "middle": "center", "all": "whole", "everything": "whole",
-                       "full": "whole", "image": "whole", "none": "whole"}
-            moves = parse_moves(value)
-            return format_moves(moves) if moves else aliases.get(value, value)
+            return canonical_region(" ".join(value.lower().split()) or "whole")
         return value
 
 
