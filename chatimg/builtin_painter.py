@@ -74,13 +74,14 @@ def encode_prompts(texts: list[str], text_encoder: Any, tokenizer: Any):
         return text_encoder(inputs.input_ids, attention_mask=mask)[0]
 
 
-def make_scheduler(training: bool = False):
-    """x0-prediction, zero-terminal-SNR schedule: DDPM to add noise in training, DPM-Solver++
-    with trailing timesteps (few steps, img2img-friendly) for painting."""
+def make_scheduler(training: bool = False, prediction_type: str = "sample"):
+    """Zero-terminal-SNR schedule: DDPM to add noise in training, DPM-Solver++ with trailing
+    timesteps (few steps, img2img-friendly) for painting. ``prediction_type`` is what the UNet
+    outputs: ``sample`` (x0) or ``v_prediction``."""
     from diffusers import DDPMScheduler, DPMSolverMultistepScheduler
 
     common = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
-                  prediction_type="sample", rescale_betas_zero_snr=True, timestep_spacing="trailing")
+                  prediction_type=prediction_type, rescale_betas_zero_snr=True, timestep_spacing="trailing")
     if training:
         return DDPMScheduler(**common, clip_sample=False)
     return DPMSolverMultistepScheduler(**common, algorithm_type="dpmsolver++", solver_order=2,

@@ -291,7 +291,8 @@ def save_checkpoint(path: Path, unet, ema: dict, opt, step: int, extra: dict) ->
 
 
 def sample_timesteps(batch: int, generator, high_share: float = 0.5):
-    """Timesteps, half uniform and half from the noisiest half, where the text decides the image."""
+    """Timesteps, ``1 - high_share`` uniform and ``high_share`` from the noisiest half, where the
+    text decides the image."""
     torch = _torch()
     t = torch.randint(0, 1000, (batch,), generator=generator)
     high = torch.rand(batch, generator=generator) < high_share
@@ -299,17 +300,38 @@ def sample_timesteps(batch: int, generator, high_share: float = 0.5):
     return t
 
 
-def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0.1):
-    """x0-prediction MSE for one batch; ``drop`` of the captions are replaced by the empty one."""
+PREDICTION_TYPES = ("sample", "v_prediction")
+
+
+def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0.1,
+              prediction_type: str = "sample", high_share: float = 0.5):
+    """MSE against x0 (``sample``) or v for one batch; ``drop`` of the captions are replaced by
+    the empty one."""
     torch = _torch()
     batch = latents.shape[0]
     dropped = torch.rand(batch, generator=generator) < drop
     text = torch.where(dropped[:, None, None], uncond.expand_as(text), text)
-    t = sample_timesteps(batch, generator)
+    t = sample_timesteps(batch, generator, high_share)
     noise = torch.randn(latents.shape, generator=generator)
     noisy = scheduler.add_noise(latents, noise, t)
     pred = unet(noisy, t, encoder_hidden_states=text).sample
-    return ((pred - latents) ** 2).mean()
+    target = latents if prediction_type == "sample" else scheduler.get_velocity(latents, noise, t)
+    return ((pred - target) ** 2).mean()
+
+
+def switch_to_v_prediction(unet, ema: dict) -> None:
+    """Turn an x0-predicting UNet into the start of a v-predicting one by negating its output
+    layer: v = alpha * noise - sigma * x0 is -x0 at the noisiest steps (zero terminal SNR), so
+    the layout the model learned there carries over, and only the low-noise end (v close to the
+    noise) has to be learned anew. Why switch at all: an x0 model must redraw the whole latent at
+    every step, and its error at the last step rounds a small square's corners; a v model's
+    error reaches x0 scaled by sigma, small at the last steps."""
+    torch = _torch()
+    with torch.no_grad():
+        for name in ("conv_out.weight", "conv_out.bias"):
+            ema[name] = -ema[name]
+        unet.conv_out.weight.neg_()
+        unet.conv_out.bias.neg_()
 
 
 def adopt_pipeline(run: Path, folder: Path) -> None:
@@ -331,7 +353,9 @@ def adopt_pipeline(run: Path, folder: Path) -> None:
     unet = UNet2DConditionModel.from_pretrained(folder / "unet")
     state = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=0.01)
-    save_checkpoint(ckpts / f"step-{step}", unet, state, opt, step, {"adopted_from": str(folder), "seed": None})
+    predicts = json.loads((folder / "scheduler" / "scheduler_config.json").read_text()).get("prediction_type", "sample")
+    save_checkpoint(ckpts / f"step-{step}", unet, state, opt, step,
+                    {"adopted_from": str(folder), "seed": None, "prediction_type": predicts})
     print(f"adopted {folder} (UNet step {step})")
 
 
@@ -345,7 +369,8 @@ def learning_rate(step: int, lr: float, decay_from: int | None, steps: int, warm
 
 
 def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
-               checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None) -> None:
+               checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None,
+               prediction_type: str = "sample", high_share: float = 0.5) -> None:
     torch = _torch()
     from diffusers import UNet2DConditionModel
     from tqdm import tqdm
@@ -365,7 +390,13 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         ema = load_file(latest / "ema.safetensors")
         state = json.loads((latest / "state.json").read_text())
         start = state["step"]
-        if state.get("adopted_from"):
+        was = state.get("prediction_type", "sample")
+        if was != prediction_type:
+            if (was, prediction_type) != ("sample", "v_prediction"):
+                raise click.ClickException(f"{latest} predicts {was}; it cannot be trained to predict {prediction_type}")
+            switch_to_v_prediction(unet, ema)
+            print(f"{latest} predicted x0: its output layer is negated to start v-prediction")
+        if state.get("adopted_from") or was != prediction_type:
             fresh_optimizer_at = start
         else:
             opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
@@ -386,7 +417,8 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, lr, decay_from, steps, fresh_optimizer_at)
         idx = torch.randint(0, len(latents), (batch,), generator=generator)
-        loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond)
+        loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond,
+                         prediction_type=prediction_type, high_share=high_share)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -404,7 +436,8 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
             log.flush()
-            save_checkpoint(ckpts / f"step-{done}", unet, ema, opt, done, {"loss": running, "seed": seed})
+            save_checkpoint(ckpts / f"step-{done}", unet, ema, opt, done,
+                            {"loss": running, "seed": seed, "prediction_type": prediction_type})
             for old in sorted(ckpts.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-3]:
                 if int(old.name.split("-")[1]) % export_every:  # keep every export_every-th for the curve
                     shutil.rmtree(old, ignore_errors=True)
@@ -428,18 +461,19 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
         raise click.ClickException(f"no UNet checkpoint in {ckpts}")
     unet = UNet2DConditionModel(**UNET_CONFIG)
     unet.load_state_dict(load_file(ckpt / "ema.safetensors"))
+    state = json.loads((ckpt / "state.json").read_text())
     vae = AutoencoderKL.from_pretrained(run / "vae")
     text_encoder, tokenizer = _load()
     pipe = StableDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=make_scheduler(),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, safety_checker=None,
+        scheduler=make_scheduler(prediction_type=state.get("prediction_type", "sample")),
+        feature_extractor=None, requires_safety_checker=False,
     )
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     pipe.save_pretrained(tmp, safe_serialization=True)
     shutil.rmtree(tmp / "text_encoder", ignore_errors=True)
     shutil.rmtree(tmp / "tokenizer", ignore_errors=True)
-    state = json.loads((ckpt / "state.json").read_text())
     _save_json(tmp / "training.json", {"unet_step": state["step"], "seed": state.get("seed"),
                                        "loss": state.get("loss"), "weights": "EMA"})
     # Read by chatimg.painter for any folder: the settings this painter was benchmarked with.
@@ -474,6 +508,10 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--init-from", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Continue from an exported pipeline folder (e.g. chatimg/builtin/painter): its VAE and "
                    "UNet replace the vae phase and the first UNet checkpoint.")
+@click.option("--prediction-type", type=click.Choice(PREDICTION_TYPES), default="sample", show_default=True,
+              help="What the UNet predicts. Continuing an x0 (sample) run with v_prediction switches it over.")
+@click.option("--noisy-share", default=0.5, show_default=True,
+              help="Share of UNet timesteps drawn from the noisiest half (the rest are uniform).")
 @click.option("--batch", default=32, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--ema", "ema_decay", default=0.998, show_default=True)
@@ -487,7 +525,8 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_steps: str, vae_batch: int,
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
-         step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None) -> None:
+         step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
+         prediction_type: str, noisy_share: float) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
@@ -507,7 +546,7 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
         finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
-                   decay_from)
+                   decay_from, prediction_type, noisy_share)
     if phase in ("all", "export"):
         click.echo(f"exported {export(run, out, step)}")
 

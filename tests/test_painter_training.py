@@ -149,3 +149,63 @@ def test_decoder_edge_weights_mark_outlines_only() -> None:
     assert w[0, 0] == 1.0 and w[32, 32] == 1.0  # far corner and the square's middle
     assert w.max() == 5.0
     assert 0.02 < (w > 1).float().mean() < 0.3  # a band around the outline
+
+
+def test_v_prediction_loss_targets_the_velocity() -> None:
+    """With v-prediction the loss is zero exactly for a model that outputs alpha*noise - sigma*x0."""
+    scheduler = make_scheduler(training=True)
+    g = torch.Generator().manual_seed(0)
+    latents = torch.randn(3, 4, 16, 16, generator=g)
+    text = torch.randn(3, 32, 384, generator=g)
+    seen = {}
+
+    class Oracle(torch.nn.Module):
+        def forward(self, noisy, t, encoder_hidden_states):
+            # recover the noise from the noisy latent, as a perfect model would
+            a, s = scheduler.alphas_cumprod[t].sqrt()[:, None, None, None], (1 - scheduler.alphas_cumprod[t]).sqrt()[:, None, None, None]
+            noise = (noisy - a * latents) / s
+            seen["t"] = t
+            return type("Out", (), {"sample": scheduler.get_velocity(latents, noise, t)})()
+
+    loss = pt.unet_loss(Oracle(), scheduler, latents, text, torch.Generator().manual_seed(1), text[:1], drop=0.0,
+                        prediction_type="v_prediction", high_share=0.0)
+    assert loss.item() < 1e-8
+    x0_loss = pt.unet_loss(Oracle(), scheduler, latents, text, torch.Generator().manual_seed(1), text[:1], drop=0.0,
+                           prediction_type="sample", high_share=0.0)
+    assert x0_loss.item() > 0.01  # the same outputs are wrong as x0 predictions
+
+
+def test_switching_to_v_prediction_negates_the_output_layer() -> None:
+    unet = _tiny_unet()
+    ema = {k: v.clone() for k, v in unet.state_dict().items()}
+    x, t, text = torch.randn(1, 4, 16, 16), torch.tensor([999]), torch.randn(1, 32, 384)
+    with torch.no_grad():
+        before = unet(x, t, text).sample
+        pt.switch_to_v_prediction(unet, ema)
+        after = unet(x, t, text).sample
+    # at the noisiest step v = -x0, so the negated x0 prediction is the v prediction
+    assert torch.allclose(after, -before, atol=1e-6)
+    assert torch.equal(ema["conv_out.weight"], unet.conv_out.weight)
+
+
+@pytest.mark.slow
+def test_an_x0_run_continues_as_v_prediction_and_exports_a_v_scheduler(tmp_path) -> None:
+    from click.testing import CliRunner
+    from diffusers import StableDiffusionPipeline
+
+    from chatimg.builtin_painter import load_builtin_components
+
+    run, out = tmp_path / "run", tmp_path / "painter"
+    args = ["--run", str(run), "--out", str(out), "--captions", "20", "--renders", "1", "--vae-steps", "3",
+            "--decoder-steps", "1", "--vae-batch", "4", "--batch", "4", "--checkpoint-every", "2", "--export-every", "0"]
+    assert CliRunner().invoke(pt.main, ["all", *args, "--unet-steps", "2"]).exit_code == 0
+    result = CliRunner().invoke(pt.main, ["all", *args, "--unet-steps", "4", "--prediction-type", "v_prediction"])
+    assert result.exit_code == 0, result.output
+    assert "negated to start v-prediction" in result.output
+    state = json.loads((run / "unet" / "step-4" / "state.json").read_text())
+    assert state["prediction_type"] == "v_prediction"
+    pipe = StableDiffusionPipeline.from_pretrained(out, **load_builtin_components())
+    assert pipe.scheduler.config.prediction_type == "v_prediction"
+    # and a v run cannot silently go back to x0
+    back = CliRunner().invoke(pt.main, ["unet", *args, "--unet-steps", "6"])
+    assert back.exit_code != 0 and "cannot be trained to predict sample" in back.output
