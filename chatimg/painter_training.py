@@ -220,9 +220,39 @@ def edge_weights(x, weight: float):
     return 1.0 + weight * near
 
 
-def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, edge_weight: float = 0.0) -> None:
+def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DEFAULT_GUIDANCE, spread: int = 25):
+    """What the painter's last sampling step makes of these latents: each noised to about the
+    last timestep of the default schedule and denoised by the UNet once (classifier-free
+    guided, as the app paints), as x0. The decoder never sees exact encoder latents at paint
+    time, only these, which are a little off (a small square's corners are soft in them)."""
+    torch = _torch()
+    sampling = make_scheduler(prediction_type=pipe.scheduler.config.prediction_type)
+    sampling.set_timesteps(DEFAULT_STEPS)
+    last = int(sampling.timesteps[-1])
+    noising = make_scheduler(training=True)
+    t = torch.randint(max(1, last - spread), last + spread + 1, (len(latents),), generator=generator)
+    noisy = noising.add_noise(latents, torch.randn(latents.shape, generator=generator), t)
+    with torch.no_grad():
+        both = pipe.unet(torch.cat([noisy, noisy]), torch.cat([t, t]),
+                         encoder_hidden_states=torch.cat([uncond.expand_as(text), text])).sample
+        plain, cond = both.chunk(2)
+        pred = plain + guidance * (cond - plain)
+    if pipe.scheduler.config.prediction_type == "v_prediction":
+        alpha = noising.alphas_cumprod[t].sqrt()[:, None, None, None]
+        sigma = (1 - noising.alphas_cumprod[t]).sqrt()[:, None, None, None]
+        pred = alpha * noisy - sigma * pred
+    return pred
+
+
+def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, edge_weight: float = 0.0,
+                     painter: Path | None = None, painted_share: float = 0.5) -> None:
     """Train the VAE decoder further on the cached latents; the encoder (and so every cached
-    latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done."""
+    latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done.
+
+    With ``painter`` (an exported pipeline folder), ``painted_share`` of each batch is decoded
+    from that painter's own last-step predictions (``painted_latents``) instead of the exact
+    latents, with the rendered image still the target: the decoder learns to draw what the
+    UNet means, crisp, from what the UNet can actually produce."""
     torch = _torch()
     from diffusers import AutoencoderKL
     from tqdm import tqdm
@@ -240,6 +270,15 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
     images = np.load(run / "data" / "images.npy", mmap_mode="r")
     latents = np.load(run / "cache" / "latents.npy", mmap_mode="r")
     rng = np.random.default_rng(seed + 7 + start)
+    pipe = None
+    if painter is not None:
+        from chatimg.builtin_painter import load_builtin_pipeline
+
+        pipe = load_builtin_pipeline(painter)
+        text = torch.from_numpy(np.load(run / "cache" / "text.npy"))
+        caption_index = np.load(run / "data" / "caption_index.npy") + 1  # row 0 = ""
+        generator = torch.Generator().manual_seed(seed + 11 + start)
+        state["painter"] = str(painter)
     log = open(run / "decoder_loss.log", "a", buffering=1)
     bar = tqdm(range(start, steps), desc="decoder", unit="step", initial=start, total=steps)
     for step in bar:
@@ -248,8 +287,11 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
             group["lr"] = lr * min(1.0, (step - start + 1) / 10) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         idx = np.sort(rng.integers(0, len(images), batch))
         x = _images_tensor(np.asarray(images[idx]))
-        z = torch.from_numpy(np.asarray(latents[idx])) / vae.config.scaling_factor
-        recon = vae.decode(z).sample
+        z = torch.from_numpy(np.asarray(latents[idx]))
+        if pipe is not None:
+            n = int(round(painted_share * batch))
+            z[:n] = painted_latents(pipe, z[:n], text[caption_index[idx[:n]]].float(), text[0:1].float(), generator)
+        recon = vae.decode(z / vae.config.scaling_factor).sample
         w = edge_weights(x, edge_weight)
         loss = ((recon - x).abs() * w).mean() + (((recon - x) ** 2) * w).mean()
         opt.zero_grad(set_to_none=True)
@@ -502,6 +544,9 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
               help="Further decoder-only steps on the cached latents (can run beside the UNet phase).")
 @click.option("--decoder-edge-weight", default=0.0, show_default=True,
               help="Extra decoder loss weight near shape edges (see edge_weights).")
+@click.option("--decoder-painter", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="decoder: also train on this exported painter's own last-step predictions (half of each "
+                   "batch), so the decoder draws crisp what that UNet produces.")
 @click.option("--unet-steps", default=20_000, show_default=True)
 @click.option("--decay-from", type=int, default=None,
               help="Step from which the UNet learning rate decays linearly to a tenth at --unet-steps.")
@@ -526,7 +571,7 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
-         prediction_type: str, noisy_share: float) -> None:
+         prediction_type: str, noisy_share: float, decoder_painter: Path | None) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
@@ -543,7 +588,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
     if phase in ("all", "latents"):
         encode_latents(run)
     if phase in ("all", "decoder"):
-        finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight)
+        finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight,
+                         painter=decoder_painter)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
                    decay_from, prediction_type, noisy_share)

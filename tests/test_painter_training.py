@@ -209,3 +209,24 @@ def test_an_x0_run_continues_as_v_prediction_and_exports_a_v_scheduler(tmp_path)
     # and a v run cannot silently go back to x0
     back = CliRunner().invoke(pt.main, ["unet", *args, "--unet-steps", "6"])
     assert back.exit_code != 0 and "cannot be trained to predict sample" in back.output
+
+
+@pytest.mark.slow
+def test_painted_latents_are_the_shipped_painters_last_step_guesses() -> None:
+    """The decoder's extra training inputs: close to the true latent (the UNet denoised them),
+    not equal to it (the UNet's own error is what the decoder learns to draw through)."""
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
+    from chatimg.shapeworld import canonical_prompt, random_scene, render
+
+    torch.set_num_threads(1)
+    pipe = load_builtin_pipeline(BUILTIN_PAINTER_DIR)
+    scenes = [random_scene(i) for i in range(4)]
+    x = pt._images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)]))
+    with torch.no_grad():
+        z = pipe.vae.encode(x).latent_dist.mean * pipe.vae.config.scaling_factor
+    text = encode_prompts([canonical_prompt(s) for s in scenes], pipe.text_encoder, pipe.tokenizer)
+    uncond = encode_prompts([""], pipe.text_encoder, pipe.tokenizer)
+    painted = pt.painted_latents(pipe, z, text, uncond, torch.Generator().manual_seed(0))
+    assert painted.shape == z.shape
+    error = ((painted - z) ** 2).mean().item()
+    assert 1e-5 < error < 0.1 * (z ** 2).mean().item()
