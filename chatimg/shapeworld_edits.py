@@ -258,6 +258,11 @@ class _Editor:
         self.removed: list[str] = []
         self.replies: list[str] = []
 
+    def _record(self, kind: str, note: str) -> None:
+        """One change made: its kind (for the painter's region and strength) and a note for the reply."""
+        self.kinds.append(kind)
+        self.notes.append(note)
+
     # -- target selection ----------------------------------------------------------------
     def _select(self, toks: list[str]) -> list[_Shape]:
         if "other" in toks and len(self.shapes) == 2:
@@ -357,8 +362,7 @@ class _Editor:
             setattr(target, kind, value)
             if kind == "size":
                 target.show_size = source.show_size = True
-            self.kinds.append(kind)
-            self.notes.append(f"{target.shape} {kind} → {value}")
+            self._record(kind, f"{target.shape} {kind} → {value}")
         self.last = target
         return True
 
@@ -401,8 +405,7 @@ class _Editor:
                 if new is None:
                     return False
                 self.background = new
-                self.kinds.append("background")
-                self.notes.append(f"background → {new}")
+                self._record("background", f"background → {new}")
                 return True
             return not holders  # nothing is that colour (any more): already as asked
         for target in targets:
@@ -410,8 +413,7 @@ class _Editor:
             if new is None:
                 return False
             target.colour = new
-            self.kinds.append("colour")
-            self.notes.append(f"{target.shape} colour → {new}")
+            self._record("colour", f"{target.shape} colour → {new}")
             self.last = target
         return True
 
@@ -424,12 +426,10 @@ class _Editor:
                     "purple": "yellow", "white": "black", "black": "white"}
         for shape in self.shapes:
             shape.colour = opposite[shape.colour]
-            self.notes.append(f"{shape.shape} colour → {shape.colour}")
-            self.kinds.append("colour")
+            self._record("colour", f"{shape.shape} colour → {shape.colour}")
         if self.background:
             self.background = opposite[self.background]
-            self.notes.append(f"background → {self.background}")
-            self.kinds.append("background")
+            self._record("background", f"background → {self.background}")
         return True
 
     def _stack(self, toks: list[str]) -> bool:
@@ -446,8 +446,7 @@ class _Editor:
         a, b = sorted(self.shapes, key=lambda x: POSITIONS.index(x.position))
         for shape, pos in ((a, first), (b, second)):
             shape.position, shape.show_position = pos, True
-            self.kinds.append("position")
-            self.notes.append(f"moved the {shape.shape} to the {pos}")
+            self._record("position", f"moved the {shape.shape} to the {pos}")
         return True
 
     def _move_anywhere(self, toks: list[str]) -> bool:
@@ -468,8 +467,7 @@ class _Editor:
         if new is None or (others and frozenset((new, *others)) not in COMPATIBLE_POSITIONS):
             return False
         target.position, target.show_position = new, True
-        self.kinds.append("position")
-        self.notes.append(f"moved the {target.shape} to the {new}")
+        self._record("position", f"moved the {target.shape} to the {new}")
         self.last = target
         return True
 
@@ -484,8 +482,7 @@ class _Editor:
             if new is None:
                 return False
             shape.colour = new
-            self.kinds.append("colour")
-            self.notes.append(f"{shape.shape} colour → {new}")
+            self._record("colour", f"{shape.shape} colour → {new}")
         return True
 
     def _flip(self, toks: list[str]) -> bool:
@@ -499,8 +496,7 @@ class _Editor:
                                 "so flipping the picture would look the same.")
             return True
         shape.position, shape.show_position = new, True
-        self.kinds.append("position")
-        self.notes.append(f"moved the {shape.shape} to the {new}")
+        self._record("position", f"moved the {shape.shape} to the {new}")
         return True
 
     def _shape_instead(self, toks: list[str]) -> bool:
@@ -518,8 +514,7 @@ class _Editor:
             if _kind(t) in ("colour", "size") and t != self.background:
                 setattr(target, _kind(t), t)
                 target.show_size = target.show_size or _kind(t) == "size"
-        self.kinds.append("shape")
-        self.notes.append(f"{old} shape → {target.shape}")
+        self._record("shape", f"{old} shape → {target.shape}")
         self.last = target
         return True
 
@@ -538,8 +533,7 @@ class _Editor:
                 self.replies.append(f"The painter has no {adjective} {old} ({_PALETTE}), so the background stays {old}.")
                 return True
             self.background = new
-            self.kinds.append("background")
-            self.notes.append(f"background → {new}")
+            self._record("background", f"background → {new}")
             self.replies.append(f"{new.capitalize()} is the nearest {adjective} colour the painter knows.")
             return True
         targets = self._select([t for t in toks if t not in _SHADES])
@@ -552,8 +546,7 @@ class _Editor:
                 self.replies.append(f"The painter has no {adjective} {old} ({_PALETTE}), so the {target.shape} stays {old}.")
             else:
                 target.colour = new
-                self.kinds.append("colour")
-                self.notes.append(f"{target.shape} colour → {new}")
+                self._record("colour", f"{target.shape} colour → {new}")
                 self.replies.append(f"{new.capitalize()} is the nearest {adjective} colour the painter knows.")
             self.last = target
         return True
@@ -602,8 +595,7 @@ class _Editor:
         if colour is None:
             return False
         target[0].colour = colour
-        self.kinds.append("colour")
-        self.notes.append(f"{target[0].shape} colour → {colour}")
+        self._record("colour", f"{target[0].shape} colour → {colour}")
         self.last = target[0]
         return True
 
@@ -635,8 +627,7 @@ class _Editor:
             new = self._unused_colour()  # "recolor the backdrop", "a different background colour"
             if new is not None:
                 self.background = new
-                self.kinds.append("background")
-                self.notes.append(f"background → {new}")
+                self._record("background", f"background → {new}")
                 return True
         if not colours and self._shade(toks, background=True):
             return True
@@ -652,24 +643,20 @@ class _Editor:
         colour = new[-1]
         self.background = colour
         # A shape cannot share the background's colour: nudge it to the old background's colour.
-        self.kinds.append("background")
-        self.notes.append(f"background → {colour}")
+        self._record("background", f"background → {colour}")
         return True
 
     def _swap(self, toks: list[str]) -> bool:
         a, b = self.shapes
         if any(t == "colour" for t in toks):
             a.colour, b.colour = b.colour, a.colour
-            self.kinds.append("colour")
-            self.notes.append("swapped colours")
+            self._record("colour", "swapped colours")
         elif "size" in toks or "sizes" in toks:
             a.size, b.size = b.size, a.size
-            self.kinds.append("size")
-            self.notes.append("swapped sizes")
+            self._record("size", "swapped sizes")
         else:
             a.position, b.position = b.position, a.position
-            self.kinds.append("position")
-            self.notes.append("swapped places")
+            self._record("position", "swapped places")
         return True
 
     def _remove(self, toks: list[str], target: _Shape | None = None) -> bool:
@@ -691,8 +678,7 @@ class _Editor:
         target = targets[0]
         self.shapes.remove(target)
         self.last = self.shapes[0] if len(self.shapes) == 1 else None
-        self.kinds.append("remove")
-        self.notes.append(f"removed the {target.colour} {target.shape}")
+        self._record("remove", f"removed the {target.colour} {target.shape}")
         self.removed.append(f"{target.colour} {target.shape}")
         return True
 
@@ -741,8 +727,7 @@ class _Editor:
                      show_size="size" in attrs or other.show_size, show_position="position" in attrs or other.show_position)
         self.shapes.append(new)
         self.last = new
-        self.kinds.append("add")
-        self.notes.append(f"added a {new.size} {new.colour} {new.shape}")
+        self._record("add", f"added a {new.size} {new.colour} {new.shape}")
         return True
 
     def _modify(self, toks: list[str]) -> bool:
@@ -817,8 +802,7 @@ class _Editor:
         pos = match.group("pos")
         target.position, other.position = pos, _OPPOSITE[pos]
         target.show_position = other.show_position = True
-        self.kinds.append("position")
-        self.notes.append(f"moved the {target.shape} {'above' if pos == 'top' else 'below' if pos == 'bottom' else 'to the ' + pos + ' of'} the {other.shape}")
+        self._record("position", f"moved the {target.shape} {'above' if pos == 'top' else 'below' if pos == 'bottom' else 'to the ' + pos + ' of'} the {other.shape}")
         self.last = target
         return True
 
@@ -885,8 +869,7 @@ class _Editor:
                         if not target.show_position:
                             target.show_position = True
                             changed = True
-                            self.kinds.append("position")
-                            self.notes.append(f"moved the {target.shape} to the {new}")
+                            self._record("position", f"moved the {target.shape} to the {new}")
                         changed = True  # already there: understood, nothing to change
                         continue
                     other = next((s for s in self.shapes if s is not target), None)
@@ -899,16 +882,14 @@ class _Editor:
                     target.position = new
                     target.show_position = True
                     changed = True
-                    self.kinds.append("position")
-                    self.notes.append(f"moved the {target.shape} to the {new}")
+                    self._record("position", f"moved the {target.shape} to the {new}")
                 elif getattr(target, attr) != new:
                     name = target.shape  # the reply names the shape as it was ("circle shape → square")
                     setattr(target, attr, new)
                     if kind == "size":
                         target.show_size = True
                     changed = True
-                    self.kinds.append(kind)
-                    self.notes.append(f"{name} {kind} → {new}")
+                    self._record(kind, f"{name} {kind} → {new}")
                 else:
                     changed = True  # already so: understood, nothing to change
                     if kind == "size":
@@ -1005,8 +986,7 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
         if kind in (None, "background") and before[0] != after[0] and before[0] and (
                 not require_value or before[0] in toks):
             editor.background = before[0]
-            editor.kinds.append("background")
-            editor.notes.append(f"background back to {before[0]}")
+            editor._record("background", f"background back to {before[0]}")
             return True
         if kind == "background":
             continue
@@ -1039,8 +1019,7 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
                     current.show_size = True
                 if attr == "position":
                     current.show_position = True
-                editor.kinds.append(attr)
-                editor.notes.append(f"{current.shape} {attr} back to {value}")
+                editor._record(attr, f"{current.shape} {attr} back to {value}")
             editor.last = current
             return True
     return False
