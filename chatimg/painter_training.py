@@ -220,39 +220,38 @@ def edge_weights(x, weight: float):
     return 1.0 + weight * near
 
 
-def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DEFAULT_GUIDANCE, spread: int = 25):
-    """What the painter's last sampling step makes of these latents: each noised to about the
-    last timestep of the default schedule and denoised by the UNet once (classifier-free
-    guided, as the app paints), as x0. The decoder never sees exact encoder latents at paint
-    time, only these, which are a little off (a small square's corners are soft in them)."""
+def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DEFAULT_GUIDANCE,
+                    steps_left: int = 1, spread: int = 25):
+    """What the painter makes of these latents in its last ``steps_left`` sampling steps: each is
+    noised to that point of the default schedule (± ``spread`` timesteps, per latent) and
+    sampled from there as the app paints (DPM-Solver++, classifier-free guided), ending at x0.
+    The decoder never sees exact encoder latents at paint time, only such results, and they
+    are a little off (a small square's corners are soft in them)."""
     torch = _torch()
     sampling = make_scheduler(prediction_type=pipe.scheduler.config.prediction_type)
     sampling.set_timesteps(DEFAULT_STEPS)
-    last = int(sampling.timesteps[-1])
-    noising = make_scheduler(training=True)
-    t = torch.randint(max(1, last - spread), last + spread + 1, (len(latents),), generator=generator)
-    noisy = noising.add_noise(latents, torch.randn(latents.shape, generator=generator), t)
+    timesteps = sampling.timesteps[-steps_left:]
+    first = int(timesteps[0])
+    noised_at = torch.randint(max(1, first - spread), first + spread + 1, (len(latents),), generator=generator)
+    x = make_scheduler(training=True).add_noise(latents, torch.randn(latents.shape, generator=generator), noised_at)
+    context = torch.cat([uncond.expand_as(text), text])
     with torch.no_grad():
-        both = pipe.unet(torch.cat([noisy, noisy]), torch.cat([t, t]),
-                         encoder_hidden_states=torch.cat([uncond.expand_as(text), text])).sample
-        plain, cond = both.chunk(2)
-        pred = plain + guidance * (cond - plain)
-    if pipe.scheduler.config.prediction_type == "v_prediction":
-        alpha = noising.alphas_cumprod[t].sqrt()[:, None, None, None]
-        sigma = (1 - noising.alphas_cumprod[t]).sqrt()[:, None, None, None]
-        pred = alpha * noisy - sigma * pred
-    return pred
+        for i, t in enumerate(timesteps):
+            unet_t = torch.cat([noised_at, noised_at]) if i == 0 else t
+            plain, cond = pipe.unet(torch.cat([x, x]), unet_t, encoder_hidden_states=context).sample.chunk(2)
+            x = sampling.step(plain + guidance * (cond - plain), t, x).prev_sample
+    return x
 
 
 def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, edge_weight: float = 0.0,
-                     painter: Path | None = None, painted_share: float = 0.5) -> None:
+                     painter: Path | None = None, painted_share: float = 0.5, painted_steps: int = 1) -> None:
     """Train the VAE decoder further on the cached latents; the encoder (and so every cached
     latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done.
 
     With ``painter`` (an exported pipeline folder), ``painted_share`` of each batch is decoded
-    from that painter's own last-step predictions (``painted_latents``) instead of the exact
-    latents, with the rendered image still the target: the decoder learns to draw what the
-    UNet means, crisp, from what the UNet can actually produce."""
+    from what that painter makes of the exact latents in its last 1 to ``painted_steps``
+    sampling steps (``painted_latents``), with the rendered image still the target: the decoder
+    learns to draw what the UNet means, crisp, from what the UNet actually produces."""
     torch = _torch()
     from diffusers import AutoencoderKL
     from tqdm import tqdm
@@ -290,7 +289,8 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
         z = torch.from_numpy(np.asarray(latents[idx]))
         if pipe is not None:
             n = int(round(painted_share * batch))
-            z[:n] = painted_latents(pipe, z[:n], text[caption_index[idx[:n]]].float(), text[0:1].float(), generator)
+            z[:n] = painted_latents(pipe, z[:n], text[caption_index[idx[:n]]].float(), text[0:1].float(), generator,
+                                    steps_left=int(rng.integers(1, painted_steps + 1)) if painted_steps > 1 else 1)
         recon = vae.decode(z / vae.config.scaling_factor).sample
         w = edge_weights(x, edge_weight)
         loss = ((recon - x).abs() * w).mean() + (((recon - x) ** 2) * w).mean()
@@ -346,9 +346,9 @@ PREDICTION_TYPES = ("sample", "v_prediction")
 
 
 def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0.1,
-              prediction_type: str = "sample", high_share: float = 0.5):
+              prediction_type: str = "sample", high_share: float = 0.5, pixels: "PixelLoss | None" = None):
     """MSE against x0 (``sample``) or v for one batch; ``drop`` of the captions are replaced by
-    the empty one."""
+    the empty one; with ``pixels``, plus that loss on the decoded x0 guesses."""
     torch = _torch()
     batch = latents.shape[0]
     dropped = torch.rand(batch, generator=generator) < drop
@@ -358,7 +358,35 @@ def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0
     noisy = scheduler.add_noise(latents, noise, t)
     pred = unet(noisy, t, encoder_hidden_states=text).sample
     target = latents if prediction_type == "sample" else scheduler.get_velocity(latents, noise, t)
-    return ((pred - target) ** 2).mean()
+    loss = ((pred - target) ** 2).mean()
+    if pixels is not None:
+        x0 = pred
+        if prediction_type == "v_prediction":
+            alpha = scheduler.alphas_cumprod[t].sqrt()[:, None, None, None]
+            x0 = alpha * noisy - (1 - alpha ** 2).sqrt() * pred
+        loss = loss + pixels(x0, t)
+    return loss
+
+
+class PixelLoss:
+    """The UNet's x0 guesses decoded by the frozen decoder and compared with the rendered images,
+    outlines weighted up (``edge_weights``), for timesteps below ``below``: latent MSE barely
+    notices the small error that rounds a small square's corners, the image does. Above
+    ``below`` the guess is rightly a blurred average and is left to the latent loss."""
+
+    def __init__(self, vae, weight: float, edge_weight: float = 4.0, below: int = 500) -> None:
+        self.vae, self.weight, self.edge_weight, self.below = vae, weight, edge_weight, below
+        self.images = None  # the batch's rendered images, set before each step
+
+    def __call__(self, x0, t):
+        keep = t < self.below
+        if not bool(keep.any()):
+            return x0.sum() * 0.0
+        target = self.images[keep]
+        recon = self.vae.decode(x0[keep] / self.vae.config.scaling_factor).sample
+        w = edge_weights(target, self.edge_weight)
+        per_image = (((recon - target).abs() + (recon - target) ** 2) * w).mean()
+        return self.weight * per_image * keep.float().mean()
 
 
 def switch_to_v_prediction(unet, ema: dict) -> None:
@@ -412,7 +440,7 @@ def learning_rate(step: int, lr: float, decay_from: int | None, steps: int, warm
 
 def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
                checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None,
-               prediction_type: str = "sample", high_share: float = 0.5) -> None:
+               prediction_type: str = "sample", high_share: float = 0.5, pixel_weight: float = 0.0) -> None:
     torch = _torch()
     from diffusers import UNet2DConditionModel
     from tqdm import tqdm
@@ -451,6 +479,14 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     uncond = text[0:1].float()
     scheduler = make_scheduler(training=True)
     generator = torch.Generator().manual_seed(seed * 1_000_003 + start)
+    pixels = images = None
+    if pixel_weight > 0:
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+        vae.requires_grad_(False)
+        pixels = PixelLoss(vae, pixel_weight)
+        images = np.load(run / "data" / "images.npy", mmap_mode="r")
     log = open(run / "unet_loss.log", "a", buffering=1)
     unet.train()
     bar = tqdm(range(start, steps), desc="unet", unit="step", initial=start, total=steps)
@@ -459,8 +495,10 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, lr, decay_from, steps, fresh_optimizer_at)
         idx = torch.randint(0, len(latents), (batch,), generator=generator)
+        if pixels is not None:
+            pixels.images = _images_tensor(np.asarray(images[idx.numpy()]))
         loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond,
-                         prediction_type=prediction_type, high_share=high_share)
+                         prediction_type=prediction_type, high_share=high_share, pixels=pixels)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -516,8 +554,13 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
     pipe.save_pretrained(tmp, safe_serialization=True)
     shutil.rmtree(tmp / "text_encoder", ignore_errors=True)
     shutil.rmtree(tmp / "tokenizer", ignore_errors=True)
-    _save_json(tmp / "training.json", {"unet_step": state["step"], "seed": state.get("seed"),
-                                       "loss": state.get("loss"), "weights": "EMA"})
+    vae_state = json.loads((run / "vae" / "done.json").read_text()) if (run / "vae" / "done.json").exists() else {}
+    _save_json(tmp / "training.json", {
+        "unet_step": state["step"], "seed": state.get("seed"), "loss": state.get("loss"), "weights": "EMA",
+        "prediction_type": state.get("prediction_type", "sample"),
+        # a decoder tuned on a painter's own predictions belongs with that painter's UNet
+        "decoder_steps": vae_state.get("decoder_steps"), "decoder_painter": vae_state.get("painter"),
+    })
     # Read by chatimg.painter for any folder: the settings this painter was benchmarked with.
     _save_json(tmp / "chatimg.json", {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
                                       "width": IMAGE_SIZE, "height": IMAGE_SIZE})
@@ -547,6 +590,8 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--decoder-painter", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="decoder: also train on this exported painter's own last-step predictions (half of each "
                    "batch), so the decoder draws crisp what that UNet produces.")
+@click.option("--decoder-painted-steps", default=1, show_default=True,
+              help="decoder: those predictions come from the painter's last 1..N sampling steps.")
 @click.option("--unet-steps", default=20_000, show_default=True)
 @click.option("--decay-from", type=int, default=None,
               help="Step from which the UNet learning rate decays linearly to a tenth at --unet-steps.")
@@ -557,6 +602,9 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
               help="What the UNet predicts. Continuing an x0 (sample) run with v_prediction switches it over.")
 @click.option("--noisy-share", default=0.5, show_default=True,
               help="Share of UNet timesteps drawn from the noisiest half (the rest are uniform).")
+@click.option("--pixel-loss", "pixel_weight", default=0.0, show_default=True,
+              help="unet: also decode the x0 guesses of the less noisy half and weigh their pixel error "
+                   "(outlines 5x) by this much (see PixelLoss).")
 @click.option("--batch", default=32, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--ema", "ema_decay", default=0.998, show_default=True)
@@ -571,7 +619,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
-         prediction_type: str, noisy_share: float, decoder_painter: Path | None) -> None:
+         prediction_type: str, noisy_share: float, decoder_painter: Path | None,
+         decoder_painted_steps: int, pixel_weight: float) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
@@ -589,10 +638,10 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
         encode_latents(run)
     if phase in ("all", "decoder"):
         finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight,
-                         painter=decoder_painter)
+                         painter=decoder_painter, painted_steps=decoder_painted_steps)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
-                   decay_from, prediction_type, noisy_share)
+                   decay_from, prediction_type, noisy_share, pixel_weight)
     if phase in ("all", "export"):
         click.echo(f"exported {export(run, out, step)}")
 

@@ -230,3 +230,48 @@ def test_painted_latents_are_the_shipped_painters_last_step_guesses() -> None:
     assert painted.shape == z.shape
     error = ((painted - z) ** 2).mean().item()
     assert 1e-5 < error < 0.1 * (z ** 2).mean().item()
+
+
+def test_pixel_loss_grows_when_a_squares_latent_is_blurred() -> None:
+    """A slightly blurred latent of squares decodes worse, and the pixel loss says so; the noisy
+    half of the batch is left out."""
+    from diffusers import AutoencoderKL
+
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
+    from chatimg.shapeworld import Scene, Shape, render
+
+    torch.set_num_threads(1)
+    vae = AutoencoderKL.from_pretrained(BUILTIN_PAINTER_DIR / "vae").eval()
+    vae.requires_grad_(False)
+    scenes = [Scene("green", (Shape("square", "red", "small", "left"), Shape("square", "blue", "small", "right"))),
+              Scene("white", (Shape("square", "black", "big", "center"),))]
+    images = pt._images_tensor(np.stack([np.asarray(render(s, seed=0)) for s in scenes]))
+    with torch.no_grad():
+        z = vae.encode(images).latent_dist.mean * vae.config.scaling_factor
+    blurred = torch.nn.functional.avg_pool2d(z, 3, stride=1, padding=1, count_include_pad=False) * 0.3 + z * 0.7
+    loss = pt.PixelLoss(vae, weight=1.0)
+    loss.images = images
+    low = torch.tensor([100, 100])
+    exact, soft = loss(z, low).item(), loss(blurred, low).item()
+    assert soft > 1.3 * exact
+    assert loss(blurred, torch.tensor([800, 900])).item() == 0.0
+    assert loss(blurred, torch.tensor([100, 900])).item() < soft
+
+
+@pytest.mark.slow
+def test_painted_latents_can_come_from_the_last_few_sampling_steps() -> None:
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
+    from chatimg.shapeworld import canonical_prompt, random_scene, render
+
+    torch.set_num_threads(1)
+    pipe = load_builtin_pipeline(BUILTIN_PAINTER_DIR)
+    scenes = [random_scene(i) for i in range(4)]
+    x = pt._images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)]))
+    with torch.no_grad():
+        z = pipe.vae.encode(x).latent_dist.mean * pipe.vae.config.scaling_factor
+    text = encode_prompts([canonical_prompt(s) for s in scenes], pipe.text_encoder, pipe.tokenizer)
+    uncond = encode_prompts([""], pipe.text_encoder, pipe.tokenizer)
+    errors = [((pt.painted_latents(pipe, z, text, uncond, torch.Generator().manual_seed(0), steps_left=k) - z) ** 2)
+              .mean().item() for k in (1, 3)]
+    # starting earlier leaves the sampler more room to wander, but it still paints the same scene
+    assert errors[0] < errors[1] < 0.2 * (z ** 2).mean().item()
