@@ -419,13 +419,15 @@ def adopt_pipeline(run: Path, folder: Path) -> None:
     ckpts = run / "unet"
     if _latest_checkpoint(ckpts) is not None:
         return
-    step = json.loads((folder / "training.json").read_text())["unet_step"]
+    meta = json.loads((folder / "training.json").read_text())
+    step = meta["unet_step"]
     unet = UNet2DConditionModel.from_pretrained(folder / "unet")
     state = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=0.01)
     predicts = json.loads((folder / "scheduler" / "scheduler_config.json").read_text()).get("prediction_type", "sample")
     save_checkpoint(ckpts / f"step-{step}", unet, state, opt, step,
-                    {"adopted_from": str(folder), "seed": None, "prediction_type": predicts})
+                    {"adopted_from": str(folder), "seed": meta.get("seed"), "loss": meta.get("loss"),
+                     "prediction_type": predicts})
     print(f"adopted {folder} (UNet step {step})")
 
 
