@@ -212,9 +212,10 @@ def test_an_x0_run_continues_as_v_prediction_and_exports_a_v_scheduler(tmp_path)
 
 
 @pytest.mark.slow
-def test_painted_latents_are_the_shipped_painters_last_step_guesses() -> None:
+def test_painted_latents_are_the_shipped_painters_own_guesses() -> None:
     """The decoder's extra training inputs: close to the true latent (the UNet denoised them),
-    not equal to it (the UNet's own error is what the decoder learns to draw through)."""
+    not equal to it (the UNet's own error is what the decoder learns to draw through); starting
+    a few sampling steps earlier leaves the sampler more room to wander from it."""
     from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
     from chatimg.shapeworld import canonical_prompt, random_scene, render
 
@@ -226,10 +227,11 @@ def test_painted_latents_are_the_shipped_painters_last_step_guesses() -> None:
         z = pipe.vae.encode(x).latent_dist.mean * pipe.vae.config.scaling_factor
     text = encode_prompts([canonical_prompt(s) for s in scenes], pipe.text_encoder, pipe.tokenizer)
     uncond = encode_prompts([""], pipe.text_encoder, pipe.tokenizer)
-    painted = pt.painted_latents(pipe, z, text, uncond, torch.Generator().manual_seed(0))
-    assert painted.shape == z.shape
-    error = ((painted - z) ** 2).mean().item()
-    assert 1e-5 < error < 0.1 * (z ** 2).mean().item()
+    painted = {k: pt.painted_latents(pipe, z, text, uncond, torch.Generator().manual_seed(0), steps_left=k)
+               for k in (1, 3)}
+    assert painted[1].shape == z.shape
+    errors = {k: ((p - z) ** 2).mean().item() for k, p in painted.items()}
+    assert 1e-5 < errors[1] < errors[3] < 0.2 * (z ** 2).mean().item()
 
 
 def test_pixel_loss_grows_when_a_squares_latent_is_blurred() -> None:
@@ -256,22 +258,3 @@ def test_pixel_loss_grows_when_a_squares_latent_is_blurred() -> None:
     assert soft > 1.3 * exact
     assert loss(blurred, torch.tensor([800, 900])).item() == 0.0
     assert loss(blurred, torch.tensor([100, 900])).item() < soft
-
-
-@pytest.mark.slow
-def test_painted_latents_can_come_from_the_last_few_sampling_steps() -> None:
-    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
-    from chatimg.shapeworld import canonical_prompt, random_scene, render
-
-    torch.set_num_threads(1)
-    pipe = load_builtin_pipeline(BUILTIN_PAINTER_DIR)
-    scenes = [random_scene(i) for i in range(4)]
-    x = pt._images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)]))
-    with torch.no_grad():
-        z = pipe.vae.encode(x).latent_dist.mean * pipe.vae.config.scaling_factor
-    text = encode_prompts([canonical_prompt(s) for s in scenes], pipe.text_encoder, pipe.tokenizer)
-    uncond = encode_prompts([""], pipe.text_encoder, pipe.tokenizer)
-    errors = [((pt.painted_latents(pipe, z, text, uncond, torch.Generator().manual_seed(0), steps_left=k) - z) ** 2)
-              .mean().item() for k in (1, 3)]
-    # starting earlier leaves the sampler more room to wander, but it still paints the same scene
-    assert errors[0] < errors[1] < 0.2 * (z ** 2).mean().item()
