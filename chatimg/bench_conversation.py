@@ -27,7 +27,7 @@ from pathlib import Path
 
 import click
 
-from chatimg.bench_painter import attributes
+from chatimg.bench_painter import attributes, share
 from chatimg.bench_rewriter import EVAL_SETS, load_items
 from chatimg.shapeworld import parse_prompt, read_image
 from chatimg.shapeworld.regions import rearrangement, touched_positions
@@ -88,10 +88,6 @@ def play(engine, conversation: dict) -> list[TurnScore]:
     return scores
 
 
-def _share(values: list[bool]) -> float:
-    return sum(values) / len(values) if values else float("nan")
-
-
 def summarise(scores: list[TurnScore]) -> dict:
     by_conversation: dict[str, list[TurnScore]] = {}
     for s in scores:
@@ -99,10 +95,10 @@ def summarise(scores: list[TurnScore]) -> dict:
     return {
         "conversations": len(by_conversation),
         "turns": len(scores),
-        "follows": _share([s.follows for s in scores]),
-        "keeps": _share([s.keeps for s in scores]),
-        "both": _share([s.follows and s.keeps for s in scores]),
-        "conversations_keeping_everything": _share([all(s.keeps for s in c) for c in by_conversation.values()]),
+        "follows": share([s.follows for s in scores]),
+        "keeps": share([s.keeps for s in scores]),
+        "both": share([s.follows and s.keeps for s in scores]),
+        "conversations_keeping_everything": share([all(s.keeps for s in c) for c in by_conversation.values()]),
         "median_seconds_per_turn": statistics.median(s.seconds for s in scores) if scores else float("nan"),
         "modes": {m: sum(s.mode == m for s in scores) for m in sorted({s.mode for s in scores})},
     }

@@ -115,13 +115,14 @@ def bench_text_to_image(pipe, n: int, seed: int, steps: int, guidance: float, ba
             "background": sum(t["background"] == r["background"] for t, r in flat) / n,
             "layout": sum(all(t[k] == r[k] for k in t if k.endswith(".occupied")) for t, r in flat) / n,
             "shape_attributes": sum(r.get(k) == t[k] for t, r, k in shape_keys) / len(shape_keys),
-            "one_shape_all_right": _share([t == r for (t, r), s in zip(flat, scenes) if len(s.shapes) == 1]),
-            "two_shapes_all_right": _share([t == r for (t, r), s in zip(flat, scenes) if len(s.shapes) == 2]),
+            "one_shape_all_right": share([t == r for (t, r), s in zip(flat, scenes) if len(s.shapes) == 1]),
+            "two_shapes_all_right": share([t == r for (t, r), s in zip(flat, scenes) if len(s.shapes) == 2]),
         }
     return result
 
 
-def _share(values: list[bool]) -> float:
+def share(values: list[bool]) -> float:
+    """Share of true values (nan for none)."""
     return sum(values) / len(values) if values else float("nan")
 
 
@@ -176,10 +177,10 @@ def bench_edits(painter, kind: str, strength: float, n: int, seed: int, steps: i
     return {
         "path": path, "strength": strength, "n": n,
         "region_share": regional / n if n else float("nan"),
-        "changed": _share([s.changed for s in scores]),
-        "kept": _share([s.kept for s in scores]),
-        "rest": _share([s.rest for s in scores]),
-        "both": _share([s.changed and s.kept for s in scores]),
+        "changed": share([s.changed for s in scores]),
+        "kept": share([s.kept for s in scores]),
+        "rest": share([s.rest for s in scores]),
+        "both": share([s.changed and s.kept for s in scores]),
     }
 
 
