@@ -256,9 +256,9 @@ class LLMRewriter:
         elif use_rules and edit_rules.is_revert_request(text):
             return self._no_change(prompt, "I found no earlier change like that to go back to, so the picture is unchanged; "
                                            "'undo' steps back one turn.")
-        elif use_rules and (edit_rules.image_operation_reply(text) or edit_rules.unclear_reference_reply(text)):
+        elif use_rules and (answer := edit_rules.image_operation_reply(text) or edit_rules.unclear_reference_reply(text)):
             # "rotate it", "crop it" (not a change of what it shows); "remove that" with nothing to point at
-            return self._no_change(prompt, edit_rules.image_operation_reply(text) or edit_rules.unclear_reference_reply(text))
+            return self._no_change(prompt, answer)
         self.last.source, self.last.usable = "fallback", False
         return self._not_understood(prompt, text)
 
