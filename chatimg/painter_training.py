@@ -49,6 +49,36 @@ UNET_CONFIG = dict(
     cross_attention_dim=384, attention_head_dim=4, norm_num_groups=16,
     addition_embed_type="text", addition_embed_type_num_heads=8,
 )
+# The same UNet with cross-attention at 16x16 too, where a small square's corners live.
+FULL_RES_ATTENTION = dict(down_block_types=("CrossAttnDownBlock2D",) * 3, up_block_types=("CrossAttnUpBlock2D",) * 3)
+
+
+def unet_config(weights: dict | None = None, full_res_attention: bool = False) -> dict:
+    """The UNet layout: the default, with cross-attention at full latent resolution when asked or
+    when ``weights`` (a state dict) already have it, so checkpoints of either layout load."""
+    if weights is not None:
+        full_res_attention = full_res_attention or any(k.startswith("down_blocks.0.attentions.") for k in weights)
+    return {**UNET_CONFIG, **FULL_RES_ATTENTION} if full_res_attention else dict(UNET_CONFIG)
+
+
+def grow_full_res_attention(weights: dict):
+    """A UNet with cross-attention at 16x16 that computes exactly what ``weights`` (the default
+    layout) compute: the new attention blocks are residual and their output projections start at
+    zero, so each adds nothing until training gives it something to add. Capacity is added
+    where the x0 UNet was losing detail without throwing away what it had learned."""
+    torch = _torch()
+    from diffusers import UNet2DConditionModel
+
+    unet = UNet2DConditionModel(**unet_config(full_res_attention=True))
+    missing, unexpected = unet.load_state_dict(weights, strict=False)
+    if unexpected or any(".attentions." not in k for k in missing):
+        raise click.ClickException(f"cannot grow these weights: unexpected {unexpected[:3]}, missing {missing[:3]}")
+    with torch.no_grad():
+        for block in (unet.down_blocks[0], unet.up_blocks[-1]):
+            for attention in block.attentions:
+                attention.proj_out.weight.zero_()
+                attention.proj_out.bias.zero_()
+    return unet
 
 
 def _torch():
@@ -444,7 +474,8 @@ def learning_rate(step: int, lr: float, decay_from: int | None, steps: int, warm
 
 def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
                checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None,
-               prediction_type: str = "sample", high_share: float = 0.5, pixel_weight: float = 0.0) -> None:
+               prediction_type: str = "sample", high_share: float = 0.5, pixel_weight: float = 0.0,
+               full_res_attention: bool = False) -> None:
     torch = _torch()
     from diffusers import UNet2DConditionModel
     from tqdm import tqdm
@@ -452,16 +483,25 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     ckpts = run / "unet"
     ckpts.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(**UNET_CONFIG)
-    ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
-    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
-    start = fresh_optimizer_at = 0
     latest = _latest_checkpoint(ckpts)
+    weights = None
     if latest is not None:
         from safetensors.torch import load_file
 
-        unet.load_state_dict(load_file(latest / "unet.safetensors"))
-        ema = load_file(latest / "ema.safetensors")
+        weights, ema = load_file(latest / "unet.safetensors"), load_file(latest / "ema.safetensors")
+    config = unet_config(weights, full_res_attention)
+    grow = weights is not None and config != unet_config(weights)
+    unet = grow_full_res_attention(ema) if grow else UNet2DConditionModel(**config)
+    if grow:  # the EMA weights are the ones worth growing; the live weights restart from them
+        ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+        print(f"{latest}: cross-attention added at 16x16 (output projections at zero)")
+    elif weights is not None:
+        unet.load_state_dict(weights)
+    else:
+        ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
+    start = fresh_optimizer_at = 0
+    if latest is not None:
         state = json.loads((latest / "state.json").read_text())
         start = state["step"]
         was = state.get("prediction_type", "sample")
@@ -470,7 +510,7 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
                 raise click.ClickException(f"{latest} predicts {was}; it cannot be trained to predict {prediction_type}")
             switch_to_v_prediction(unet, ema)
             print(f"{latest} predicted x0: its output layer is negated to start v-prediction")
-        if state.get("adopted_from") or was != prediction_type:
+        if state.get("adopted_from") or was != prediction_type or grow:
             fresh_optimizer_at = start
         else:
             opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
@@ -543,8 +583,9 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
     ckpt = ckpts / f"step-{step}" if step is not None else _latest_checkpoint(ckpts)
     if ckpt is None or not ckpt.exists():
         raise click.ClickException(f"no UNet checkpoint in {ckpts}")
-    unet = UNet2DConditionModel(**UNET_CONFIG)
-    unet.load_state_dict(load_file(ckpt / "ema.safetensors"))
+    weights = load_file(ckpt / "ema.safetensors")
+    unet = UNet2DConditionModel(**unet_config(weights))
+    unet.load_state_dict(weights)
     state = json.loads((ckpt / "state.json").read_text())
     vae = AutoencoderKL.from_pretrained(run / "vae")
     text_encoder, tokenizer = _load()
@@ -609,6 +650,8 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--pixel-loss", "pixel_weight", default=0.0, show_default=True,
               help="unet: also decode the x0 guesses of the less noisy half and weigh their pixel error "
                    "(outlines 5x) by this much (see PixelLoss).")
+@click.option("--full-res-attention", is_flag=True,
+              help="unet: cross-attention at 16x16 too; a checkpoint without it grows it, computing the same at first.")
 @click.option("--batch", default=32, show_default=True)
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--ema", "ema_decay", default=0.998, show_default=True)
@@ -624,7 +667,7 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
          prediction_type: str, noisy_share: float, decoder_painter: Path | None,
-         decoder_painted_steps: int, pixel_weight: float) -> None:
+         decoder_painted_steps: int, pixel_weight: float, full_res_attention: bool) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
@@ -645,7 +688,7 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
                          painter=decoder_painter, painted_steps=decoder_painted_steps)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
-                   decay_from, prediction_type, noisy_share, pixel_weight)
+                   decay_from, prediction_type, noisy_share, pixel_weight, full_res_attention)
     if phase in ("all", "export"):
         click.echo(f"exported {export(run, out, step)}")
 

@@ -211,6 +211,50 @@ def test_an_x0_run_continues_as_v_prediction_and_exports_a_v_scheduler(tmp_path)
     assert back.exit_code != 0 and "cannot be trained to predict sample" in back.output
 
 
+def test_growing_full_res_attention_keeps_what_the_unet_computes() -> None:
+    from diffusers import UNet2DConditionModel
+
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
+
+    torch.set_num_threads(1)
+    shipped = UNet2DConditionModel.from_pretrained(BUILTIN_PAINTER_DIR / "unet")
+    weights = shipped.state_dict()
+    assert pt.unet_config(weights) == pt.UNET_CONFIG  # the shipped layout, read from its weights
+    grown = pt.grow_full_res_attention(weights)
+    assert pt.unet_config(grown.state_dict())["down_block_types"][0] == "CrossAttnDownBlock2D"
+    assert len(grown.down_blocks[0].attentions) == 1 and len(grown.up_blocks[-1].attentions) == 2
+    g = torch.Generator().manual_seed(0)
+    x, text = torch.randn(3, 4, 16, 16, generator=g), torch.randn(3, 32, 384, generator=g)
+    t = torch.tensor([20, 500, 990])
+    with torch.no_grad():
+        assert torch.allclose(grown(x, t, text).sample, shipped(x, t, text).sample, atol=1e-6)
+    # and the new blocks do learn: one step moves their output projections off zero
+    grown(x, t, text).sample.pow(2).mean().backward()
+    assert grown.down_blocks[0].attentions[0].proj_out.weight.grad.abs().sum() > 0
+
+
+def test_a_run_grows_full_res_attention_and_keeps_it(tmp_path) -> None:
+    from click.testing import CliRunner
+    from diffusers import StableDiffusionPipeline
+    from safetensors.torch import load_file
+
+    from chatimg.builtin_painter import load_builtin_components
+
+    run, out = tmp_path / "run", tmp_path / "painter"
+    args = ["--run", str(run), "--out", str(out), "--captions", "20", "--renders", "1", "--vae-steps", "3",
+            "--decoder-steps", "1", "--vae-batch", "4", "--batch", "4", "--checkpoint-every", "2", "--export-every", "0"]
+    assert CliRunner().invoke(pt.main, ["all", *args, "--unet-steps", "2"]).exit_code == 0
+    result = CliRunner().invoke(pt.main, ["all", *args, "--unet-steps", "4", "--full-res-attention"])
+    assert result.exit_code == 0, result.output
+    assert "cross-attention added at 16x16" in result.output
+    pipe = StableDiffusionPipeline.from_pretrained(out, **load_builtin_components())
+    assert pipe.unet.config.down_block_types[0] == "CrossAttnDownBlock2D"
+    # resuming without the flag keeps the layout the weights have
+    result = CliRunner().invoke(pt.main, ["unet", *args, "--unet-steps", "6"])
+    assert result.exit_code == 0 and "added" not in result.output, result.output
+    assert any(k.startswith("down_blocks.0.attentions.") for k in load_file(run / "unet" / "step-6" / "ema.safetensors"))
+
+
 @pytest.mark.slow
 def test_painted_latents_are_the_shipped_painters_own_guesses() -> None:
     """The decoder's extra training inputs: close to the true latent (the UNet denoised them),
