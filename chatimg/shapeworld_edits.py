@@ -1009,7 +1009,7 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
             if current is None or (selected and current not in selected and len(editor.shapes) > 1):
                 continue
             for attr in attrs:
-                value = getattr(old, attr)
+                value, name = getattr(old, attr), current.shape
                 if attr == "position":
                     other = next((s for s in editor.shapes if s is not current and s.position == value), None)
                     if other is not None:
@@ -1019,7 +1019,7 @@ def _revert(editor: _Editor, toks: list[str], history, require_value: bool = Fal
                     current.show_size = True
                 if attr == "position":
                     current.show_position = True
-                editor._record(attr, f"{current.shape} {attr} back to {value}")
+                editor._record(attr, f"{name} {attr} back to {value}")
             editor.last = current
             return True
     return False
@@ -1261,6 +1261,14 @@ def _both(editor: "_Editor", text: str) -> bool:
     return True
 
 
+def _says_no_value(toks: list[str]) -> bool:
+    """True for a clause that names no shape, colour, size, place, move or background ("bring it
+    back": "bring" and "put" are only the verb there)."""
+    return not any(t in SHAPES or t in COLOURS or t in SIZES or t in POSITIONS or
+                   (t in _MOVE and t not in ("bring", "put", "go", "goes")) or
+                   t in ("background", "colour", "size", "position", "bigger", "smaller") for t in toks)
+
+
 def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     """Apply ``message`` to the shape-world scene in ``prompt``; None if not a shape-world edit
     or not understood. ``history`` ((message, prompt) pairs, oldest first, ending with the
@@ -1287,9 +1295,13 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     understood = 0
     if _both(editor, _clean_both(text)):
         understood, clauses = 1, []
+    reverted = False
     for clause in clauses:
         toks = _tokens(clause)
+        if reverted and _says_no_value(toks):
+            continue  # "I liked the triangle better, bring it back": the second clause restates the first
         if _REVERT_CUE.search(clause):
+            reverted = True
             # "go back to the triangle": restore the change whose old value is named; "make it
             # red again" also works as a plain edit; "change the colour back" names no value
             before = render(editor.background, editor.shapes)

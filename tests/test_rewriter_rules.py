@@ -471,6 +471,20 @@ def test_bring_it_back_restores_the_latest_removal():
     assert info.usable
 
 
+def test_a_restated_revert_is_applied_once():
+    """'I liked the triangle better, bring it back': one change back, not a second one for 'bring it
+    back' (which used to undo the triangle's move of the first turn too)."""
+    steps = ["a small blue triangle in the center, on a green background",
+             "a small blue triangle on the right, on a green background",
+             "a small blue triangle on the right and a big red circle in the center, on a green background",
+             "a small blue square on the right and a big red circle in the center, on a green background",
+             "a small blue square on the right and a big white circle in the center, on a green background"]
+    history = [("", p) for p in steps]
+    result = shapeworld_edits.apply_message(steps[-1], "I liked the triangle better, bring it back", history)
+    assert result.prompt == "a small blue triangle on the right and a big white circle in the center, on a green background"
+    assert result.notes == ["square shape back to triangle"] and result.region == "right"
+
+
 START = "a big red circle on the left and a small blue square on the right, on a green background"
 
 
