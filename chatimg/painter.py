@@ -71,6 +71,9 @@ class PaintDefaults:
     guidance: float = 7.5
     width: int | None = None
     height: int | None = None
+    #: "shapeworld": the model was trained on complete shape-world captions, so a prompt that
+    #: leaves a size, place or background unsaid is completed with the shape world's defaults.
+    prompts: str | None = None
 
 
 class Painter(Protocol):
@@ -85,7 +88,7 @@ def guess_defaults(spec: str, folder: Path | None) -> PaintDefaults:
     """Read ``chatimg.json`` from a model folder, else guess from well-known model names."""
     if folder is not None and (folder / DEFAULTS_FILE).is_file():
         data = json.loads((folder / DEFAULTS_FILE).read_text())
-        return PaintDefaults(**{k: data[k] for k in ("steps", "guidance", "width", "height") if k in data})
+        return PaintDefaults(**{k: data[k] for k in ("steps", "guidance", "width", "height", "prompts") if k in data})
     name = spec.lower()
     if "turbo" in name:
         return PaintDefaults(steps=4, guidance=0.0)
@@ -222,6 +225,7 @@ class DiffusersPainter:
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
         mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
         mask = None
+        prompt = self._model_prompt(request.prompt, notes)
         moves = parse_moves(request.region) if mode == "img2img" else None
         if moves:
             started = time.perf_counter()
@@ -284,7 +288,7 @@ class DiffusersPainter:
         started = time.perf_counter()
         try:
             with torch.inference_mode():
-                output = pipe(prompt=request.prompt, num_inference_steps=steps, guidance_scale=guidance,
+                output = pipe(prompt=prompt, num_inference_steps=steps, guidance_scale=guidance,
                               generator=generator, callback_on_step_end=on_step_end, **kwargs)
         except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - GPU only
             raise PainterError("out of GPU memory: try fewer steps or --device cpu") from exc
@@ -299,6 +303,18 @@ class DiffusersPainter:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
                            seconds=time.perf_counter() - started, notes=notes)
+
+    def _model_prompt(self, prompt: str, notes: list[str]) -> str:
+        """The prompt as this model should read it (see ``PaintDefaults.prompts``)."""
+        if self.defaults.prompts != "shapeworld":
+            return prompt
+        from chatimg.shapeworld import complete_prompt
+
+        completed = complete_prompt(prompt)
+        if completed is None or completed == prompt:
+            return prompt
+        notes.append(f"painted as: {completed}")
+        return completed
 
     def _preview(self, pipe: Any, latents: Any, step: int, total: int) -> Image.Image | None:
         """A cheap look at the latents: full VAE decode for small VAEs, a linear RGB

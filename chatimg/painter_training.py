@@ -608,7 +608,7 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
     })
     # Read by chatimg.painter for any folder: the settings this painter was benchmarked with.
     _save_json(tmp / "chatimg.json", {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
-                                      "width": IMAGE_SIZE, "height": IMAGE_SIZE})
+                                      "width": IMAGE_SIZE, "height": IMAGE_SIZE, "prompts": "shapeworld"})
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out

@@ -107,3 +107,29 @@ def test_chatimg_trained_folders_borrow_minilm_from_its_package(tmp_path, tiny_p
     index["text_encoder"], index["tokenizer"] = ["transformers", "BertModel"], ["transformers", "BertTokenizer"]
     (folder / "model_index.json").write_text(json.dumps(index))
     assert borrows_minilm(folder)
+
+
+def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_dir):
+    """A folder whose chatimg.json says its prompts are shape-world captions gets every prompt
+    completed with the shape world's defaults, and the turn's notes say what was painted."""
+    import json
+    import shutil
+
+    folder = tmp_path / "shapes"
+    shutil.copytree(tiny_pipeline_dir, folder)
+    (folder / "chatimg.json").write_text(json.dumps({"steps": 2, "guidance": 3.0, "prompts": "shapeworld"}))
+    painter = DiffusersPainter(str(folder), device="cpu").load()
+    seen = []
+    pipe = painter.pipeline("txt2img")
+    original = type(pipe).__call__
+    try:
+        type(pipe).__call__ = lambda self, *a, **k: seen.append(k["prompt"]) or original(self, *a, **k)
+        result = painter.paint(PaintRequest(prompt="a yellow square", seed=0))
+        complete = painter.paint(PaintRequest(prompt="a big red circle on the left, on a blue background", seed=0))
+        other = painter.paint(PaintRequest(prompt="a dog on a sofa", seed=0))
+    finally:
+        type(pipe).__call__ = original
+    assert seen == ["a big yellow square in the center, on a white background",
+                    "a big red circle on the left, on a blue background", "a dog on a sofa"]
+    assert result.notes == ["painted as: a big yellow square in the center, on a white background"]
+    assert complete.notes == [] and other.notes == []

@@ -105,6 +105,22 @@ def test_builtin_paints_simple_prompts(pipe) -> None:
 
 
 @pytest.mark.slow
+def test_builtin_draws_unsaid_attributes_as_the_shape_world_defaults() -> None:
+    """"a yellow square" is painted big, in the center, on white: the built-in painter completes
+    prompts (its chatimg.json says so); the raw prompt, never seen in training, was right in 1 of
+    30 such prompts, the completed one in 26."""
+    from chatimg.painter import PaintRequest, load_painter
+
+    painter = load_painter("builtin", device="cpu")
+    right = 0
+    for seed, text in enumerate(["a yellow square", "a red circle", "a blue triangle on a white background"] * 2):
+        result = painter.paint(PaintRequest(prompt=text, seed=seed))
+        right += check_image(result.image) == parse_prompt(text, defaults=True)
+        assert result.notes and result.notes[0].startswith("painted as: a big")
+    assert right >= 4
+
+
+@pytest.mark.slow
 def test_builtin_serves_img2img_and_inpainting(pipe) -> None:
     import torch
     from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline

@@ -9,7 +9,7 @@ import pytest
 
 from chatimg.shapeworld import (
     COLOURS, EDIT_KINDS, EDIT_STRENGTHS, DEFAULT_STRENGTH, POSITIONS, SHAPES, SIZES, Scene, Shape,
-    canonical_prompt, caption, check_image, edit_region, parse_prompt, random_edit, random_scene, read_image, render,
+    canonical_prompt, caption, check_image, complete_prompt, edit_region, parse_prompt, random_edit, random_scene, read_image, render,
 )
 
 
@@ -90,6 +90,19 @@ def test_captions_vary_and_parse_back() -> None:
 )
 def test_parse_prompt_understands_usual_phrasings(text: str, expected: Scene) -> None:
     assert parse_prompt(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a yellow square", "a big yellow square in the center, on a white background"),
+    ("a white circle", "a big white circle in the center, on a black background"),
+    ("a small red triangle on a blue background", "a small red triangle in the center, on a blue background"),
+    ("a red circle on the left and a blue square",
+     "a big red circle on the left and a big blue square on the right, on a white background"),
+    ("a big red circle on the left, on a green background", "a big red circle on the left, on a green background"),
+    ("a dog on a sofa", None),
+])
+def test_complete_prompt_says_the_defaults(text: str, expected: str | None) -> None:
+    assert complete_prompt(text) == expected
 
 
 def test_parse_prompt_incomplete() -> None:

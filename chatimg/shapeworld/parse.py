@@ -114,3 +114,17 @@ def parse_prompt(text: str, defaults: bool = False) -> Scene | None:
         return Scene(background=background, shapes=tuple(Shape(**a) for a in attrs))
     except ValueError:
         return None
+
+
+def complete_prompt(text: str) -> str | None:
+    """The canonical prompt of the scene ``text`` describes, with the shape world's defaults for
+    what it leaves unsaid (``parse_prompt(defaults=True)``), or None if it describes no scene.
+
+    A painter trained on shape-world captions has only ever seen complete ones: asked for "a
+    yellow square" it draws a small square anywhere on any backdrop, where the shape world (and
+    its checker) mean a big one in the center on white. Completing the prompt first makes what
+    it draws the documented default."""
+    from chatimg.shapeworld.captions import canonical_prompt
+
+    scene = parse_prompt(text, defaults=True)
+    return canonical_prompt(scene) if scene is not None else None
