@@ -1261,6 +1261,33 @@ def _both(editor: "_Editor", text: str) -> bool:
     return True
 
 
+def _pin_unsaid(editor: _Editor, prompt_before: str) -> None:
+    """Say the places (and the background) the new prompt leaves unsaid when their defaults
+    would now differ from where the picture has them. Unsaid means the shape world's default
+    (``parse_prompt(defaults=True)``), and that default depends on the rest of the scene: "a
+    yellow triangle" is drawn in the center, but "a big orange circle on the left and a yellow
+    triangle" puts the triangle on the right, and a white shape turns an unsaid white backdrop
+    black. Adding the circle must not move the triangle."""
+    from chatimg.shapeworld.parse import parse_prompt
+
+    scene = parse_prompt(render(editor.background, editor.shapes), defaults=True)
+    if scene is None:
+        return
+    ordered = sorted(editor.shapes, key=lambda s: POSITIONS.index(s.position))  # as render() says them
+    if any(not s.show_position and drawn.position != s.position for s, drawn in zip(ordered, scene.shapes)):
+        for s in editor.shapes:
+            s.show_position = True
+    before = parse_prompt(prompt_before, defaults=True)
+    if editor.background is None and before is not None and scene.background != before.background:
+        if all(s.colour != before.background for s in editor.shapes):
+            editor.background = before.background  # the backdrop the picture has
+        else:  # a shape now has the backdrop's colour: the backdrop must change to show it
+            editor.background = scene.background
+            editor._record("background", f"background → {scene.background}")
+            editor.replies.append(f"(The {before.background} background turns {scene.background}, "
+                                  f"so the {before.background} shape shows.)")
+
+
 def _says_no_value(toks: list[str]) -> bool:
     """True for a clause that names no shape, colour, size, place, move or background ("bring it
     back": "bring" and "put" are only the verb there)."""
@@ -1333,6 +1360,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     positions = [s.position for s in editor.shapes]
     if len(set(positions)) != len(positions):
         return None
+    _pin_unsaid(editor, prompt)
     return ShapeEdit(prompt=render(editor.background, editor.shapes), kinds=editor.kinds, notes=editor.notes + colour_notes,
                      region=region_between(background, shapes_before, editor.background, editor.shapes),
                      removed=editor.removed, reply=" ".join(dict.fromkeys(editor.replies)) or None)

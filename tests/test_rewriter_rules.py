@@ -50,6 +50,26 @@ def test_add_a_shape_keeps_the_first_where_it_was():
         "a small green triangle at the top and a big red circle in the center, on a white background"
 
 
+@pytest.mark.parametrize("prompt, message, expected", [
+    # unsaid = the default, and the default of one shape depends on the other: say the place
+    ("a yellow triangle, on a blue background", "also add a big orange circle on the left",
+     "a big orange circle on the left and a yellow triangle in the center, on a blue background"),
+    ("an orange triangle and a small blue square at the bottom, on a purple background", "lose the one at the bottom",
+     "an orange triangle at the top, on a purple background"),
+    # the backdrop an unsaid one was (black, for the white circle) stays when the circle turns blue
+    ("a white circle and a red square on the left", "make the circle blue",
+     "a red square on the left and a blue circle, on a black background"),
+])
+def test_unsaid_places_are_said_when_their_default_would_move(prompt, message, expected):
+    assert shape(message, prompt) == expected
+
+
+def test_a_shape_the_colour_of_an_unsaid_backdrop_changes_it_and_says_so():
+    result = shapeworld_edits.apply_message("a red triangle", "add a white circle on the left")
+    assert result.prompt == "a white circle on the left and a red triangle in the center, on a black background"
+    assert result.region == "whole" and "turns black" in result.reply
+
+
 def test_general_prompts_are_not_shape_world():
     assert not shapeworld_edits.is_shapeworld_prompt("a red ball on a kitchen table")
     assert shapeworld_edits.is_shapeworld_prompt(TWO)
