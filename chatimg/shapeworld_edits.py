@@ -714,7 +714,13 @@ class _Editor:
         if re.search(r"\bsame colou?r\b|\bcolou?r of\b", text):
             attrs["colour"] = other.colour
         position = attrs.get("position")
-        if not other.show_position and position is not None:
+        if position is not None and other.position == "center" and position != "center":
+            # Two shapes share a picture side by side or one above the other, never with one in
+            # the center (COMPATIBLE_POSITIONS): the painter never saw such a pair, and big ones
+            # would overlap. The one in the center makes room, and the reply says so.
+            other.position, other.show_position = _OPPOSITE[position], True
+            self._record("position", f"moved the {other.shape} to the {other.position} to make room")
+        elif not other.show_position and position is not None:
             if position == other.position:  # the unplaced shape makes room
                 other.position = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
         elif position is None or position == other.position:

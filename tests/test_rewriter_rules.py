@@ -45,15 +45,21 @@ def test_unsaid_attributes_stay_unsaid():
         "a white triangle in the center, on a black background"
 
 
-def test_add_a_shape_keeps_the_first_where_it_was():
-    assert shape("add a small green triangle at the top", "a big red circle in the center, on a white background") == \
-        "a small green triangle at the top and a big red circle in the center, on a white background"
+def test_add_a_shape_beside_a_centred_one_makes_room():
+    """Two shapes stand side by side or one above the other, never one in the center: the
+    painter never saw such a pair, and big ones would overlap."""
+    result = shapeworld_edits.apply_message("a big red circle in the center, on a white background",
+                                            "add a small green triangle at the top")
+    assert result.prompt == "a small green triangle at the top and a big red circle at the bottom, on a white background"
+    assert "moved the circle to the bottom to make room" in result.notes
+    assert shape("add a small green triangle on the right", "a big red circle on the left, on a white background") == \
+        "a big red circle on the left and a small green triangle on the right, on a white background"
 
 
 @pytest.mark.parametrize("prompt, message, expected", [
     # unsaid = the default, and the default of one shape depends on the other: say the place
     ("a yellow triangle, on a blue background", "also add a big orange circle on the left",
-     "a big orange circle on the left and a yellow triangle in the center, on a blue background"),
+     "a big orange circle on the left and a yellow triangle on the right, on a blue background"),
     ("an orange triangle and a small blue square at the bottom, on a purple background", "lose the one at the bottom",
      "an orange triangle at the top, on a purple background"),
     # the backdrop an unsaid one was (black, for the white circle) stays when the circle turns blue
@@ -66,7 +72,7 @@ def test_unsaid_places_are_said_when_their_default_would_move(prompt, message, e
 
 def test_a_shape_the_colour_of_an_unsaid_backdrop_changes_it_and_says_so():
     result = shapeworld_edits.apply_message("a red triangle", "add a white circle on the left")
-    assert result.prompt == "a white circle on the left and a red triangle in the center, on a black background"
+    assert result.prompt == "a white circle on the left and a red triangle on the right, on a black background"
     assert result.region == "whole" and "turns black" in result.reply
 
 
