@@ -225,7 +225,7 @@ class DiffusersPainter:
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
         mode: PaintMode = "txt2img" if request.init_image is None else "img2img"
         mask = None
-        prompt = self._model_prompt(request.prompt, notes)
+        prompt = self._model_prompt(request.prompt, notes if mode == "txt2img" else [])
         moves = parse_moves(request.region) if mode == "img2img" else None
         if moves:
             started = time.perf_counter()
@@ -305,7 +305,8 @@ class DiffusersPainter:
                            seconds=time.perf_counter() - started, notes=notes)
 
     def _model_prompt(self, prompt: str, notes: list[str]) -> str:
-        """The prompt as this model should read it (see ``PaintDefaults.prompts``)."""
+        """The prompt as this model should read it (see ``PaintDefaults.prompts``); what it
+        filled in goes into ``notes`` (the first picture's only: after that the prompt shows it)."""
         if self.defaults.prompts != "shapeworld":
             return prompt
         from chatimg.shapeworld import complete_prompt

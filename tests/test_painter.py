@@ -133,3 +133,6 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
                     "a big red circle on the left, on a blue background", "a dog on a sofa"]
     assert result.notes == ["painted as: a big yellow square in the center, on a white background"]
     assert complete.notes == [] and other.notes == []
+    # an edit is completed too, silently (the first picture's note said what unsaid means)
+    edit = painter.paint(PaintRequest(prompt="a blue square", init_image=result.image, strength=0.5, seed=0))
+    assert not any(n.startswith("painted as") for n in edit.notes)
