@@ -167,12 +167,10 @@ def report_turn(engine, outcome, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(record))
         return
-    region = f" region {turn.edit.region}" if turn.edit.region != "whole" else ""
-    how = {"move": f"move {turn.edit.region}", "restore": "restore (an earlier picture, as it was)"}.get(
-        turn.mode, f"{turn.mode} strength {turn.edit.strength:.2f} seed {turn.seed}{region}")
+    notes = "".join(f"\n    note:     {note}" for note in outcome.notes)
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
-               f"    edit:     {how}\n"
-               f"    reply:    {turn.edit.reply}\n    image:    {record['image']}")
+               f"    edit:     {turn.painted_how(' ', steps=False)}\n"
+               f"    reply:    {turn.edit.reply}\n    image:    {record['image']}{notes}")
 
 
 @cli.command()

@@ -127,6 +127,18 @@ class Turn(BaseModel):
     def prompt(self) -> str:
         return self.edit.prompt
 
+    def painted_how(self, sep: str = "  ", steps: bool = True) -> str:
+        """How the picture was made, in words, for the TUI and the CLI alike: a move is a cut and
+        paste and a restore shows an earlier picture, so neither has a strength or seed to show."""
+        if self.mode == "move":
+            return f"move {self.edit.region}"
+        if self.mode == "restore":
+            return "restore: an earlier picture, as it was"
+        parts = [self.mode, f"strength {self.edit.strength:.2f}", f"seed {self.seed}"]
+        parts += [f"steps {self.steps}"] if steps else []
+        parts += [f"region {self.edit.region}"] if self.edit.region != "whole" else []
+        return sep.join(parts)
+
 
 class Settings(BaseModel):
     """Per-session knobs the user sets with slash commands (``/seed``, ``/steps``...).

@@ -41,17 +41,7 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     table.add_row("prompt", Text(edit.prompt))
-    if turn.mode == "move":  # a cut and paste: no strength, seed or steps to speak of
-        details = f"move {edit.region}"
-    elif turn.mode == "restore":
-        details = "restore: an earlier picture, as it was"
-    elif compact:
-        details = f"{turn.mode} · strength {edit.strength:.2f} · seed {turn.seed}"
-    else:
-        details = f"{turn.mode}  strength {edit.strength:.2f}  seed {turn.seed}  steps {turn.steps}"
-    if edit.region != "whole" and turn.mode not in ("move", "restore"):
-        details += f"{' ·' if compact else ' '} region {edit.region}"
-    table.add_row("edit", Text(details))
+    table.add_row("edit", Text(turn.painted_how(" · ", steps=False) if compact else turn.painted_how()))
     if edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(edit.instruction))
     if edit.negative_prompt:
