@@ -44,6 +44,12 @@ _ADD = {"add", "insert", "include", "another", "also", "second", "new", "plus"}
 _MOVE = {"move", "shift", "slide", "put", "place", "push", "drag", "relocate", "bring", "goes", "go",
          "sit", "sits", "moved", "placed", "belongs", "send", "nudge", "return"}
 _SWAP = {"swap", "switch", "exchange", "flip", "trade"}
+#: Words that make "a <shape>" a shape to add ("throw in a red square", "a small circle too").
+_ADD_CUES = {"throw", "pop", "stick", "chuck", "toss"}
+_ADDING = re.compile(r"\b(?:as well|too|also|plus|in addition)\b|^\s*and\b", re.I)
+#: ... unless the message changes something ("make it a square too", "turn the circle into a square as well").
+_CHANGE_VERBS = {"make", "turn", "change", "it", "into", "become", "becomes", "instead", "replace", "swap", "paint",
+                 "recolour", "recolor", "should", "be"}
 _ALL = {"both", "all", "everything", "each", "every"}
 _ANCHORS = set(SHAPES) | {"it", "one", "shape", "shapes", "them", "thing", "object", "ones", "its"}
 _CLAUSE_SPLIT = re.compile(r"\s*(?:,|;|\.|\bthen\b|\band then\b|\band also\b|\balso\b|\bplus\b|\band\b)\s*")
@@ -297,7 +303,9 @@ class _Editor:
         return winners[:1]
 
     # -- one clause ------------------------------------------------------------------------
-    def apply(self, clause: str) -> bool:
+    def apply(self, clause: str, adding: bool = False) -> bool:
+        """Apply one clause; ``adding``: the message said "too", "as well", "plus" or began with
+        "and", so a shape it names with "a" is a new one."""
         clause = re.sub(r"\b(?:as well|too|also|please|now)\b", " ", clause.lower())
         toks = [t for t in _tokens(clause) if t not in ("please", "now", "can", "you", "could", "would")]
         if not toks:
@@ -327,7 +335,7 @@ class _Editor:
             return self._remove(toks)
         if self._shape_instead(toks):
             return True
-        if self._is_add(toks):
+        if self._is_add(toks, adding):
             return self._add(toks)
         return self._shade(toks) or self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
 
@@ -599,7 +607,7 @@ class _Editor:
         self.last = target[0]
         return True
 
-    def _is_add(self, toks: list[str]) -> bool:
+    def _is_add(self, toks: list[str], adding: bool = False) -> bool:
         if any(t in ("add", "insert", "include", "another") for t in toks):
             return True
         if "copy" in toks and len(self.shapes) == 1 and not any(t in SHAPES and t != self.shapes[0].shape for t in toks):
@@ -612,7 +620,14 @@ class _Editor:
         existing = {s.shape for s in self.shapes}
         indefinite = any(t in ("a", "an", "second", "new") for t in before)
         verb = any(t in ("put", "place", "draw", "there", "want", "need", "give") for t in toks)
-        if indefinite and verb and (toks[i] not in existing or len(self.shapes) == 1 and "another" in toks):
+        # "and a tiny green pyramid at the top as well", "throw in a red square", "plus a small
+        # circle": a new shape said with an indefinite article and a word that adds, no verb that changes
+        adds = (adding or bool(_ADD_CUES & set(toks))) and not _CHANGE_VERBS & set(toks)
+        if indefinite and adds:
+            verb = True
+        elif indefinite and verb and not (toks[i] not in existing or len(self.shapes) == 1 and "another" in toks):
+            verb = False
+        if indefinite and verb:
             # "put a red square on the right": a new shape unless it names the existing one
             desc = [t for t in before if _kind(t) in ("colour", "size")]
             matches = [s for s in self.shapes if s.shape == toks[i] and all(d in (s.colour, s.size) for d in desc)]
@@ -1196,7 +1211,8 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
     text = re.sub(r"\b(?:" + "|".join(_OTHER_COLOURS) + r")(?:ish)?\b",
                   lambda m: colour(re.match(r"[a-z]+?(?=ish\b|$)", m.group(0)) or m), text)
     # "the blue behind it", "the colour behind the shapes", "what's behind them": the background
-    text = re.sub(r"(?:\bthe\s+|^|(?<=make\s)|(?<=change\s)|(?<=turn\s))(?:(?P<c>" + "|".join(COLOURS) + r")\s+)?"
+    colour_words = sorted(set(COLOURS) | {w for w, v in SYNONYMS.items() if v in COLOURS}, key=len, reverse=True)
+    text = re.sub(r"(?:\bthe\s+|^|(?<=make\s)|(?<=change\s)|(?<=turn\s))(?:(?P<c>" + "|".join(colour_words) + r")\s+)?"
                   r"(?:(?:colou?r|thing|part|area|space|stuff|bit|one|backdrop)\s+)?behind\s+"
                   r"(?:it|them|everything|all|the\s+(?:shapes?|\w+))\b", lambda m: f"the background {m.group('c') or ''} ", text)
     # "put the square where the circle is" -> "put the square to the left"
@@ -1329,6 +1345,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     if _both(editor, _clean_both(text)):
         understood, clauses = 1, []
     reverted = False
+    adding = bool(_ADDING.search(text))
     for clause in clauses:
         toks = _tokens(clause)
         if reverted and _says_no_value(toks):
@@ -1348,7 +1365,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
             elif _revert(editor, toks, history):
                 understood += 1
             continue
-        if editor.apply(clause):
+        if editor.apply(clause, adding):
             understood += 1
     if not understood:
         return _cannot(prompt, text, shapes_before, background)

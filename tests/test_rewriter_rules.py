@@ -76,6 +76,24 @@ def test_a_shape_the_colour_of_an_unsaid_backdrop_changes_it_and_says_so():
     assert result.region == "whole" and "turns black" in result.reply
 
 
+ONE_LEFT = "a big red circle on the left, on a green background"
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("and a small blue square on the right too", "a big red circle on the left and a small blue square on the right, on a green background"),
+    ("plus a big yellow triangle on the right", "a big red circle on the left and a big yellow triangle on the right, on a green background"),
+    ("chuck in a small white square on the right", "a big red circle on the left and a small white square on the right, on a green background"),
+    ("a small blue circle on the right as well", "a big red circle on the left and a small blue circle on the right, on a green background"),
+    # a change said with "too" stays a change
+    ("make it a square too", "a big red square on the left, on a green background"),
+    # "<colour> behind it" is the background, synonyms included (the red circle then turns white)
+    ("ok, scarlet behind it", "a big white circle on the left, on a red background"),
+    ("hmm, navy behind it", "a big red circle on the left, on a blue background"),
+])
+def test_shapes_added_without_the_word_add(message, expected):
+    assert shape(message, ONE_LEFT) == expected
+
+
 def test_general_prompts_are_not_shape_world():
     assert not shapeworld_edits.is_shapeworld_prompt("a red ball on a kitchen table")
     assert shapeworld_edits.is_shapeworld_prompt(TWO)
