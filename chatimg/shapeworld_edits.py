@@ -1246,7 +1246,13 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
     rather = re.match(r"^(?:i'?d|i would|we'?d)?\s*(?:rather|prefer)\s+(?:have\s+|see\s+)?(?P<new>.+?)\s+(?:than|over|instead of)\s+"
                       r"(?:the\s+|an?\s+)?(?P<old>.+?)[.!]*$", text)
     if rather:
-        text = f"replace the {rather.group('old')} with {rather.group('new')}"
+        old = rather.group("old")
+        here = re.fullmatch(r"(?:what'?s|what is|whatever'?s) (?:there|in there|in it|on it)(?: now)?|this|that|it|"
+                            r"what i (?:have|got)(?: now)?|the current one|the one there", old)
+        text = f"replace {'it' if here else 'the ' + old} with {rather.group('new')}"
+    # "swap the red one for a triangle": a replacement ("swap the circle with the square" is a swap)
+    text = re.sub(r"\b(?:swap|switch|exchange|trade)\s+(?P<x>.+?)\s+for\s+(?P<y>an?\s+.+)$",
+                  lambda m: f"replace {m.group('x')} with {m.group('y')}", text)
     # "another triangle, a big purple one" -> "another big purple triangle"
     nouns = "|".join(sorted({w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES} | set(SHAPES), key=len, reverse=True))
     text = re.sub(rf"\b(?P<noun>{nouns})s?\s*,?\s+(?:an?|the)\s+(?P<attrs>(?:[a-z]+\s+){{1,3}}?)one\b",

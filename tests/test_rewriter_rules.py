@@ -94,6 +94,21 @@ def test_shapes_added_without_the_word_add(message, expected):
     assert shape(message, ONE_LEFT) == expected
 
 
+@pytest.mark.parametrize("message, expected", [
+    ("swap the square for a triangle", "a big red circle on the left and a small blue triangle on the right, on a green background"),
+    ("trade the one on the left for a small square",
+     "a small red square on the left and a small blue square on the right, on a green background"),
+    ("swap the circle with the square", "a small blue square on the left and a big red circle on the right, on a green background"),
+])
+def test_swap_for_a_shape_replaces_it(message, expected):
+    assert shape(message) == expected
+
+
+def test_rather_than_what_is_there_replaces_the_shape():
+    assert shape("I'd rather have a square than what's there now", ONE_LEFT) == \
+        "a big red square on the left, on a green background"
+
+
 def test_general_prompts_are_not_shape_world():
     assert not shapeworld_edits.is_shapeworld_prompt("a red ball on a kitchen table")
     assert shapeworld_edits.is_shapeworld_prompt(TWO)
