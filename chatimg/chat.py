@@ -19,7 +19,7 @@ from PIL import Image
 
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.rewriter import DirectRewriter, Rewriter
-from chatimg.session import Edit, Session, Turn, Timings
+from chatimg.session import STRENGTH_MIN, Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -146,6 +146,9 @@ class ChatEngine:
             # "Go back to the red one": show the picture the person saw then, not a repaint of it.
             image, mode = self.store.load_image(self.session, earlier), "restore"
             notes.append(f"the picture of turn {earlier.index}, as it was")
+        elif paint and self._changes_nothing(edit):
+            # "thanks!": a repaint at the lowest strength would still redraw (and soften) the picture
+            image, mode = self.current_image(), "keep"
         elif paint:
             painter = self.load_painter(callbacks.status)
             init = self.current_image()
@@ -169,6 +172,12 @@ class ChatEngine:
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
+
+    def _changes_nothing(self, edit: Edit) -> bool:
+        """The rewriter's way of saying "no change": the same prompt at the lowest strength."""
+        turn = self.session.current()
+        return (turn is not None and turn.image is not None and edit.prompt == turn.edit.prompt
+                and edit.negative_prompt == turn.edit.negative_prompt and edit.strength <= STRENGTH_MIN)
 
     def _earlier_picture_of(self, prompt: str) -> Turn | None:
         """The newest earlier turn on this branch that painted exactly ``prompt``, when the edit

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from chatimg.session import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, canonical_region, parse_moves
+from chatimg.session import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, canonical_region, parse_moves, split_moves
 
 #: Longest prompt we accept; diffusion text encoders read ~77 tokens anyway.
 MAX_PROMPT_CHARS = 400
@@ -157,7 +157,7 @@ def clean_region(value: object, prompt: str) -> tuple[str, bool]:
         return "whole", value is not None
     region = _collapse(value.lower()).strip(" .\"'")
     region = canonical_region("background" if region == "backdrop" else region)
-    if region in NAMED_REGIONS or parse_moves(region):
+    if region in NAMED_REGIONS or parse_moves(region) or split_moves(region):
         return region, False
     words = region.split()
     if 0 < len(words) <= 3 and re.search(rf"\b{re.escape(words[-1])}", prompt.lower()):

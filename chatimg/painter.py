@@ -14,14 +14,14 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
 from chatimg.masks import edit_mask, move_objects, paste_back
-from chatimg.session import PaintMode, parse_moves
+from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
 BUILTIN = "builtin"
 #: Optional file in a model folder that tells chatimg the model's sensible defaults.
@@ -227,6 +227,15 @@ class DiffusersPainter:
         mask = None
         prompt = self._model_prompt(request.prompt, notes if mode == "txt2img" else [])
         moves = parse_moves(request.region) if mode == "img2img" else None
+        then = split_moves(request.region) if mode == "img2img" and not moves else None
+        if then:  # moves, then one more region to paint: cut and paste first, then inpaint that region
+            moved = move_objects(request.init_image, then[0])
+            if moved is None:
+                notes.append("no object to cut out on a flat background there: repainted the whole image")
+                request = replace(request, region="whole")
+            else:
+                notes.append(f"moved {format_moves(then[0])}, then painted the {then[1]}")
+                request = replace(request, init_image=moved, region=then[1])
         if moves:
             started = time.perf_counter()
             moved = move_objects(request.init_image, moves)

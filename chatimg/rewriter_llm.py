@@ -34,7 +34,7 @@ from pathlib import Path
 
 from chatimg import edit_rules, shapeworld_edits
 from chatimg.edit_parsing import end_sentence, make_edit, parse_output, shorten
-from chatimg.session import Edit
+from chatimg.session import STRENGTH_MIN, Edit
 from chatimg.typos import expand_shorthand, fix_typos
 
 GenerateFn = Callable[[list[dict]], str]
@@ -308,6 +308,8 @@ class LLMRewriter:
         if prompt is None or shape.kinds == ["new"]:
             return self._first(shape.prompt, message, source, restart=prompt is not None)
         strength = max((strengths.get(k, default) for k in shape.kinds), default=default)
+        if shape.prompt == prompt:  # nothing to paint ("it already looks like that", "only two shapes")
+            strength = STRENGTH_MIN
         notes = "; ".join(dict.fromkeys(shape.notes))
         reply = _sentence(notes) if shape.prompt != prompt else "It already looks like that."
         if shape.reply:  # what could not be done as asked, said honestly

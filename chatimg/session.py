@@ -43,6 +43,22 @@ def parse_moves(region: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
+def split_moves(region: str) -> tuple[list[tuple[str, str]], str] | None:
+    """``(moves, region)`` for moves plus one more named region to repaint ("center->bottom,
+    top": move the centre shape to the bottom, then paint the top; an add that makes room),
+    else ``None``."""
+    parts = [part.strip() for part in re.split(r"[,;]|\band\b", region.lower()) if part.strip()]
+    rest = [part for part in parts if not _MOVE.match(" ".join(part.replace("centre", "center").split()))]
+    if len(rest) != 1 or len(parts) < 2:
+        return None
+    named = REGION_ALIASES.get(rest[0], rest[0])
+    moves = parse_moves(", ".join(part for part in parts if part not in rest))
+    if moves is None or named not in NAMED_REGIONS or named in ("whole", "background") or \
+            named in {b for _, b in moves}:
+        return None
+    return moves, named
+
+
 def format_moves(moves: list[tuple[str, str]]) -> str:
     return ", ".join(f"{a}{MOVE_ARROW}{b}" for a, b in moves)
 
@@ -55,7 +71,10 @@ REGION_ALIASES = {"centre": "center", "middle": "center", "all": "whole", "every
 def canonical_region(region: str) -> str:
     """A lower-case, single-spaced region written one way: aliases resolved, moves formatted."""
     moves = parse_moves(region)
-    return format_moves(moves) if moves else REGION_ALIASES.get(region, region)
+    if moves:
+        return format_moves(moves)
+    split = split_moves(region)
+    return f"{format_moves(split[0])}, {split[1]}" if split else REGION_ALIASES.get(region, region)
 
 
 def utcnow() -> datetime:
@@ -98,7 +117,9 @@ class Edit(BaseModel):
         return value
 
 
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "restore", "none"]
+#: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
+#: looks like that"), so the previous picture stands as it was instead of being repainted.
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "restore", "keep", "none"]
 
 
 class Timings(BaseModel):
@@ -129,11 +150,13 @@ class Turn(BaseModel):
 
     def painted_how(self, sep: str = "  ", steps: bool = True) -> str:
         """How the picture was made, in words, for the TUI and the CLI alike: a move is a cut and
-        paste and a restore shows an earlier picture, so neither has a strength or seed to show."""
+        paste, a restore or a keep shows an earlier picture: none has a strength or seed to show."""
         if self.mode == "move":
             return f"move {self.edit.region}"
         if self.mode == "restore":
             return "restore: an earlier picture, as it was"
+        if self.mode == "keep":
+            return "keep: nothing to change, the picture as it was"
         parts = [self.mode, f"strength {self.edit.strength:.2f}", f"seed {self.seed}"]
         parts += [f"steps {self.steps}"] if steps else []
         parts += [f"region {self.edit.region}"] if self.edit.region != "whole" else []

@@ -336,7 +336,7 @@ class _Editor:
         if self._shape_instead(toks):
             return True
         if self._is_add(toks, adding):
-            return self._add(toks)
+            return self._add(toks, asked=adding or bool(_ADD_CUES & set(toks)))
         return self._shade(toks) or self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
 
     # -- what the painter cannot do exactly, said honestly ------------------------------------
@@ -697,10 +697,11 @@ class _Editor:
         self.removed.append(f"{target.colour} {target.shape}")
         return True
 
-    def _add(self, toks: list[str]) -> bool:
+    def _add(self, toks: list[str], asked: bool = False) -> bool:
+        """Add the shape ``toks`` describe; ``asked``: the message plainly adds one ("... too")."""
         if len(self.shapes) >= 2:
             # the painter draws at most two shapes: say so (a third would not be painted)
-            if not any(t in ("add", "insert", "include", "another", "copy") for t in toks):
+            if not asked and not any(t in ("add", "insert", "include", "another", "copy") for t in toks):
                 return False
             new = next((t for t in toks if t in SHAPES), "shape")
             if new == "shape" and _UNSUPPORTED.search(" ".join(toks)):

@@ -49,6 +49,19 @@ def test_going_back_to_an_earlier_prompt_shows_that_picture_as_it_was(engine):
     assert again.turn.mode == "img2img" and len(engine.fake_painter.requests) == 3
 
 
+def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
+    """"thanks!" (the same prompt at the lowest strength) repaints nothing: the picture stands."""
+    from chatimg.session import Edit
+
+    first = engine.run_turn("a red circle")
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, instruction="no change", strength=0.05, reply="You're welcome!")
+    thanks = engine.run_turn("thanks!")
+    assert thanks.turn.mode == "keep" and len(engine.fake_painter.requests) == 1
+    assert thanks.image.tobytes() == engine.store.load_image(engine.session, first.turn).tobytes()
+    assert thanks.turn.painted_how() == "keep: nothing to change, the picture as it was"
+
+
 def test_direct_turn_skips_the_llm(engine):
     outcome = engine.run_turn("a blue square", direct=True)
     assert outcome.turn.edit.prompt == "a blue square" and outcome.turn.llm is None

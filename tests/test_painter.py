@@ -39,6 +39,19 @@ def test_region_edit_uses_inpainting_and_keeps_the_other_side(tiny_painter):
     assert changed > 0
 
 
+def test_moves_then_a_region_cut_and_paste_first_then_inpaint(tiny_painter):
+    """An add that makes room: the centre object is moved to the bottom exactly, then the top is painted."""
+    base = Image.new("RGB", (32, 32), (20, 40, 200))
+    base.paste((220, 30, 30), (12, 12, 20, 20))  # a red square in the centre of a flat blue backdrop
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="center->bottom, top",
+                                             seed=3))
+    assert result.mode == "inpaint" and result.notes == ["moved center->bottom, then painted the top"]
+    pixels = np.asarray(result.image).astype(int)
+    assert (pixels[24:28, 12:20] == np.array([220, 30, 30])).all()  # the square, pasted at the bottom, untouched
+    assert (pixels[24:28, :8] == np.array([20, 40, 200])).all()  # beside it the backdrop
+    assert np.abs(pixels[:4] - np.array([20, 40, 200])).mean() > 0  # the top was repainted
+
+
 def test_named_object_region_falls_back_to_whole_image(tiny_painter):
     base = Image.new("RGB", (32, 32), (10, 10, 10))
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.5, region="the dog", seed=3))

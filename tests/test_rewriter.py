@@ -334,9 +334,9 @@ def test_small_talk_does_not_call_the_llm():
 
 
 @pytest.mark.parametrize("prompt, message, region", [
-    # the centre shape is moved to the left to make room: the move must be painted too
-    ("a big red circle in the center, on a blue background", "add a triangle", "whole"),
-    ("a red circle", "add a green square", "whole"),  # unplaced shape moved aside as well
+    # the centre shape is moved to the left to make room: cut and pasted there, then the new one painted
+    ("a big red circle in the center, on a blue background", "add a triangle", "center->left, right"),
+    ("a red circle", "add a green square", "center->left, right"),  # unplaced shape moved aside as well
     ("a big red circle on the left, on a blue background", "add a triangle", "right"),  # nothing moved
     ("a big red circle on the left, on a blue background", "make it green", "left"),
     (SHAPES, "remove the square", "right"),
@@ -351,14 +351,14 @@ def test_shape_edit_region_covers_everything_that_changed(prompt, message, regio
     assert edit.region == region
 
 
-def test_adding_beside_the_centre_shape_moves_it_and_repaints_the_whole_image():
+def test_adding_beside_the_centre_shape_moves_it_then_paints_the_new_one():
     from chatimg.shapeworld import edit_region, parse_prompt
 
     prompt = "a big red circle in the center, on a blue background"
     edit = LLMRewriter(None, mode="rules-first").rewrite("add a triangle", prompt=prompt, history=[])
     before, after = parse_prompt(prompt), parse_prompt(edit.prompt)
     assert after.shape_at("left").shape == "circle" and after.shape_at("right").shape == "triangle"
-    assert edit.region == edit_region(before, after) == "whole"
+    assert edit.region == edit_region(before, after) == "center->left, right"
 
 
 def test_shape_world_llm_answer_gets_the_region_of_its_change():

@@ -67,6 +67,17 @@ def test_a_move_region_is_written_one_way():
         assert parse_moves(bad) is None, bad
 
 
+def test_moves_then_one_more_region():
+    """An add that makes room: move the centre shape aside, then paint where the new one goes."""
+    from chatimg.session import split_moves
+
+    assert split_moves("center->bottom, top") == ([("center", "bottom")], "top")
+    assert Edit(prompt="x", region="centre to bottom and top").region == "center->bottom, top"
+    for not_that in ("left->right", "top", "center->top, top", "center->left, whole", "center->left, the dog",
+                     "center->left, right, top"):
+        assert split_moves(not_that) is None, not_that
+
+
 def test_atomic_write_leaves_old_file_when_the_write_fails(tmp_path, monkeypatch):
     target = tmp_path / "session.json"
     atomic_write_bytes(target, b"old")

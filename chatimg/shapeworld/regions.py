@@ -32,7 +32,8 @@ def touched_positions(before: Scene, after: Scene) -> list[str]:
 def edit_region(before: Scene, after: Scene) -> str:
     """The region the app repaints to turn ``before`` into ``after``: the one position whose
     shape differs (changed, added or removed); ``"background"`` when only the background
-    changed; ``"<from>-><to>"`` when shapes only moved (one, or two swapping places); else
+    changed; ``"<from>-><to>"`` when shapes only moved (one, or two swapping places);
+    ``"<from>-><to>, <position>"`` when shapes moved and one more position changed; else
     ``"whole"`` (two positions changed otherwise, the background and a shape changed, or
     nothing changed)."""
     touched = touched_positions(before, after)
@@ -41,7 +42,13 @@ def edit_region(before: Scene, after: Scene) -> str:
     moves = rearrangement(before, after, touched)
     if moves:
         return format_moves(moves)
-    return touched[0] if len(touched) == 1 else WHOLE
+    if len(touched) == 1:
+        return touched[0]
+    for extra in touched:  # shapes moved and one more position changed (an add that makes room)
+        moves = rearrangement(before, after, [p for p in touched if p != extra])
+        if moves and extra not in {a for a, _ in moves}:
+            return f"{format_moves(moves)}, {extra}"
+    return WHOLE
 
 
 def rearrangement(before: Scene, after: Scene, touched: list[str]) -> list[tuple[str, str]] | None:
