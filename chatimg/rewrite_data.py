@@ -596,10 +596,11 @@ class ShapeSim:
         msg = _fill(_pick("add", self.split, self.rng), new=desc)
         self.last_target = sh.sid
         shapes = self.scene.shapes
-        if len(shapes) == 1 and shapes[0].position == "center" and sh.position not in (None, "center"):
+        opposite = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
+        if len(shapes) == 1 and shapes[0].position not in (None, opposite.get(sh.position)) and \
+                sh.position not in (None, "center"):
             # Two shapes stand side by side or one above the other (shapeworld's
-            # COMPATIBLE_POSITIONS), never one in the center: that one makes room.
-            opposite = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
+            # COMPATIBLE_POSITIONS), never one in the center or top beside left: the other makes room.
             shapes = (replace(shapes[0], position=opposite[sh.position]),)
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),

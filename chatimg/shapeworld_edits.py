@@ -730,10 +730,11 @@ class _Editor:
         if re.search(r"\bsame colou?r\b|\bcolou?r of\b", text):
             attrs["colour"] = other.colour
         position = attrs.get("position")
-        if position is not None and other.position == "center" and position != "center":
-            # Two shapes share a picture side by side or one above the other, never with one in
-            # the center (COMPATIBLE_POSITIONS): the painter never saw such a pair, and big ones
-            # would overlap. The one in the center makes room, and the reply says so.
+        if position not in (None, "center", other.position) and \
+                frozenset((position, other.position)) not in COMPATIBLE_POSITIONS:
+            # Two shapes share a picture side by side or one above the other (COMPATIBLE_POSITIONS),
+            # never with one in the center or one at the top and one on the left: the painter never
+            # saw such a pair, and big ones would overlap. The other one makes room, and the reply says so.
             other.position, other.show_position = _OPPOSITE[position], True
             self._record("position", f"moved the {other.shape} to the {other.position} to make room")
         elif not other.show_position and position is not None:

