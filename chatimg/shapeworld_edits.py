@@ -618,17 +618,16 @@ class _Editor:
         i = shapes_named[0]
         before = toks[:i]
         existing = {s.shape for s in self.shapes}
-        indefinite = any(t in ("a", "an", "second", "new") for t in before)
-        verb = any(t in ("put", "place", "draw", "there", "want", "need", "give") for t in toks)
+        if not any(t in ("a", "an", "second", "new") for t in before):
+            return False
         # "and a tiny green pyramid at the top as well", "throw in a red square", "plus a small
-        # circle": a new shape said with an indefinite article and a word that adds, no verb that changes
+        # circle": a word that adds and no verb that changes
         adds = (adding or bool(_ADD_CUES & set(toks))) and not _CHANGE_VERBS & set(toks)
-        if indefinite and adds:
-            verb = True
-        elif indefinite and verb and not (toks[i] not in existing or len(self.shapes) == 1 and "another" in toks):
-            verb = False
-        if indefinite and verb:
-            # "put a red square on the right": a new shape unless it names the existing one
+        # "put a red square on the right": a verb that places a kind of shape not there yet
+        places = any(t in ("put", "place", "draw", "there", "want", "need", "give") for t in toks) and (
+            toks[i] not in existing or len(self.shapes) == 1 and "another" in toks)
+        if adds or places:
+            # a new shape unless it names the existing one
             desc = [t for t in before if _kind(t) in ("colour", "size")]
             matches = [s for s in self.shapes if s.shape == toks[i] and all(d in (s.colour, s.size) for d in desc)]
             return not matches
