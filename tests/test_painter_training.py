@@ -217,9 +217,13 @@ def test_growing_full_res_attention_keeps_what_the_unet_computes() -> None:
     from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
 
     torch.set_num_threads(1)
-    shipped = UNet2DConditionModel.from_pretrained(BUILTIN_PAINTER_DIR / "unet")
+    torch.manual_seed(0)
+    shipped = UNet2DConditionModel(**pt.UNET_CONFIG)  # the layout before growing, random weights
     weights = shipped.state_dict()
-    assert pt.unet_config(weights) == pt.UNET_CONFIG  # the shipped layout, read from its weights
+    assert pt.unet_config(weights) == pt.UNET_CONFIG  # the layout, read from the weights
+    # the shipped UNet was grown this way (docs/painter.md): its layout is read from its weights too
+    grown_shipped = UNet2DConditionModel.from_pretrained(BUILTIN_PAINTER_DIR / "unet").state_dict()
+    assert pt.unet_config(grown_shipped)["down_block_types"][0] == "CrossAttnDownBlock2D"
     grown = pt.grow_full_res_attention(weights)
     assert pt.unet_config(grown.state_dict())["down_block_types"][0] == "CrossAttnDownBlock2D"
     assert len(grown.down_blocks[0].attentions) == 1 and len(grown.up_blocks[-1].attentions) == 2
