@@ -178,3 +178,20 @@ def test_a_move_turn_is_described_as_a_move_not_a_strength():
         assert "move left->top" in shown(move, compact) and "strength" not in shown(move, compact)
     paint = move.model_copy(update={"mode": "inpaint", "edit": move.edit.model_copy(update={"region": "left"})})
     assert "strength 0.85" in shown(paint, True) and "region left" in shown(paint, True)
+
+
+def test_a_closed_terminal_is_noticed():
+    """Closing the window can leave no hang-up signal for the app (under `make run`), and
+    Textual then polls the dead tty at full CPU; the app checks the tty and leaves."""
+    import os
+    import pty
+
+    from chatimg.ui.app import terminal_alive
+
+    master, slave = pty.openpty()
+    try:
+        assert terminal_alive(slave)
+        os.close(master)
+        assert not terminal_alive(slave)
+    finally:
+        os.close(slave)

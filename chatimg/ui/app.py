@@ -7,6 +7,8 @@ between denoising steps.
 
 from __future__ import annotations
 
+import sys
+import termios
 import threading
 
 from PIL import Image
@@ -28,6 +30,16 @@ from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage, e
 
 WELCOME = ("Describe an image to start, e.g. “a big red circle on the left, blue background”, "
            "then say what to change. /help lists commands; Esc cancels a turn.")
+
+
+def terminal_alive(fd: int) -> bool:
+    """Whether the terminal on ``fd`` is still there: once its window is closed every tty call
+    fails with EIO."""
+    try:
+        termios.tcgetattr(fd)
+    except (termios.error, OSError):
+        return False
+    return True
 
 
 class ChatApp(App):
@@ -78,9 +90,18 @@ class ChatApp(App):
         self.query_one("#bar", ProgressBar).display = False
         self.reload_session()
         self.query_one("#prompt", Input).focus()
+        if sys.__stdin__ is not None and sys.__stdin__.isatty():
+            self.set_interval(2.0, self._exit_if_terminal_closed)
         if self.preload:
             self.set_status("loading models…")
             self.load_models()
+
+    def _exit_if_terminal_closed(self) -> None:
+        """A terminal window closed without a hang-up signal reaching us (under `make run`, say)
+        left the app polling a dead tty at full CPU: leave instead. Nothing is lost, every turn
+        is saved as it ends."""
+        if not terminal_alive(sys.__stdin__.fileno()):
+            self.exit()
 
     # -- helpers ------------------------------------------------------------------------
     @property
