@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from chatimg.shapeworld.scene import OPPOSITE, positions_compatible
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "rewriter_eval"
@@ -596,12 +597,11 @@ class ShapeSim:
         msg = _fill(_pick("add", self.split, self.rng), new=desc)
         self.last_target = sh.sid
         shapes = self.scene.shapes
-        opposite = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
-        if len(shapes) == 1 and shapes[0].position not in (None, opposite.get(sh.position)) and \
-                sh.position not in (None, "center"):
+        if len(shapes) == 1 and shapes[0].position is not None and sh.position not in (None, "center") and \
+                not positions_compatible(shapes[0].position, sh.position):
             # Two shapes stand side by side or one above the other (shapeworld's
             # COMPATIBLE_POSITIONS), never one in the center or top beside left: the other makes room.
-            shapes = (replace(shapes[0], position=opposite[sh.position]),)
+            shapes = (replace(shapes[0], position=OPPOSITE[sh.position]),)
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),
                            [(sh.sid, "exists", False, True)])

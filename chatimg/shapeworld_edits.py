@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
 from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
-from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, Scene, Shape
+from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, OPPOSITE, Scene, Shape, positions_compatible
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "triangle", "discs": "circle",
@@ -210,7 +210,7 @@ def first_prompt(message: str) -> ShapeEdit | None:
     return ShapeEdit(prompt=render(background, shapes), kinds=["new"], notes=["new scene"])
 
 
-_OPPOSITE = {"left": "right", "right": "left", "top": "bottom", "bottom": "top", "center": "left"}
+_OPPOSITE = {**OPPOSITE, "center": "left"}
 
 #: "darker" / "lighter" words (True: darker).
 _SHADES = {"darker": True, "dark": True, "deeper": True, "dimmer": True, "darken": True, "duller": True,
@@ -729,8 +729,7 @@ class _Editor:
         if re.search(r"\bsame colou?r\b|\bcolou?r of\b", text):
             attrs["colour"] = other.colour
         position = attrs.get("position")
-        if position not in (None, "center", other.position) and \
-                frozenset((position, other.position)) not in COMPATIBLE_POSITIONS:
+        if position not in (None, "center", other.position) and not positions_compatible(position, other.position):
             # Two shapes share a picture side by side or one above the other (COMPATIBLE_POSITIONS),
             # never with one in the center or one at the top and one on the left: the painter never
             # saw such a pair, and big ones would overlap. The other one makes room, and the reply says so.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from chatimg.shapeworld.scene import Scene, Shape
+from chatimg.shapeworld.scene import OPPOSITE, Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _BACKGROUND_NOUNS = {"background", "backdrop", "bg", "backgrounds", "backdrops"}
@@ -99,8 +99,7 @@ def parse_prompt(text: str, defaults: bool = False) -> Scene | None:
                 free = [p for p in ("center", "left", "right", "top", "bottom") if p not in taken]
                 if len(attrs) == 2:
                     other = next((b.get("position") for b in attrs if b is not a), None)
-                    opposite = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
-                    free = [opposite.get(other, "left")] if other else ["left", "right"]
+                    free = [OPPOSITE.get(other, "left")] if other else ["left", "right"]
                     free = [f for f in free if f not in taken] or free
                 a["position"] = free[0]
                 taken.add(a["position"])

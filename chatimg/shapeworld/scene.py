@@ -19,6 +19,8 @@ RADII: dict[str, float] = {"small": 0.095, "big": 0.17}
 COMPATIBLE_POSITIONS: frozenset[frozenset[str]] = frozenset(
     {frozenset(("left", "right")), frozenset(("top", "bottom"))}
 )
+#: The side across from each side: where a second shape goes.
+OPPOSITE: dict[str, str] = {"left": "right", "right": "left", "top": "bottom", "bottom": "top"}
 
 ATTRIBUTES = ("shape", "colour", "size", "position")
 
