@@ -164,7 +164,7 @@ class LLMRewriter:
         if not text:
             self.last.source = "fallback"
             return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",
-                             strength=0.05 if prompt else 1.0, reply="Tell me what you'd like to see.")[0]
+                             strength=STRENGTH_MIN if prompt else 1.0, reply="Tell me what you'd like to see.")[0]
         use_rules = self.mode != "llm-only"
         if use_rules and prompt is not None:  # "thanks!", "what is this?": not an edit, so no change
             chat = edit_rules.small_talk(prompt, text)
@@ -323,7 +323,7 @@ class LLMRewriter:
             return self._first(rule.prompt, rule.target, source, restart=prompt is not None)
         if rule.kind == "undo":
             changed = rule.prompt != prompt
-            return make_edit(prompt=rule.prompt, instruction="undo the last change", strength=0.7 if changed else 0.05,
+            return make_edit(prompt=rule.prompt, instruction="undo the last change", strength=0.7 if changed else STRENGTH_MIN,
                              reply="Undid the last change." if changed else "There is nothing to undo yet.")[0]
         strength = GENERAL_STRENGTHS.get(rule.kind, 0.6)
         region = "whole"
@@ -351,14 +351,14 @@ class LLMRewriter:
     def _no_change(self, prompt: str, reply: str) -> Edit:
         """An answer to something that is not an edit ("thanks!", "what is this?"): picture unchanged."""
         self.last.source = "chat"
-        return make_edit(prompt=prompt, instruction="no change", strength=0.05, reply=reply)[0]
+        return make_edit(prompt=prompt, instruction="no change", strength=STRENGTH_MIN, reply=reply)[0]
 
     def _not_understood(self, prompt: str | None, message: str, detail: str = "") -> Edit:
         if prompt is None:
             first = edit_rules.first_prompt(message) or "a blank canvas"
             return make_edit(prompt=first, instruction="new picture", strength=1.0,
                              reply=end_sentence(f"Painting {_short(first)}"))[0]
-        return make_edit(prompt=prompt, instruction="not understood", strength=0.05,
+        return make_edit(prompt=prompt, instruction="not understood", strength=STRENGTH_MIN,
                          reply=f"Sorry, I didn't understand that request, so the picture is unchanged{(' ' + detail) if detail else ''}. "
                                "Try e.g. 'add a …', 'remove the …', 'make it …'.".replace(". Try", "; try"))[0]
 
