@@ -29,30 +29,41 @@ STRENGTH_MIN = 0.05
 STRENGTH_MAX = 1.0
 
 
-def parse_moves(region: str) -> list[tuple[str, str]] | None:
-    """``[(from, to), ...]`` when ``region`` names moves ("left->right", "left to right",
-    "left->right, right->left"), else ``None``."""
-    parts = [part.strip() for part in re.split(r"[,;]|\band\b", region.lower().replace("centre", "center"))]
-    moves = [_MOVE.match(" ".join(part.split())) for part in parts if part]
-    if not moves or not all(moves):
+def _region_parts(region: str) -> list[str]:
+    """The parts of a region between commas, semicolons and "and": lower-case, single-spaced,
+    "centre" spelled "center"."""
+    parts = re.split(r"[,;]|\band\b", region.lower().replace("centre", "center"))
+    return [" ".join(part.split()) for part in parts if part.strip()]
+
+
+def _moves(parts: list[str]) -> list[tuple[str, str]] | None:
+    """``[(from, to), ...]`` when every part is a move and no two share a source or a target."""
+    matches = [_MOVE.match(part) for part in parts]
+    if not matches or not all(matches):
         return None
-    pairs = [(m[1], m[2]) for m in moves]
+    pairs = [(m[1], m[2]) for m in matches]
     sources, targets = [a for a, _ in pairs], [b for _, b in pairs]
     if any(a == b for a, b in pairs) or len(set(sources)) < len(pairs) or len(set(targets)) < len(pairs):
         return None
     return pairs
 
 
+def parse_moves(region: str) -> list[tuple[str, str]] | None:
+    """``[(from, to), ...]`` when ``region`` names moves ("left->right", "left to right",
+    "left->right, right->left"), else ``None``."""
+    return _moves(_region_parts(region))
+
+
 def split_moves(region: str) -> tuple[list[tuple[str, str]], str] | None:
     """``(moves, region)`` for moves plus one more named region to repaint ("center->bottom,
     top": move the centre shape to the bottom, then paint the top; an add that makes room),
     else ``None``."""
-    parts = [part.strip() for part in re.split(r"[,;]|\band\b", region.lower()) if part.strip()]
-    rest = [part for part in parts if not _MOVE.match(" ".join(part.replace("centre", "center").split()))]
+    parts = _region_parts(region)
+    rest = [part for part in parts if not _MOVE.match(part)]
     if len(rest) != 1 or len(parts) < 2:
         return None
     named = REGION_ALIASES.get(rest[0], rest[0])
-    moves = parse_moves(", ".join(part for part in parts if part not in rest))
+    moves = _moves([part for part in parts if part != rest[0]])
     if moves is None or named not in NAMED_REGIONS or named in ("whole", "background") or \
             named in {b for _, b in moves}:
         return None
