@@ -491,14 +491,14 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         weights, ema = load_file(latest / "unet.safetensors"), load_file(latest / "ema.safetensors")
     config = unet_config(weights, full_res_attention)
     grow = weights is not None and config != unet_config(weights)
+    # Growing starts from the EMA weights (the ones worth keeping); the live weights restart from them.
     unet = grow_full_res_attention(ema) if grow else UNet2DConditionModel(**config)
-    if grow:  # the EMA weights are the ones worth growing; the live weights restart from them
-        ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
-        print(f"{latest}: cross-attention added at 16x16 (output projections at zero)")
-    elif weights is not None:
+    if weights is not None and not grow:
         unet.load_state_dict(weights)
-    else:
+    else:  # a fresh or a grown UNet: its EMA starts as its weights
         ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+    if grow:
+        print(f"{latest}: cross-attention added at 16x16 (output projections at zero)")
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
     start = fresh_optimizer_at = 0
     if latest is not None:
