@@ -81,6 +81,30 @@ def grow_full_res_attention(weights: dict):
     return unet
 
 
+def grow_vae_depth(vae, layers_per_block: int):
+    """The same VAE with ``layers_per_block`` resnets per block (the decoder gets one more per
+    block, as diffusers builds it), computing exactly what ``vae`` computes: each added resnet is
+    residual and its last convolution starts at zero. The encoder's added resnets stay that
+    identity (decoder tuning freezes the encoder, so cached latents and UNets stay valid); the
+    decoder's give it depth to tell a small square's soft corners from a circle's."""
+    torch = _torch()
+    from diffusers import AutoencoderKL
+
+    if layers_per_block <= vae.config.layers_per_block:
+        return vae
+    grown = AutoencoderKL.from_config({**vae.config, "layers_per_block": layers_per_block})
+    missing, unexpected = grown.load_state_dict(vae.state_dict(), strict=False)
+    if unexpected or any(".resnets." not in k for k in missing):
+        raise click.ClickException(f"cannot deepen this VAE: unexpected {unexpected[:3]}, missing {missing[:3]}")
+    new = {k.rsplit(".conv2.", 1)[0] for k in missing if ".conv2." in k}
+    with torch.no_grad():
+        for name, module in grown.named_modules():
+            if name in new:
+                module.conv2.weight.zero_()
+                module.conv2.bias.zero_()
+    return grown
+
+
 def _torch():
     import torch
 
@@ -274,14 +298,19 @@ def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DE
 
 
 def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, edge_weight: float = 0.0,
-                     painter: Path | None = None, painted_share: float = 0.5, painted_steps: int = 1) -> None:
+                     painter: Path | None = None, painted_share: float = 0.5, painted_steps: int = 1,
+                     layers_per_block: int | None = None, mse_weight: float = 1.0) -> None:
     """Train the VAE decoder further on the cached latents; the encoder (and so every cached
     latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done.
 
     With ``painter`` (an exported pipeline folder), ``painted_share`` of each batch is decoded
     from what that painter makes of the exact latents in its last 1 to ``painted_steps``
     sampling steps (``painted_latents``), with the rendered image still the target: the decoder
-    learns to draw what the UNet means, crisp, from what the UNet actually produces."""
+    learns to draw what the UNet means, crisp, from what the UNet actually produces.
+
+    ``layers_per_block`` deepens the VAE first (``grow_vae_depth``). The loss is L1 plus
+    ``mse_weight`` times MSE: where a latent leaves a corner pixel in doubt, MSE is least for a
+    blend of shape and background (a rounded corner), L1 for whichever is likelier."""
     torch = _torch()
     from diffusers import AutoencoderKL
     from tqdm import tqdm
@@ -292,6 +321,9 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
     if start >= steps:
         return
     vae = AutoencoderKL.from_pretrained(out)
+    if layers_per_block is not None and layers_per_block > vae.config.layers_per_block:
+        vae = grow_vae_depth(vae, layers_per_block)
+        state["layers_per_block"] = layers_per_block
     vae.encoder.requires_grad_(False)
     vae.quant_conv.requires_grad_(False)
     params = [p for p in vae.parameters() if p.requires_grad]
@@ -323,7 +355,7 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
                                     steps_left=int(rng.integers(1, painted_steps + 1)) if painted_steps > 1 else 1)
         recon = vae.decode(z / vae.config.scaling_factor).sample
         w = edge_weights(x, edge_weight)
-        loss = ((recon - x).abs() * w).mean() + (((recon - x) ** 2) * w).mean()
+        loss = ((recon - x).abs() * w).mean() + mse_weight * (((recon - x) ** 2) * w).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -637,6 +669,10 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
                    "batch), so the decoder draws crisp what that UNet produces.")
 @click.option("--decoder-painted-steps", default=1, show_default=True,
               help="decoder: those predictions come from the painter's last 1..N sampling steps.")
+@click.option("--decoder-layers", type=int, default=None,
+              help="decoder: deepen the VAE to this many resnets per block first (function-preserving).")
+@click.option("--decoder-mse-weight", default=1.0, show_default=True,
+              help="decoder: weight of MSE beside L1 (lower: corners decided, not blended).")
 @click.option("--unet-steps", default=20_000, show_default=True)
 @click.option("--decay-from", type=int, default=None,
               help="Step from which the UNet learning rate decays linearly to a tenth at --unet-steps.")
@@ -667,7 +703,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
          prediction_type: str, noisy_share: float, decoder_painter: Path | None,
-         decoder_painted_steps: int, pixel_weight: float, full_res_attention: bool) -> None:
+         decoder_painted_steps: int, pixel_weight: float, full_res_attention: bool, decoder_layers: int | None,
+         decoder_mse_weight: float) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
     torch = _torch()
     torch.set_num_threads(threads)
@@ -685,7 +722,8 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
         encode_latents(run)
     if phase in ("all", "decoder"):
         finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight,
-                         painter=decoder_painter, painted_steps=decoder_painted_steps)
+                         painter=decoder_painter, painted_steps=decoder_painted_steps,
+                         layers_per_block=decoder_layers, mse_weight=decoder_mse_weight)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
                    decay_from, prediction_type, noisy_share, pixel_weight, full_res_attention)

@@ -237,6 +237,28 @@ def test_growing_full_res_attention_keeps_what_the_unet_computes() -> None:
     assert grown.down_blocks[0].attentions[0].proj_out.weight.grad.abs().sum() > 0
 
 
+def test_a_deepened_vae_computes_what_it_did_and_its_new_resnets_learn() -> None:
+    torch = pytest.importorskip("torch")
+    from diffusers import AutoencoderKL
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(**pt.VAE_CONFIG).eval()
+    deep = pt.grow_vae_depth(vae, 3).eval()
+    assert deep.config.layers_per_block == 3
+    assert [len(b.resnets) for b in deep.decoder.up_blocks] == [4, 4, 4]  # diffusers: one more than the encoder
+    assert [len(b.resnets) for b in deep.encoder.down_blocks] == [3, 3, 3]
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    with torch.no_grad():
+        z = vae.encode(x).latent_dist.mode()
+        assert torch.equal(deep.encode(x).latent_dist.mode(), z)  # cached latents stay valid
+        assert torch.allclose(deep.decode(z).sample, vae.decode(z).sample, atol=1e-6)
+    assert pt.grow_vae_depth(deep, 2) is deep  # never shallower
+    deep.train()
+    deep.decode(z).sample.pow(2).mean().backward()
+    assert deep.decoder.up_blocks[0].resnets[-1].conv2.weight.grad.abs().sum() > 0
+
+
 def test_a_run_grows_full_res_attention_and_keeps_it(tmp_path) -> None:
     from click.testing import CliRunner
     from diffusers import StableDiffusionPipeline
