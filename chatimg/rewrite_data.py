@@ -567,9 +567,16 @@ class ShapeSim:
         said = self.say(new)
         msg = _fill(_pick("position", self.split, self.rng), ref=self.ref(s), v=said, vp=_pos_phrase(new, said))
         self.last_target = s.sid
-        return self.commit(Step(msg, self.scene.put(replace(s, position=new)), "position",
-                                f"move the {s.shape} to the {new}", "whole", family="position"),
-                           [(s.sid, "position", s.position, new)])
+        scene = self.scene.put(replace(s, position=new))
+        changes = [(s.sid, "position", s.position, new)]
+        other = next((x for x in self.scene.shapes if x.sid != s.sid), None)
+        if other is not None and other.position is not None and new in OPPOSITE and \
+                not positions_compatible(other.position, new):
+            # the make-room rule of edit_add: the other shape goes to the opposite side
+            scene = scene.put(replace(other, position=OPPOSITE[new]))
+            changes.append((other.sid, "position", other.position, OPPOSITE[new]))
+        return self.commit(Step(msg, scene, "position", f"move the {s.shape} to the {new}", "whole",
+                                family="position"), changes)
 
     def edit_shape(self) -> Step:
         s = self.target()

@@ -904,6 +904,10 @@ class _Editor:
                     target.show_position = True
                     changed = True
                     self._record("position", f"moved the {target.shape} to the {new}")
+                    if other is not None and new in OPPOSITE and not positions_compatible(new, other.position):
+                        # as for an add: two shapes stand side by side or one above the other
+                        other.position, other.show_position = OPPOSITE[new], True
+                        self._record("position", f"moved the {other.shape} to the {other.position} to make room")
                 elif getattr(target, attr) != new:
                     name = target.shape  # the reply names the shape as it was ("circle shape → square")
                     setattr(target, attr, new)

@@ -32,8 +32,8 @@ def shape(message, prompt=TWO, history=()):
     ("swap the colours", "a big blue circle on the left and a small red square on the right, on a green background"),
     ("move the square to the left", "a small blue square on the left and a big red circle on the right, on a green background"),
     ("violet square please", "a big red circle on the left and a small purple square on the right, on a green background"),
-    ("make the one on the right yellow and move it to the top",
-     "a big red circle on the left and a small yellow square at the top, on a green background"),
+    ("make the one on the right yellow and move it to the top",  # the circle makes room
+     "a small yellow square at the top and a big red circle at the bottom, on a green background"),
 ])
 def test_shape_edits(message, expected):
     assert shape(message) == expected
@@ -54,6 +54,17 @@ def test_add_a_shape_beside_a_centred_one_makes_room():
     assert "moved the circle to the bottom to make room" in result.notes
     assert shape("add a small green triangle on the right", "a big red circle on the left, on a white background") == \
         "a big red circle on the left and a small green triangle on the right, on a white background"
+
+
+def test_a_move_where_the_other_shape_cannot_pair_makes_room_too():
+    result = shapeworld_edits.apply_message("a big red circle on the left and a small blue square on the right, "
+                                            "on a green background", "move the circle to the top")
+    assert result.prompt == "a big red circle at the top and a small blue square at the bottom, on a green background"
+    assert "moved the square to the bottom to make room" in result.notes
+    # where the two can pair, the other stays
+    assert shape("move the square to the top", "a big red circle at the bottom and a small blue square on the right, "
+                 "on a green background") == \
+        "a small blue square at the top and a big red circle at the bottom, on a green background"
 
 
 @pytest.mark.parametrize("prompt, message, expected", [
