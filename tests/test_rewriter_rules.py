@@ -563,7 +563,7 @@ START = "a big red circle on the left and a small blue square on the right, on a
     ("go back two steps", "a big yellow circle on the left and a small blue square on the right, on a green background"),
     ("back to the original", START), ("revert everything", START), ("reset", START), ("undo all", START),
     ("make it like it was at the start", START),
-    ("as it was", "a big yellow circle on the left and a small blue square at the top, on a green background"),
+    ("as it was", "a small blue square at the top and a big yellow circle at the bottom, on a green background"),
 ])
 def test_multi_step_undo(last, expected):
     prompt, info = _after(["draw a big red circle on the left and a small blue square on the right, green background",
