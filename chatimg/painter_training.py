@@ -637,6 +637,7 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
         "prediction_type": state.get("prediction_type", "sample"),
         # a decoder tuned on a painter's own predictions belongs with that painter's UNet
         "decoder_steps": vae_state.get("decoder_steps"), "decoder_painter": vae_state.get("painter"),
+        "vae_layers_per_block": vae.config.layers_per_block,
     })
     # Read by chatimg.painter for any folder: the settings this painter was benchmarked with.
     _save_json(tmp / "chatimg.json", {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE,
