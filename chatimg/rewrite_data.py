@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from chatimg.shapeworld.scene import OPPOSITE, positions_compatible
+from chatimg.shapeworld.scene import room_for
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "rewriter_eval"
@@ -570,11 +570,10 @@ class ShapeSim:
         scene = self.scene.put(replace(s, position=new))
         changes = [(s.sid, "position", s.position, new)]
         other = next((x for x in self.scene.shapes if x.sid != s.sid), None)
-        if other is not None and other.position is not None and new in OPPOSITE and \
-                not positions_compatible(other.position, new):
-            # the make-room rule of edit_add: the other shape goes to the opposite side
-            scene = scene.put(replace(other, position=OPPOSITE[new]))
-            changes.append((other.sid, "position", other.position, OPPOSITE[new]))
+        room = room_for(new, other.position) if other is not None else None
+        if room is not None:  # as for an add: the other shape makes room
+            scene = scene.put(replace(other, position=room))
+            changes.append((other.sid, "position", other.position, room))
         return self.commit(Step(msg, scene, "position", f"move the {s.shape} to the {new}", "whole",
                                 family="position"), changes)
 
@@ -604,11 +603,11 @@ class ShapeSim:
         msg = _fill(_pick("add", self.split, self.rng), new=desc)
         self.last_target = sh.sid
         shapes = self.scene.shapes
-        if len(shapes) == 1 and shapes[0].position is not None and sh.position not in (None, "center") and \
-                not positions_compatible(shapes[0].position, sh.position):
+        room = room_for(sh.position, shapes[0].position) if len(shapes) == 1 else None
+        if room is not None:
             # Two shapes stand side by side or one above the other (shapeworld's
             # COMPATIBLE_POSITIONS), never one in the center or top beside left: the other makes room.
-            shapes = (replace(shapes[0], position=OPPOSITE[sh.position]),)
+            shapes = (replace(shapes[0], position=room),)
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),
                            [(sh.sid, "exists", False, True)])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
 from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
-from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, OPPOSITE, Scene, Shape, positions_compatible
+from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, OPPOSITE, Scene, Shape, room_for
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "triangle", "discs": "circle",
@@ -268,6 +268,11 @@ class _Editor:
         """One change made: its kind (for the painter's region and strength) and a note for the reply."""
         self.kinds.append(kind)
         self.notes.append(note)
+
+    def _make_room(self, other: _Shape, side: str) -> None:
+        """``other`` moves to ``side`` (``room_for``) so a second shape can pair with it; the reply says so."""
+        other.position, other.show_position = side, True
+        self._record("position", f"moved the {other.shape} to the {side} to make room")
 
     # -- target selection ----------------------------------------------------------------
     def _select(self, toks: list[str]) -> list[_Shape]:
@@ -729,12 +734,12 @@ class _Editor:
         if re.search(r"\bsame colou?r\b|\bcolou?r of\b", text):
             attrs["colour"] = other.colour
         position = attrs.get("position")
-        if position not in (None, "center", other.position) and not positions_compatible(position, other.position):
+        room = room_for(position, other.position)
+        if room is not None:
             # Two shapes share a picture side by side or one above the other (COMPATIBLE_POSITIONS),
             # never with one in the center or one at the top and one on the left: the painter never
-            # saw such a pair, and big ones would overlap. The other one makes room, and the reply says so.
-            other.position, other.show_position = _OPPOSITE[position], True
-            self._record("position", f"moved the {other.shape} to the {other.position} to make room")
+            # saw such a pair, and big ones would overlap.
+            self._make_room(other, room)
         elif not other.show_position and position is not None:
             if position == other.position:  # the unplaced shape makes room
                 other.position = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
@@ -904,10 +909,9 @@ class _Editor:
                     target.show_position = True
                     changed = True
                     self._record("position", f"moved the {target.shape} to the {new}")
-                    if other is not None and new in OPPOSITE and not positions_compatible(new, other.position):
-                        # as for an add: two shapes stand side by side or one above the other
-                        other.position, other.show_position = OPPOSITE[new], True
-                        self._record("position", f"moved the {other.shape} to the {other.position} to make room")
+                    room = room_for(new, other.position) if other is not None else None
+                    if room is not None:  # as for an add
+                        self._make_room(other, room)
                 elif getattr(target, attr) != new:
                     name = target.shape  # the reply names the shape as it was ("circle shape → square")
                     setattr(target, attr, new)

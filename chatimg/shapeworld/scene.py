@@ -82,6 +82,16 @@ def positions_compatible(a: str, b: str) -> bool:
     return frozenset((a, b)) in COMPATIBLE_POSITIONS
 
 
+def room_for(position: str | None, other: str | None) -> str | None:
+    """Where a shape standing at ``other`` goes when another comes to ``position``: two shapes
+    stand side by side or one above the other (``COMPATIBLE_POSITIONS``), so when they cannot
+    pair the other makes room on the opposite side. ``None`` when it can stay, when either
+    place is unsaid, or when ``position`` is the center (which pairs with nothing)."""
+    if position not in OPPOSITE or other is None or other == position or positions_compatible(position, other):
+        return None
+    return OPPOSITE[position]
+
+
 def random_shape(rng: random.Random, background: str, exclude_positions: tuple[str, ...] = ()) -> Shape:
     positions = [p for p in POSITIONS if all(positions_compatible(p, q) for q in exclude_positions)]
     return Shape(
