@@ -24,6 +24,8 @@ from chatimg.masks import edit_mask, move_objects, paste_back
 from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
 BUILTIN = "builtin"
+#: Said when a move finds no shape to cut out (the region is not a shape on a flat backdrop).
+NO_CUTOUT_NOTE = "no object to cut out on a flat background there: repainted the whole image"
 #: Optional file in a model folder that tells chatimg the model's sensible defaults.
 DEFAULTS_FILE = "chatimg.json"
 
@@ -231,7 +233,7 @@ class DiffusersPainter:
         if then:  # moves, then one more region to paint: cut and paste first, then inpaint that region
             moved = move_objects(request.init_image, then[0])
             if moved is None:
-                notes.append("no object to cut out on a flat background there: repainted the whole image")
+                notes.append(NO_CUTOUT_NOTE)
                 request = replace(request, region="whole")
             else:
                 notes.append(f"moved {format_moves(then[0])}, then painted the {then[1]}")
@@ -242,7 +244,7 @@ class DiffusersPainter:
             if moved is not None:
                 return PaintResult(image=moved, mode="move", steps=0, guidance=guidance,
                                    seconds=time.perf_counter() - started)
-            notes.append("no object to cut out on a flat background there: repainted the whole image")
+            notes.append(NO_CUTOUT_NOTE)
         elif mode == "img2img" and request.region != "whole":
             mask = edit_mask(request.region, request.init_image)
             if mask is None and request.region == "background":
