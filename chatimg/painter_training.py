@@ -321,9 +321,8 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
     if start >= steps:
         return
     vae = AutoencoderKL.from_pretrained(out)
-    if layers_per_block is not None and layers_per_block > vae.config.layers_per_block:
-        vae = grow_vae_depth(vae, layers_per_block)
-        state["layers_per_block"] = layers_per_block
+    if layers_per_block is not None:
+        vae = grow_vae_depth(vae, layers_per_block)  # its config records the depth
     vae.encoder.requires_grad_(False)
     vae.quant_conv.requires_grad_(False)
     params = [p for p in vae.parameters() if p.requires_grad]
