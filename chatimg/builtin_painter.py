@@ -71,7 +71,8 @@ def encode_prompts(texts: list[str], text_encoder: Any, tokenizer: Any):
                        truncation=True, return_tensors="pt")
     mask = inputs.attention_mask if getattr(text_encoder.config, "use_attention_mask", False) else None
     with torch.no_grad():
-        return text_encoder(inputs.input_ids, attention_mask=mask)[0]
+        return text_encoder(inputs.input_ids.to(text_encoder.device),
+                            attention_mask=None if mask is None else mask.to(text_encoder.device))[0]
 
 
 def make_scheduler(training: bool = False, prediction_type: str = "sample"):

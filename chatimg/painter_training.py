@@ -53,12 +53,19 @@ UNET_CONFIG = dict(
 FULL_RES_ATTENTION = dict(down_block_types=("CrossAttnDownBlock2D",) * 3, up_block_types=("CrossAttnUpBlock2D",) * 3)
 
 
-def unet_config(weights: dict | None = None, full_res_attention: bool = False) -> dict:
-    """The UNet layout: the default, with cross-attention at full latent resolution when asked or
-    when ``weights`` (a state dict) already have it, so checkpoints of either layout load."""
+def unet_config(weights: dict | None = None, full_res_attention: bool = False,
+                channels: tuple[int, ...] | None = None) -> dict:
+    """The UNet layout: the default, with cross-attention at full latent resolution and
+    ``channels`` per level when asked, or as ``weights`` (a state dict) already have them, so
+    checkpoints of any layout load."""
     if weights is not None:
         full_res_attention = full_res_attention or any(k.startswith("down_blocks.0.attentions.") for k in weights)
-    return {**UNET_CONFIG, **FULL_RES_ATTENTION} if full_res_attention else dict(UNET_CONFIG)
+        channels = tuple(int(weights[f"down_blocks.{i}.resnets.0.conv1.weight"].shape[0])
+                         for i in range(len(UNET_CONFIG["block_out_channels"])))
+    config = {**UNET_CONFIG, **FULL_RES_ATTENTION} if full_res_attention else dict(UNET_CONFIG)
+    if channels:
+        config["block_out_channels"] = tuple(channels)
+    return config
 
 
 def grow_full_res_attention(weights: dict):
@@ -69,7 +76,7 @@ def grow_full_res_attention(weights: dict):
     torch = _torch()
     from diffusers import UNet2DConditionModel
 
-    unet = UNet2DConditionModel(**unet_config(full_res_attention=True))
+    unet = UNet2DConditionModel(**unet_config(weights, full_res_attention=True))
     missing, unexpected = unet.load_state_dict(weights, strict=False)
     if unexpected or any(".attentions." not in k for k in missing):
         raise click.ClickException(f"cannot grow these weights: unexpected {unexpected[:3]}, missing {missing[:3]}")
@@ -120,19 +127,25 @@ def _save_json(path: Path, data: object) -> None:
 # --------------------------------------------------------------------------- data
 
 
-def make_dataset(run: Path, seed: int, n_captions: int, renders: int) -> None:
+def _render_array(job: tuple) -> np.ndarray:
+    scene, seed = job
+    return np.asarray(render(scene, seed=seed))
+
+
+def make_dataset(run: Path, seed: int, n_captions: int, renders: int, workers: int = 1) -> None:
     """Render ``n_captions`` random scenes, each ``renders`` times (different jitter), with one
-    varied caption each that fits in the text encoder's ``MAX_TOKENS``."""
+    varied caption each that fits in the text encoder's ``MAX_TOKENS``. Scenes, captions and
+    render seeds are drawn in order from ``seed``, so ``workers`` processes render the same set."""
     data = run / "data"
     if (data / "done.json").exists():
         return
     data.mkdir(parents=True, exist_ok=True)
     _, tokenizer = _load(text_encoder=False)
     rng = random.Random(seed)
-    captions, scenes, images, caption_index = [], [], [], []
+    captions, scenes, jobs, caption_index = [], [], [], []
     from tqdm import tqdm
 
-    for i in tqdm(range(n_captions), desc="render", unit="scene"):
+    for i in tqdm(range(n_captions), desc="scenes", unit="scene"):
         scene = random_scene(rng, split="train")
         text = caption(scene, rng)
         while len(tokenizer(text)["input_ids"]) > MAX_TOKENS:
@@ -140,8 +153,15 @@ def make_dataset(run: Path, seed: int, n_captions: int, renders: int) -> None:
         captions.append(text)
         scenes.append(repr(scene))
         for _ in range(renders):
-            images.append(np.asarray(render(scene, seed=rng.getrandbits(32))))
+            jobs.append((scene, rng.getrandbits(32)))
             caption_index.append(i)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            images = list(pool.map(_render_array, jobs, chunksize=512))
+    else:
+        images = [_render_array(job) for job in tqdm(jobs, desc="render", unit="image")]
     np.save(data / "images.npy", np.stack(images))
     np.save(data / "caption_index.npy", np.array(caption_index, dtype=np.int64))
     _save_json(data / "captions.json", {"captions": captions, "scenes": scenes})
@@ -214,17 +234,17 @@ def vae_checker_accuracy(vae, seed: int, n: int = 200) -> float:
 
     rng = random.Random(seed)
     scenes = [random_scene(rng, split="held_out") for _ in range(n)]
-    x = _images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)]))
+    x = _images_tensor(np.stack([np.asarray(render(s, seed=i)) for i, s in enumerate(scenes)])).to(vae.device)
     with torch.no_grad():
         recon = vae.decode(vae.encode(x).latent_dist.mean).sample
-    images = ((recon.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    images = ((recon.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
     return sum(check_image(img) == s for img, s in zip(images, scenes)) / n
 
 
 # --------------------------------------------------------------------------- caches
 
 
-def encode_text(run: Path, batch: int = 256) -> None:
+def encode_text(run: Path, batch: int = 256, device: str = "cpu") -> None:
     """Embed every caption (and the empty prompt, row 0) once with the frozen MiniLM."""
     from tqdm import tqdm
 
@@ -234,15 +254,16 @@ def encode_text(run: Path, batch: int = 256) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     captions = json.loads((run / "data" / "captions.json").read_text())["captions"]
     text_encoder, tokenizer = _load()
+    text_encoder.to(device)
     embeds = np.zeros((len(captions) + 1, MAX_TOKENS, text_encoder.config.hidden_size), dtype=np.float16)
     texts = [""] + captions  # row 0: the empty prompt, for caption dropout / guidance
     for start in tqdm(range(0, len(texts), batch), desc="text", unit="batch"):
-        embeds[start:start + batch] = encode_prompts(texts[start:start + batch], text_encoder, tokenizer).numpy()
+        embeds[start:start + batch] = encode_prompts(texts[start:start + batch], text_encoder, tokenizer).cpu().numpy()
     np.save(cache / "text.npy", embeds)
     _save_json(cache / "text_done.json", {"captions": len(captions)})
 
 
-def encode_latents(run: Path, batch: int = 256) -> None:
+def encode_latents(run: Path, batch: int = 256, device: str = "cpu") -> None:
     """Encode every training image once with the frozen VAE encoder (posterior mean, scaled)."""
     torch = _torch()
     from diffusers import AutoencoderKL
@@ -252,13 +273,13 @@ def encode_latents(run: Path, batch: int = 256) -> None:
     if (cache / "latents_done.json").exists():
         return
     cache.mkdir(parents=True, exist_ok=True)
-    vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+    vae = AutoencoderKL.from_pretrained(run / "vae").eval().to(device)
     images = np.load(run / "data" / "images.npy", mmap_mode="r")
     latents = np.zeros((len(images), 4, 16, 16), dtype=np.float32)
     with torch.no_grad():
         for start in tqdm(range(0, len(images), batch), desc="latents", unit="batch"):
-            x = _images_tensor(np.asarray(images[start:start + batch]))
-            latents[start:start + batch] = (vae.encode(x).latent_dist.mean * vae.config.scaling_factor).numpy()
+            x = _images_tensor(np.asarray(images[start:start + batch])).to(device)
+            latents[start:start + batch] = (vae.encode(x).latent_dist.mean * vae.config.scaling_factor).cpu().numpy()
     np.save(cache / "latents.npy", latents)
     _save_json(cache / "latents_done.json", {"images": len(images)})
 
@@ -287,7 +308,9 @@ def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DE
     timesteps = sampling.timesteps[-steps_left:]
     first = int(timesteps[0])
     noised_at = torch.randint(max(1, first - spread), first + spread + 1, (len(latents),), generator=generator)
-    x = make_scheduler(training=True).add_noise(latents, torch.randn(latents.shape, generator=generator), noised_at)
+    noised_at = noised_at.to(latents.device)
+    noise = torch.randn(latents.shape, generator=generator).to(latents.device)
+    x = make_scheduler(training=True).add_noise(latents, noise, noised_at)
     context = torch.cat([uncond.expand_as(text), text])
     with torch.no_grad():
         for i, t in enumerate(timesteps):
@@ -299,7 +322,7 @@ def painted_latents(pipe, latents, text, uncond, generator, guidance: float = DE
 
 def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, edge_weight: float = 0.0,
                      painter: Path | None = None, painted_share: float = 0.5, painted_steps: int = 1,
-                     layers_per_block: int | None = None, mse_weight: float = 1.0) -> None:
+                     layers_per_block: int | None = None, mse_weight: float = 1.0, device: str = "cpu") -> None:
     """Train the VAE decoder further on the cached latents; the encoder (and so every cached
     latent and every UNet checkpoint) stays valid. Saves into ``run/vae`` when done.
 
@@ -323,6 +346,7 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
     vae = AutoencoderKL.from_pretrained(out)
     if layers_per_block is not None:
         vae = grow_vae_depth(vae, layers_per_block)  # its config records the depth
+    vae.to(device)
     vae.encoder.requires_grad_(False)
     vae.quant_conv.requires_grad_(False)
     params = [p for p in vae.parameters() if p.requires_grad]
@@ -334,8 +358,8 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
     if painter is not None:
         from chatimg.builtin_painter import load_builtin_pipeline
 
-        pipe = load_builtin_pipeline(painter)
-        text = torch.from_numpy(np.load(run / "cache" / "text.npy"))
+        pipe = load_builtin_pipeline(painter).to(device)
+        text = torch.from_numpy(np.load(run / "cache" / "text.npy")).to(device)
         caption_index = np.load(run / "data" / "caption_index.npy") + 1  # row 0 = ""
         generator = torch.Generator().manual_seed(seed + 11 + start)
         state["painter"] = str(painter)
@@ -346,11 +370,12 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, (step - start + 1) / 10) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         idx = np.sort(rng.integers(0, len(images), batch))
-        x = _images_tensor(np.asarray(images[idx]))
-        z = torch.from_numpy(np.asarray(latents[idx]))
+        x = _images_tensor(np.asarray(images[idx])).to(device)
+        z = torch.from_numpy(np.asarray(latents[idx])).to(device)
         if pipe is not None:
             n = int(round(painted_share * batch))
-            z[:n] = painted_latents(pipe, z[:n], text[caption_index[idx[:n]]].float(), text[0:1].float(), generator,
+            captions = torch.from_numpy(caption_index[idx[:n]]).to(device)
+            z[:n] = painted_latents(pipe, z[:n], text[captions].float(), text[0:1].float(), generator,
                                     steps_left=int(rng.integers(1, painted_steps + 1)) if painted_steps > 1 else 1)
         recon = vae.decode(z / vae.config.scaling_factor).sample
         w = edge_weights(x, edge_weight)
@@ -358,7 +383,7 @@ def finetune_decoder(run: Path, seed: int, steps: int, batch: int, lr: float, ed
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        bar.set_postfix(rec=f"{loss.item():.4f}")
+        bar.set_postfix(rec=f"{loss.item():.4f}", refresh=False)
         log.write(f"{step} {loss.item():.5f}\n")
         if (step + 1) % 200 == 0 or step + 1 == steps:
             vae.save_pretrained(out, safe_serialization=True)
@@ -385,8 +410,8 @@ def save_checkpoint(path: Path, unet, ema: dict, opt, step: int, extra: dict) ->
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in unet.state_dict().items()}, tmp / "unet.safetensors")
-    save_file({k: v.contiguous() for k, v in ema.items()}, tmp / "ema.safetensors")
+    save_file({k: v.detach().cpu().contiguous() for k, v in unet.state_dict().items()}, tmp / "unet.safetensors")
+    save_file({k: v.detach().cpu().contiguous() for k, v in ema.items()}, tmp / "ema.safetensors")
     torch.save(opt.state_dict(), tmp / "optimizer.pt")  # read back with weights_only=True
     _save_json(tmp / "state.json", {"step": step, **extra})
     shutil.rmtree(path, ignore_errors=True)
@@ -411,11 +436,13 @@ def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0
     """MSE against x0 (``sample``) or v for one batch; ``drop`` of the captions are replaced by
     the empty one; with ``pixels``, plus that loss on the decoded x0 guesses."""
     torch = _torch()
-    batch = latents.shape[0]
-    dropped = torch.rand(batch, generator=generator) < drop
+    batch, device = latents.shape[0], latents.device
+    # Random draws come from ``generator`` (CPU) wherever the batch lives, so a run's draws
+    # are the same on any device.
+    dropped = (torch.rand(batch, generator=generator) < drop).to(device)
     text = torch.where(dropped[:, None, None], uncond.expand_as(text), text)
-    t = sample_timesteps(batch, generator, high_share)
-    noise = torch.randn(latents.shape, generator=generator)
+    t = sample_timesteps(batch, generator, high_share).to(device)
+    noise = torch.randn(latents.shape, generator=generator).to(device)
     noisy = scheduler.add_noise(latents, noise, t)
     pred = unet(noisy, t, encoder_hidden_states=text).sample
     target = latents if prediction_type == "sample" else scheduler.get_velocity(latents, noise, t)
@@ -506,7 +533,12 @@ def learning_rate(step: int, lr: float, decay_from: int | None, steps: int, warm
 def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_decay: float,
                checkpoint_every: int, export_every: int, out: Path | None, decay_from: int | None = None,
                prediction_type: str = "sample", high_share: float = 0.5, pixel_weight: float = 0.0,
-               full_res_attention: bool = False) -> None:
+               full_res_attention: bool = False, channels: tuple[int, ...] | None = None,
+               device: str = "cpu", time_budget: float | None = None, decay_share: float | None = None) -> None:
+    """Train (or resume) the UNet to ``steps``. ``time_budget`` (seconds) lowers ``steps`` to
+    what fits, measured over the first few hundred steps; ``decay_share`` then puts the
+    learning-rate decay on the last share of whatever ``steps`` ends up as. The log says the
+    step count reached, so ``--unet-steps`` reproduces a budgeted run."""
     torch = _torch()
     from diffusers import UNet2DConditionModel
     from tqdm import tqdm
@@ -520,7 +552,9 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         from safetensors.torch import load_file
 
         weights, ema = load_file(latest / "unet.safetensors"), load_file(latest / "ema.safetensors")
-    config = unet_config(weights, full_res_attention)
+    config = unet_config(weights, full_res_attention, channels)
+    if weights is not None and channels and tuple(channels) != config["block_out_channels"]:
+        raise click.ClickException(f"{latest} has {config['block_out_channels']} channels, not {tuple(channels)}")
     grow = weights is not None and config != unet_config(weights)
     # Growing starts from the EMA weights (the ones worth keeping); the live weights restart from them.
     unet = grow_full_res_attention(ema) if grow else UNet2DConditionModel(**config)
@@ -530,6 +564,8 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     if grow:
         print(f"{latest}: cross-attention added at 16x16 (output projections at zero)")
+    unet.to(device)
+    ema = {k: v.to(device) for k, v in ema.items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=0.01)
     start = fresh_optimizer_at = 0
     if latest is not None:
@@ -541,16 +577,18 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
                 raise click.ClickException(f"{latest} predicts {was}; it cannot be trained to predict {prediction_type}")
             switch_to_v_prediction(unet, ema)
             print(f"{latest} predicted x0: its output layer is negated to start v-prediction")
-        if state.get("adopted_from") or was != prediction_type or grow:
+        # A new schedule (--decay-share) on a run that ended decayed warms up again: jumping
+        # straight back from a tenth to the full rate made the loss spike 6x on the GPU run.
+        if state.get("adopted_from") or was != prediction_type or grow or decay_share is not None:
             fresh_optimizer_at = start
         else:
-            opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True))
+            opt.load_state_dict(torch.load(latest / "optimizer.pt", weights_only=True, map_location=device))
         print(f"resuming from {latest} (step {start})")
     if start >= steps:
         return
-    text = torch.from_numpy(np.load(run / "cache" / "text.npy"))
-    latents = torch.from_numpy(np.load(run / "cache" / "latents.npy"))
-    caption_index = torch.from_numpy(np.load(run / "data" / "caption_index.npy")) + 1  # row 0 = ""
+    text = torch.from_numpy(np.load(run / "cache" / "text.npy")).to(device)
+    latents = torch.from_numpy(np.load(run / "cache" / "latents.npy")).to(device)
+    caption_index = (torch.from_numpy(np.load(run / "data" / "caption_index.npy")) + 1).to(device)  # row 0 = ""
     uncond = text[0:1].float()
     scheduler = make_scheduler(training=True)
     generator = torch.Generator().manual_seed(seed * 1_000_003 + start)
@@ -558,20 +596,37 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     if pixel_weight > 0:
         from diffusers import AutoencoderKL
 
-        vae = AutoencoderKL.from_pretrained(run / "vae").eval()
+        vae = AutoencoderKL.from_pretrained(run / "vae").eval().to(device)
         vae.requires_grad_(False)
         pixels = PixelLoss(vae, pixel_weight)
         images = np.load(run / "data" / "images.npy", mmap_mode="r")
     log = open(run / "unet_loss.log", "a", buffering=1)
     unet.train()
-    bar = tqdm(range(start, steps), desc="unet", unit="step", initial=start, total=steps)
-    running = None
-    for step in bar:
+    live = unet.state_dict()  # shares storage with the parameters the optimizer updates
+    floats = [k for k, v in live.items() if v.dtype.is_floating_point]
+    others = [k for k in live if k not in floats]
+    if decay_share is not None:
+        decay_from = steps - int(decay_share * (steps - start))
+    bar = tqdm(total=steps, desc="unet", unit="step", initial=start)
+    running, timed_from, began = None, None, time.perf_counter()
+    for step in range(start, steps):
+        if step >= steps:  # a time budget has lowered it
+            break
+        if time_budget is not None and step - start == 20:  # past warm-up: time the steady state
+            timed_from = time.perf_counter()
+        if time_budget is not None and step - start == 100:
+            per_step = (time.perf_counter() - timed_from) / 80
+            steps = min(steps, max(step + 1, step + int((time_budget - (time.perf_counter() - began)) / per_step)))
+            if decay_share is not None:
+                decay_from = steps - int(decay_share * (steps - start))
+            bar.total = steps
+            print(f"time budget: {1 / per_step:.1f} steps/s, training to step {steps}", flush=True)
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, lr, decay_from, steps, fresh_optimizer_at)
         idx = torch.randint(0, len(latents), (batch,), generator=generator)
         if pixels is not None:
-            pixels.images = _images_tensor(np.asarray(images[idx.numpy()]))
+            pixels.images = _images_tensor(np.asarray(images[idx.numpy()])).to(device)
+        idx = idx.to(device)
         loss = unet_loss(unet, scheduler, latents[idx], text[caption_index[idx]].float(), generator, uncond,
                          prediction_type=prediction_type, high_share=high_share, pixels=pixels)
         opt.zero_grad(set_to_none=True)
@@ -580,13 +635,14 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         opt.step()
         decay = min(ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for k, v in unet.state_dict().items():
-                if v.dtype.is_floating_point:
-                    ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
-                else:
-                    ema[k].copy_(v)
+            ema_floats = [ema[k] for k in floats]
+            torch._foreach_mul_(ema_floats, decay)
+            torch._foreach_add_(ema_floats, [live[k] for k in floats], alpha=1 - decay)
+            for k in others:
+                ema[k].copy_(live[k])
+        bar.update(1)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.4f}")
+        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
         log.write(f"{step + 1} {loss.item():.5f} {time.time():.0f}\n")
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
@@ -594,19 +650,22 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
             save_checkpoint(ckpts / f"step-{done}", unet, ema, opt, done,
                             {"loss": running, "seed": seed, "prediction_type": prediction_type})
             for old in sorted(ckpts.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-3]:
-                if int(old.name.split("-")[1]) % export_every:  # keep every export_every-th for the curve
+                if not export_every or int(old.name.split("-")[1]) % export_every:  # keep every export_every-th
                     shutil.rmtree(old, ignore_errors=True)
             if out is not None and export_every and done % export_every == 0:
                 export(run, out / f"step-{done}", done)
+    bar.close()
     log.close()
 
 
 # --------------------------------------------------------------------------- export
 
 
-def export(run: Path, out: Path, step: int | None = None) -> Path:
+def export(run: Path, out: Path, step: int | None = None, dtype: str = "float16") -> Path:
     """Write VAE + EMA UNet + scheduler as a diffusers folder (MiniLM is not copied: it is a
-    dependency, passed in by ``load_builtin_components``)."""
+    dependency, passed in by ``load_builtin_components``). Weights are stored as ``dtype``:
+    float16 halves the folder, and ``from_pretrained`` loads them back as float32."""
+    torch = _torch()
     from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
     from safetensors.torch import load_file
 
@@ -619,6 +678,8 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
     unet.load_state_dict(weights)
     state = json.loads((ckpt / "state.json").read_text())
     vae = AutoencoderKL.from_pretrained(run / "vae")
+    unet.to(getattr(torch, dtype))
+    vae.to(getattr(torch, dtype))
     text_encoder, tokenizer = _load()
     pipe = StableDiffusionPipeline(
         vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, safety_checker=None,
@@ -657,6 +718,7 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--captions", "n_captions", default=16_000, show_default=True, help="Training scenes/captions.")
 @click.option("--renders", default=2, show_default=True, help="Renders (jitter) per training caption.")
+@click.option("--workers", default=1, show_default=True, help="data: processes that render (same images).")
 @click.option("--vae-steps", default="600,1600", show_default=True,
               help="VAE steps; comma-separated stages continue the previous one with a fresh optimizer.")
 @click.option("--vae-batch", default=16, show_default=True)
@@ -686,6 +748,15 @@ def export(run: Path, out: Path, step: int | None = None) -> Path:
 @click.option("--pixel-loss", "pixel_weight", default=0.0, show_default=True,
               help="unet: also decode the x0 guesses of the less noisy half and weigh their pixel error "
                    "(outlines 5x) by this much (see PixelLoss).")
+@click.option("--channels", default=None, help="unet: channels per level of a new UNet, e.g. 64,128,192 "
+              "(default 32,64,128); a checkpoint keeps its own.")
+@click.option("--time-budget", type=float, default=None,
+              help="unet: stop by then (seconds of training), lowering --unet-steps to what fits.")
+@click.option("--decay-share", type=float, default=None,
+              help="unet: decay the learning rate over this last share of the steps (instead of --decay-from).")
+@click.option("--device", default="auto", show_default=True, help="torch device: auto, cpu, cuda, mps.")
+@click.option("--export-dtype", type=click.Choice(["float16", "float32"]), default="float16", show_default=True,
+              help="export: how weights are stored (loaded back as float32 either way).")
 @click.option("--full-res-attention", is_flag=True,
               help="unet: cross-attention at 16x16 too; a checkpoint without it grows it, computing the same at first.")
 @click.option("--batch", default=32, show_default=True)
@@ -704,31 +775,42 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
          prediction_type: str, noisy_share: float, decoder_painter: Path | None,
          decoder_painted_steps: int, pixel_weight: float, full_res_attention: bool, decoder_layers: int | None,
-         decoder_mse_weight: float) -> None:
+         decoder_mse_weight: float, channels: str | None, time_budget: float | None, decay_share: float | None,
+         device: str, export_dtype: str, workers: int) -> None:
     """Train the built-in shape-world painter (resumable; run again to continue)."""
+    from chatimg.devices import resolve_device
+
     torch = _torch()
     torch.set_num_threads(threads)
+    try:
+        device = resolve_device(device)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--device") from error
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    levels = tuple(int(c) for c in channels.split(",")) if channels else None
     run.mkdir(parents=True, exist_ok=True)
     if init_from is not None:
         adopt_pipeline(run, init_from)
     if phase in ("all", "data"):
-        make_dataset(run, seed, n_captions, renders)
+        make_dataset(run, seed, n_captions, renders, workers)
     if phase in ("all", "vae"):
         for stage in [int(x) for x in str(vae_steps).split(",") if x.strip()]:
             train_vae(run, seed, stage, vae_batch, lr=2e-3)
     if phase in ("all", "text"):
-        encode_text(run)
+        encode_text(run, device=device)
     if phase in ("all", "latents"):
-        encode_latents(run)
+        encode_latents(run, device=device)
     if phase in ("all", "decoder"):
         finetune_decoder(run, seed, decoder_steps, vae_batch, lr=1e-3, edge_weight=decoder_edge_weight,
                          painter=decoder_painter, painted_steps=decoder_painted_steps,
-                         layers_per_block=decoder_layers, mse_weight=decoder_mse_weight)
+                         layers_per_block=decoder_layers, mse_weight=decoder_mse_weight, device=device)
     if phase in ("all", "unet"):
         train_unet(run, seed, unet_steps, batch, lr, ema_decay, checkpoint_every, export_every, run / "exports",
-                   decay_from, prediction_type, noisy_share, pixel_weight, full_res_attention)
+                   decay_from, prediction_type, noisy_share, pixel_weight, full_res_attention, levels,
+                   device, time_budget, decay_share)
     if phase in ("all", "export"):
-        click.echo(f"exported {export(run, out, step)}")
+        click.echo(f"exported {export(run, out, step, export_dtype)}")
 
 
 if __name__ == "__main__":

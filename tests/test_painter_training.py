@@ -328,3 +328,52 @@ def test_pixel_loss_grows_when_a_squares_latent_is_blurred() -> None:
     assert soft > 1.3 * exact
     assert loss(blurred, torch.tensor([800, 900])).item() == 0.0
     assert loss(blurred, torch.tensor([100, 900])).item() < soft
+
+
+def test_render_workers_make_the_same_data_set(tmp_path) -> None:
+    pt.make_dataset(tmp_path / "one", seed=5, n_captions=10, renders=2)
+    pt.make_dataset(tmp_path / "two", seed=5, n_captions=10, renders=2, workers=2)
+    for name in ("images.npy", "caption_index.npy"):
+        assert np.array_equal(np.load(tmp_path / "one" / "data" / name), np.load(tmp_path / "two" / "data" / name))
+    assert (tmp_path / "one" / "data" / "captions.json").read_text() == (tmp_path / "two" / "data" / "captions.json").read_text()
+
+
+def _tiny_caches(run, n: int = 8) -> None:
+    g = np.random.default_rng(0)
+    (run / "cache").mkdir(parents=True)
+    (run / "data").mkdir()
+    np.save(run / "cache" / "text.npy", g.standard_normal((n + 1, 32, 384)).astype(np.float16))
+    np.save(run / "cache" / "latents.npy", g.standard_normal((n, 4, 16, 16)).astype(np.float32))
+    np.save(run / "data" / "caption_index.npy", np.arange(n, dtype=np.int64))
+
+
+def test_a_time_budget_ends_training_where_it_runs_out_and_channels_are_kept(tmp_path) -> None:
+    """A budget of no time stops right after the steps that time the run; the checkpoint and the
+    export keep the asked-for channels; the export is stored in float16 and loads as float32."""
+    import shutil
+
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import load_file
+
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
+
+    torch.set_num_threads(1)
+    run = tmp_path / "run"
+    _tiny_caches(run)
+    pt.train_unet(run, seed=0, steps=100_000, batch=2, lr=1e-3, ema_decay=0.99, checkpoint_every=1000,
+                  export_every=0, out=None, channels=(16, 32, 32), time_budget=0.0, decay_share=0.3)
+    latest = pt._latest_checkpoint(run / "unet")
+    assert latest is not None and latest.name == "step-101"
+    assert len((run / "unet_loss.log").read_text().splitlines()) == 101
+    weights = load_file(latest / "ema.safetensors")
+    assert pt.unet_config(weights)["block_out_channels"] == (16, 32, 32)
+    with pytest.raises(Exception, match="channels"):  # a checkpoint keeps its own channels
+        pt.train_unet(run, seed=0, steps=102, batch=2, lr=1e-3, ema_decay=0.99, checkpoint_every=1000,
+                      export_every=0, out=None, channels=(32, 64, 128))
+    shutil.copytree(BUILTIN_PAINTER_DIR / "vae", run / "vae")
+    out = pt.export(run, tmp_path / "painter")
+    stored = load_file(out / "unet" / "diffusion_pytorch_model.safetensors")
+    assert {v.dtype for v in stored.values()} == {torch.float16}
+    unet = UNet2DConditionModel.from_pretrained(out / "unet")
+    assert unet.dtype == torch.float32 and tuple(unet.config.block_out_channels) == (16, 32, 32)
+    assert torch.equal(unet.state_dict()["conv_in.weight"], weights["conv_in.weight"].half().float())
