@@ -12,8 +12,10 @@ Phases, each resumable and skipped once done (everything lives under ``--run``, 
               steps; interrupt it any time and run the same command again to resume;
 5. ``export`` write the EMA weights as a diffusers pipeline folder (``--out``).
 
-``all`` runs them in order. The default step counts reproduce the shipped weights; on a
-2-core CPU the UNet phase takes hours, so it is meant to run in the background.
+``all`` runs them in order. On a 2-core CPU the UNet phase takes hours, so it is meant to run
+in the background; on a GPU (``--device cuda``) minutes. The shipped weights are the wide UNet
+(``--channels 64,128,192``) that ``scripts/gpu/train_painter.sh`` trains on a lent GPU, with
+the decoder tuned to it (docs/painter.md has every sitting's commands).
 """
 
 from __future__ import annotations
