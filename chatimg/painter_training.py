@@ -134,28 +134,35 @@ def _render_array(job: tuple) -> np.ndarray:
     return np.asarray(render(scene, seed=seed))
 
 
+def scene_plan(seed: int, n_captions: int, renders: int, tokenizer):
+    """The training set's draws, in order from ``seed``: for each of ``n_captions`` random
+    scenes, one varied caption that fits in ``MAX_TOKENS`` and ``renders`` render seeds
+    (different jitter). Anything that must know the set without rendering it reads this."""
+    rng = random.Random(seed)
+    for _ in range(n_captions):
+        scene = random_scene(rng, split="train")
+        text = caption(scene, rng)
+        while len(tokenizer(text)["input_ids"]) > MAX_TOKENS:
+            text = caption(scene, rng)
+        yield scene, text, [rng.getrandbits(32) for _ in range(renders)]
+
+
 def make_dataset(run: Path, seed: int, n_captions: int, renders: int, workers: int = 1) -> None:
-    """Render ``n_captions`` random scenes, each ``renders`` times (different jitter), with one
-    varied caption each that fits in the text encoder's ``MAX_TOKENS``. Scenes, captions and
-    render seeds are drawn in order from ``seed``, so ``workers`` processes render the same set."""
+    """Render ``scene_plan``; ``workers`` processes render the same set as one."""
     data = run / "data"
     if (data / "done.json").exists():
         return
     data.mkdir(parents=True, exist_ok=True)
     _, tokenizer = _load(text_encoder=False)
-    rng = random.Random(seed)
     captions, scenes, jobs, caption_index = [], [], [], []
     from tqdm import tqdm
 
-    for i in tqdm(range(n_captions), desc="scenes", unit="scene"):
-        scene = random_scene(rng, split="train")
-        text = caption(scene, rng)
-        while len(tokenizer(text)["input_ids"]) > MAX_TOKENS:
-            text = caption(scene, rng)
+    plan = scene_plan(seed, n_captions, renders, tokenizer)
+    for i, (scene, text, render_seeds) in enumerate(tqdm(plan, total=n_captions, desc="scenes", unit="scene")):
         captions.append(text)
         scenes.append(repr(scene))
-        for _ in range(renders):
-            jobs.append((scene, rng.getrandbits(32)))
+        for render_seed in render_seeds:
+            jobs.append((scene, render_seed))
             caption_index.append(i)
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -172,7 +179,7 @@ def make_dataset(run: Path, seed: int, n_captions: int, renders: int, workers: i
 
 def _images_tensor(images: np.ndarray):
     torch = _torch()
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return torch.tensor(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)  # a copy: mmap rows are read-only
 
 
 # --------------------------------------------------------------------------- vae

@@ -3,7 +3,6 @@ weights as float16 (computed in float32 there; text embeddings move by ~0.1 %, l
 float16 text cache's own rounding matters), the word embeddings only of the tokens that the
 training captions and the vocabulary use. Usage: pack_minilm.py N_CAPTIONS RENDERS."""
 
-import random
 import shutil
 import sys
 from pathlib import Path
@@ -12,20 +11,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from chatimg.builtin_painter import MAX_TOKENS, _load, minilm_path
-from chatimg.shapeworld import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS, caption, random_scene
+from chatimg.painter_training import scene_plan
+from chatimg.shapeworld import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 n_captions, renders = int(sys.argv[1]), int(sys.argv[2])
 _, tokenizer = _load(text_encoder=False)
 ids = set(tokenizer("", padding="max_length", max_length=MAX_TOKENS)["input_ids"])
-rng = random.Random(0)
-for _ in range(n_captions):  # the draws of painter_training.make_dataset(seed=0)
-    scene = random_scene(rng, split="train")
-    text = caption(scene, rng)
-    while len(tokenizer(text)["input_ids"]) > MAX_TOKENS:
-        text = caption(scene, rng)
+for _, text, _ in scene_plan(0, n_captions, renders, tokenizer):  # the captions train_painter.sh renders
     ids.update(tokenizer(text)["input_ids"])
-    for _ in range(renders):
-        rng.getrandbits(32)
 for word in {*COLOURS, *SHAPES, *SIZES, *POSITIONS, *SYNONYMS, *SYNONYMS.values()}:
     ids.update(tokenizer(word)["input_ids"])
 kept = torch.tensor(sorted(ids), dtype=torch.int64)
