@@ -545,7 +545,7 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
                full_res_attention: bool = False, channels: tuple[int, ...] | None = None,
                device: str = "cpu", time_budget: float | None = None, decay_share: float | None = None) -> None:
     """Train (or resume) the UNet to ``steps``. ``time_budget`` (seconds) lowers ``steps`` to
-    what fits, measured over the first few hundred steps; ``decay_share`` then puts the
+    what fits, timed over this run's steps 20 to 100; ``decay_share`` then puts the
     learning-rate decay on the last share of whatever ``steps`` ends up as. The log says the
     step count reached, so ``--unet-steps`` reproduces a budgeted run."""
     torch = _torch()
@@ -613,9 +613,8 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
     unet.train()
     live = unet.state_dict()  # shares storage with the parameters the optimizer updates
     floats = [k for k, v in live.items() if v.dtype.is_floating_point]
+    ema_floats, live_floats = [ema[k] for k in floats], [live[k] for k in floats]  # updated in place
     others = [k for k in live if k not in floats]
-    if decay_share is not None:
-        decay_from = steps - int(decay_share * (steps - start))
     bar = tqdm(total=steps, desc="unet", unit="step", initial=start)
     running, timed_from, began = None, None, time.perf_counter()
     for step in range(start, steps):
@@ -626,12 +625,12 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         if time_budget is not None and step - start == 100:
             per_step = (time.perf_counter() - timed_from) / 80
             steps = min(steps, max(step + 1, step + int((time_budget - (time.perf_counter() - began)) / per_step)))
-            if decay_share is not None:
-                decay_from = steps - int(decay_share * (steps - start))
             bar.total = steps
             print(f"time budget: {1 / per_step:.1f} steps/s, training to step {steps}", flush=True)
+        # --decay-share follows ``steps``, which a time budget may have lowered
+        decay_at = decay_from if decay_share is None else steps - int(decay_share * (steps - start))
         for group in opt.param_groups:
-            group["lr"] = learning_rate(step, lr, decay_from, steps, fresh_optimizer_at)
+            group["lr"] = learning_rate(step, lr, decay_at, steps, fresh_optimizer_at)
         idx = torch.randint(0, len(latents), (batch,), generator=generator)
         if pixels is not None:
             pixels.images = _images_tensor(np.asarray(images[idx.numpy()])).to(device)
@@ -644,15 +643,15 @@ def train_unet(run: Path, seed: int, steps: int, batch: int, lr: float, ema_deca
         opt.step()
         decay = min(ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            ema_floats = [ema[k] for k in floats]
             torch._foreach_mul_(ema_floats, decay)
-            torch._foreach_add_(ema_floats, [live[k] for k in floats], alpha=1 - decay)
+            torch._foreach_add_(ema_floats, live_floats, alpha=1 - decay)
             for k in others:
                 ema[k].copy_(live[k])
         bar.update(1)
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        value = loss.item()  # one device sync a step, not two
+        running = value if running is None else 0.98 * running + 0.02 * value
         bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-        log.write(f"{step + 1} {loss.item():.5f} {time.time():.0f}\n")
+        log.write(f"{step + 1} {value:.5f} {time.time():.0f}\n")
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
             log.flush()
