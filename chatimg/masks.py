@@ -8,7 +8,7 @@ is, so objects are pasted back with their anti-aliased outlines unmixed from the
 (no halo of the old colour). That needs a flat backdrop; on a busy one (most photos) there is
 no background mask and the whole image is edited. On a flat backdrop an object can also be
 moved (or two swapped): cut out by the same opacity and pasted at the new place, with no
-repainting at all.
+repainting at all; or recoloured, by the same opacity, keeping its form exactly.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ BACKDROP_NOISE = 16.0
 ANCHORS = {"left": (0.25, 0.5), "right": (0.75, 0.5), "top": (0.5, 0.25), "bottom": (0.5, 0.75), "center": (0.5, 0.5)}
 #: Least RGB distance from the backdrop colour of an object's own colour.
 OBJECT_DISTANCE = 48.0
+#: RGB distances from an object's main colour: a recolour moves the pixels up to the first all
+#: the way (the colour's own noise and shading), those beyond the second not at all (other parts).
+RECOLOUR_SAME, RECOLOUR_REACH = 48.0, 112.0
 
 
 def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
@@ -234,6 +237,44 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     out = _fill_holes(old, np.any(holes, axis=0), alpha, reach)
     for a, colour in pasted:
         out = a * colour + (1 - a) * out
+    return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def recolour_objects(image: Image.Image, region: str, rgb: tuple[int, int, int]) -> Image.Image | None:
+    """``image`` with the objects nearest ``region``'s anchor (for ``"whole"``: the only object)
+    recoloured to ``rgb``, their form, outline and shading kept, nothing else touched; ``None``
+    when the backdrop is not flat or there is no such object.
+
+    Each object's own colour is its pixels unmixed from the backdrop (``_unmixed``); the pixels
+    close to its main colour move by the difference to ``rgb``, those far from it (a car's
+    tyres, a face's eyes) stay as they are."""
+    from scipy import ndimage
+
+    alpha = object_alpha(image)
+    if alpha is None:
+        return None
+    labels, centres = _components(alpha)
+    if region == "whole":
+        chosen = [1] if len(centres) == 1 else []
+    else:
+        chosen = [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
+    if not chosen:
+        return None
+    old = np.asarray(image.convert("RGB"), dtype=np.float32)
+    out = old.copy()
+    reach = max(2, min(alpha.shape) // 16)
+    for label in chosen:
+        own = labels == label
+        # Its soft outline too (as a move takes it), but never a neighbour's pixels.
+        body = ndimage.binary_dilation(own, iterations=reach) & (own | (labels == 0))
+        a = np.where(body, alpha, 0.0)[..., None]
+        colour = _unmixed(old, a)
+        solid = own & (alpha > 0.9)
+        main = np.median(colour[solid if solid.any() else own], axis=0)
+        distance = np.linalg.norm(colour - main, axis=-1)
+        close = np.clip((RECOLOUR_REACH - distance) / (RECOLOUR_REACH - RECOLOUR_SAME), 0, 1)[..., None]
+        recoloured = np.clip(colour + close * (np.asarray(rgb, dtype=np.float32) - main), 0, 255)
+        out += a * (recoloured - colour)
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
 
 

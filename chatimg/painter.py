@@ -1,10 +1,10 @@
 """Painter: turns an ``Edit`` into pixels with diffusers.
 
 The first turn is text-to-image; later turns run img2img on the previous image, or an
-inpainting pass when the edit targets a region; a move on a flat backdrop is a cut and paste
-(``chatimg.masks``), with no repainting. All three pipelines share one set of
-weights (loaded once). Progress, live previews and cancellation go through diffusers'
-``callback_on_step_end``.
+inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste and
+a colour-only edit of one object recolours its pixels (``chatimg.masks``), with no repainting.
+All three pipelines share one set of weights (loaded once). Progress, live previews and
+cancellation go through diffusers' ``callback_on_step_end``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.masks import edit_mask, move_objects, paste_back
+from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects
 from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
 BUILTIN = "builtin"
@@ -48,6 +48,10 @@ class PaintRequest:
     seed: int = 0
     steps: int | None = None
     guidance: float | None = None
+    #: The new colour word when the edit only recolours the object in ``region``
+    #: (``chatimg.recolour.colour_change``): on a flat backdrop its pixels are recoloured
+    #: instead of repainted, so its form stays exactly as it was.
+    recolour: str | None = None
 
 
 @dataclass
@@ -238,6 +242,12 @@ class DiffusersPainter:
             else:
                 notes.append(f"moved {format_moves(then[0])}, then painted the {then[1]}")
                 request = replace(request, init_image=moved, region=then[1])
+        if mode == "img2img" and request.recolour and not moves and not then:
+            started = time.perf_counter()
+            recoloured = self._recoloured(request)
+            if recoloured is not None:
+                return PaintResult(image=recoloured, mode="recolour", steps=0, guidance=guidance,
+                                   seconds=time.perf_counter() - started)
         if moves:
             started = time.perf_counter()
             moved = move_objects(request.init_image, moves)
@@ -314,6 +324,19 @@ class DiffusersPainter:
             notes.append("the model's safety checker blanked this image")
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
                            seconds=time.perf_counter() - started, notes=notes)
+
+    def _recoloured(self, request: PaintRequest) -> Image.Image | None:
+        """``request.init_image`` with the object in its region recoloured, or ``None`` (no flat
+        backdrop, no object there, or a colour word with no single colour)."""
+        from chatimg.recolour import colour_rgb
+
+        palette = synonyms = None
+        if self.defaults.prompts == "shapeworld":  # the colours the model was trained on
+            from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
+
+            palette, synonyms = COLOURS, SYNONYMS
+        rgb = colour_rgb(request.recolour, palette, synonyms)
+        return None if rgb is None else recolour_objects(request.init_image, request.region, rgb)
 
     def _model_prompt(self, prompt: str, notes: list[str]) -> str:
         """The prompt as this model should read it (see ``PaintDefaults.prompts``); what it

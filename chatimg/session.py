@@ -130,7 +130,7 @@ class Edit(BaseModel):
 
 #: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
 #: looks like that"), so the previous picture stands as it was instead of being repainted.
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "restore", "keep", "none"]
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "recolour", "restore", "keep", "none"]
 
 
 class Timings(BaseModel):
@@ -161,9 +161,10 @@ class Turn(BaseModel):
 
     def painted_how(self, sep: str = "  ", steps: bool = True) -> str:
         """How the picture was made, in words, for the TUI and the CLI alike: a move is a cut and
-        paste, a restore or a keep shows an earlier picture: none has a strength or seed to show."""
-        if self.mode == "move":
-            return f"move {self.edit.region}"
+        paste, a recolour changes one object's pixels, a restore or a keep shows an earlier
+        picture: none has a strength or seed to show."""
+        if self.mode in ("move", "recolour"):
+            return f"{self.mode} {self.edit.region}"
         if self.mode == "restore":
             return "restore: an earlier picture, as it was"
         if self.mode == "keep":

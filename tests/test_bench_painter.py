@@ -15,12 +15,13 @@ CIRCLE = Shape("circle", "red", "big", "left")
 SQUARE = Shape("square", "green", "small", "right")
 BEFORE = Scene("blue", (CIRCLE, SQUARE))
 RECOLOURED = BEFORE.replace_shape(CIRCLE, Shape("circle", "yellow", "big", "left"))
+RESHAPED = BEFORE.replace_shape(CIRCLE, Shape("triangle", "red", "big", "left"))
 
 
 def test_app_path_inpaints_the_region_and_keeps_every_pixel_outside_it(tiny_painter):
     size = app_image_size(tiny_painter)
     assert size == (32, 32)
-    result, region = paint_edit(tiny_painter, BEFORE, RECOLOURED, 1.0, "app", seed=3, steps=2, guidance=3.0,
+    result, region = paint_edit(tiny_painter, BEFORE, RESHAPED, 1.0, "app", seed=3, steps=2, guidance=3.0,
                                 size=size)
     assert region == "left" and result.mode == "inpaint"
     source = np.asarray(render(BEFORE, seed=3, size=32)).astype(int)
@@ -29,6 +30,16 @@ def test_app_path_inpaints_the_region_and_keeps_every_pixel_outside_it(tiny_pain
     assert outside[:, 20:].all() and outside.sum() > 300
     assert (painted[outside] == source[outside]).all()
     assert (painted[:, :14] != source[:, :14]).any()
+
+
+def test_app_path_recolours_a_colour_only_edit_as_the_app_does(tiny_painter):
+    from chatimg.shapeworld import read_image
+
+    result, region = paint_edit(tiny_painter, BEFORE, RECOLOURED, 0.85, "app", seed=3, steps=2, guidance=3.0,
+                                size=(64, 64))
+    assert region == "left" and result.mode == "recolour"
+    score = score_edit(BEFORE, RECOLOURED, "colour", read_image(result.image))
+    assert score.changed and score.kept  # CSS yellow still reads as yellow
 
 
 def test_img2img_path_repaints_the_whole_image(tiny_painter):
@@ -45,6 +56,7 @@ def test_bench_edits_reports_the_region_share(tiny_painter):
     moved = bench_edits(tiny_painter, "position", 0.8, 2, seed=1, steps=2, guidance=3.0, path="app")
     assert moved["region_share"] == 1.0  # a move is a cut and paste on the flat backdrop, as in the app
     assert moved["changed"] == moved["kept"] == 1.0  # ... and keeps the shape exactly, whatever the model
+    assert colour["changed"] == colour["kept"] == 1.0  # a colour edit recolours the cut-out shape: the same
     assert all(0.0 <= colour[k] <= 1.0 for k in ("changed", "kept", "both", "rest"))
 
 

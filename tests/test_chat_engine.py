@@ -49,6 +49,13 @@ def test_going_back_to_an_earlier_prompt_shows_that_picture_as_it_was(engine):
     assert again.turn.mode == "img2img" and len(engine.fake_painter.requests) == 3
 
 
+def test_a_colour_only_turn_asks_the_painter_to_recolour(engine):
+    engine.run_turn("a small red square on the left", direct=True)
+    engine.run_turn("a small blue square on the left", direct=True)
+    engine.run_turn("a big blue square on the left", direct=True)
+    assert [r.recolour for r in engine.fake_painter.requests] == [None, "blue", None]
+
+
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
     """"thanks!" (the same prompt at the lowest strength) repaints nothing: the picture stands."""
     from chatimg.session import Edit

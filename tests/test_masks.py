@@ -2,7 +2,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from chatimg.masks import (
-    background_mask, composite_objects, edit_mask, match_seam_colours, move_objects, object_alpha, region_mask,
+    background_mask, composite_objects, edit_mask, match_seam_colours, move_objects, object_alpha, recolour_objects,
+    region_mask,
 )
 from chatimg.shapeworld import read_image, render
 from chatimg.shapeworld.scene import Scene, Shape
@@ -140,3 +141,39 @@ def test_a_blob_the_model_grew_onto_a_kept_object_goes_too():
     repainted.paste(RED, (xs.min() + 10, ys.min() - 12, xs.max() + 10, ys.max() - 12))
     out = composite_objects(original, repainted)
     assert read_image(out) == read_image(render(Scene("green", scene.shapes), seed=2))
+
+
+def test_a_recolour_changes_the_objects_colour_and_nothing_else():
+    from chatimg.shapeworld.vocab import COLOURS
+
+    before = Scene("blue", (Shape("square", "purple", "small", "left"), Shape("circle", "yellow", "big", "right")))
+    after = Scene("blue", (Shape("square", "white", "small", "left"), Shape("circle", "yellow", "big", "right")))
+    original = render(before, seed=3, size=64)
+    recoloured = recolour_objects(original, "left", COLOURS["white"])
+    assert read_image(recoloured) == read_image(render(after, seed=3))
+    old, new = np.asarray(original).astype(int), np.asarray(recoloured).astype(int)
+    changed = np.abs(new - old).sum(axis=-1) > 0
+    assert changed[object_alpha(original) > 0.99].any()
+    assert not changed[:, 32:].any()  # the circle and the backdrop around it: untouched
+    assert not changed[object_alpha(original) == 0].any()  # no backdrop pixel recoloured
+    assert (object_alpha(recoloured) > 0.5).sum() == (object_alpha(original) > 0.5).sum()  # the same form
+
+
+def test_a_recolour_leaves_parts_of_another_colour_alone():
+    image = Image.new("RGB", (64, 64), (240, 240, 240))
+    ImageDraw.Draw(image).rectangle((8, 20, 28, 44), fill=RED)  # a red thing on the left...
+    ImageDraw.Draw(image).rectangle((14, 28, 20, 34), fill=(20, 20, 20))  # ...with a black window
+    out = np.asarray(recolour_objects(image, "left", BLUE)).astype(int)
+    assert tuple(out[22, 10]) == BLUE
+    assert tuple(out[31, 17]) == (20, 20, 20)
+
+
+def test_a_recolour_needs_an_object_there_on_a_flat_backdrop():
+    image = render(Scene("blue", (Shape("circle", "red", "big", "left"),)), seed=4, size=64)
+    assert recolour_objects(image, "right", GREEN) is None  # nothing on the right
+    assert recolour_objects(image, "whole", GREEN) is not None  # the only object
+    two = render(Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "red", "big", "right"))),
+                 seed=4, size=64)
+    assert recolour_objects(two, "whole", GREEN) is None  # which one?
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert recolour_objects(noise, "left", GREEN) is None

@@ -52,6 +52,24 @@ def test_moves_then_a_region_cut_and_paste_first_then_inpaint(tiny_painter):
     assert np.abs(pixels[:4] - np.array([20, 40, 200])).mean() > 0  # the top was repainted
 
 
+def test_a_colour_only_edit_recolours_the_objects_pixels(tiny_painter):
+    base = Image.new("RGB", (32, 32), (20, 40, 200))
+    base.paste((220, 30, 30), (4, 12, 12, 20))  # a red square on the left of a flat blue backdrop
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="left", seed=3,
+                                             recolour="yellow"))
+    assert result.mode == "recolour" and result.steps == 0
+    pixels = np.asarray(result.image).astype(int)
+    assert (pixels[12:20, 4:12] == np.array([255, 255, 0])).all()  # CSS yellow: the tiny model has no palette
+    assert (pixels[:, 16:] == np.array([20, 40, 200])).all() and (pixels[:10] == np.array([20, 40, 200])).all()
+
+
+def test_a_colour_only_edit_with_nothing_to_recolour_is_repainted(tiny_painter):
+    busy = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=busy, strength=0.9, region="left", seed=3,
+                                             recolour="yellow"))
+    assert result.mode == "inpaint"
+
+
 def test_named_object_region_falls_back_to_whole_image(tiny_painter):
     base = Image.new("RGB", (32, 32), (10, 10, 10))
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.5, region="the dog", seed=3))

@@ -1,0 +1,43 @@
+"""Which turns only recolour one thing (decided from the prompts alone), and with which RGB."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatimg.recolour import colour_change, colour_rgb
+from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
+
+SCENE = "a small {} square on the left and a big yellow circle on the right, black background"
+
+
+@pytest.mark.parametrize("before, after, word", [
+    (SCENE.format("purple"), SCENE.format("white"), "white"),
+    ("a red car", "a teal car", "teal"),
+    ("a square", "a red square", "red"),  # a colour given to a thing that had none
+    ("A Red Car.", "a golden car.", "golden"),
+])
+def test_a_colour_word_swapped_or_added_for_one_thing_is_a_recolour(before, after, word):
+    assert colour_change(before, after) == word
+
+
+@pytest.mark.parametrize("before, after", [
+    ("a red circle on a blue background", "a red circle on a green background"),  # the backdrop's colour
+    ("a red circle, blue backdrop", "a red circle, green backdrop"),
+    ("a red car", "a blue car on a street"),  # more than the colour changed
+    ("a big red circle", "a small red circle"),  # not a colour word
+    ("a cat", "a rainbow cat"),  # no single colour
+    ("a red car", "a dark red car"),  # two words
+    ("a bowl of chocolate", "a bowl of tomato"),  # nouns, not colours
+    ("a cat", "a cat, red"),  # a colour of nothing
+    ("a red square", "a red square"),
+])
+def test_anything_else_is_not(before, after):
+    assert colour_change(before, after) is None
+
+
+def test_the_shape_worlds_colours_come_from_its_palette_others_from_css():
+    assert colour_rgb("green", COLOURS, SYNONYMS) == COLOURS["green"]
+    assert colour_rgb("scarlet", COLOURS, SYNONYMS) == COLOURS["red"]  # its synonym
+    assert colour_rgb("green") == (0, 128, 0)  # CSS green for any other model
+    assert colour_rgb("pink", COLOURS, SYNONYMS) == (255, 192, 203)  # a word the palette lacks
+    assert colour_rgb("mint") is not None and colour_rgb("rainbow") is None
