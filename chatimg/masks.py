@@ -240,42 +240,80 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
 
 
-def recolour_objects(image: Image.Image, region: str, rgb: tuple[int, int, int]) -> Image.Image | None:
-    """``image`` with the objects nearest ``region``'s anchor (for ``"whole"``: the only object)
-    recoloured to ``rgb``, their form, outline and shading kept, nothing else touched; ``None``
-    when the backdrop is not flat or there is no such object.
+RGB = tuple[int, int, int]
 
-    Each object's own colour is its pixels unmixed from the backdrop (``_unmixed``); the pixels
-    close to its main colour move by the difference to ``rgb``, those far from it (a car's
-    tyres, a face's eyes) stay as they are."""
-    from scipy import ndimage
 
+def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | None, RGB]],
+                     others: list[RGB] = ()) -> Image.Image | None:
+    """``image`` with objects recoloured, their form, outline and shading kept, nothing else
+    touched; ``None`` when the backdrop is not flat or it is not clear which objects to recolour.
+
+    ``changes`` are (old colour or ``None``, new colour). For a side or the centre (one change)
+    the objects nearest that anchor take the new colour. For ``"whole"`` the only object does,
+    or, with several, each object is matched to the nearest of the old colours and ``others``
+    (the colours of the things that keep theirs), and takes its old colour's new one: "make
+    them both green", "swap the colours". Ambiguity (a red thing kept beside a red thing
+    recoloured, or fewer red things than the edit names) gives ``None``."""
     alpha = object_alpha(image)
-    if alpha is None:
+    if alpha is None or not changes:
         return None
     labels, centres = _components(alpha)
-    if region == "whole":
-        chosen = [1] if len(centres) == 1 else []
-    else:
-        chosen = [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
-    if not chosen:
-        return None
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
-    out = old.copy()
     reach = max(2, min(alpha.shape) // 16)
-    for label in chosen:
-        own = labels == label
-        # Its soft outline too (as a move takes it), but never a neighbour's pixels.
-        body = ndimage.binary_dilation(own, iterations=reach) & (own | (labels == 0))
-        a = np.where(body, alpha, 0.0)[..., None]
-        colour = _unmixed(old, a)
-        solid = own & (alpha > 0.9)
-        main = np.median(colour[solid if solid.any() else own], axis=0)
+    objects = {label: _object_colours(old, alpha, labels, label, reach) for label in range(1, len(centres) + 1)}
+    if region in ANCHORS:
+        here = [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
+        targets = {label: changes[0][1] for label in here} if len(changes) == 1 else {}
+    elif region == "whole" and len(centres) == 1 and len(changes) == 1:
+        targets = {1: changes[0][1]}
+    elif region == "whole":
+        targets = _match_by_colour({label: main for label, (_, _, main) in objects.items()}, changes, list(others))
+    else:
+        targets = {}
+    if not targets:
+        return None
+    out = old.copy()
+    for label, rgb in targets.items():
+        a, colour, main = objects[label]
+        # Pixels near the object's main colour move all the way, those far from it (a car's
+        # tyres, a face's eyes) not at all.
         distance = np.linalg.norm(colour - main, axis=-1)
         close = np.clip((RECOLOUR_REACH - distance) / (RECOLOUR_REACH - RECOLOUR_SAME), 0, 1)[..., None]
         recoloured = np.clip(colour + close * (np.asarray(rgb, dtype=np.float32) - main), 0, 255)
         out += a * (recoloured - colour)
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def _object_colours(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, label: int,
+                    reach: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Object ``label``'s opacity (its soft outline included, as a move takes it, but never a
+    neighbour's pixels), its own colours unmixed from the backdrop, and its main colour."""
+    from scipy import ndimage
+
+    own = labels == label
+    body = ndimage.binary_dilation(own, iterations=reach) & (own | (labels == 0))
+    a = np.where(body, alpha, 0.0)[..., None]
+    colour = _unmixed(rgb, a)
+    solid = own & (alpha > 0.9)
+    return a, colour, np.median(colour[solid if solid.any() else own], axis=0)
+
+
+def _match_by_colour(mains: dict[int, np.ndarray], changes: list[tuple[RGB | None, RGB]],
+                     others: list[RGB]) -> dict[int, RGB]:
+    """Object label -> new colour, each object matched to the nearest named colour; empty when
+    that is ambiguous (see ``recolour_objects``)."""
+    if any(before is None for before, _ in changes):
+        return {}
+    named = [before for before, _ in changes] + others
+    new_of: dict[RGB, RGB] = {}
+    for before, after in changes:
+        if new_of.setdefault(before, after) != after or named.count(before) != sum(b == before for b, _ in changes):
+            return {}  # one old colour, two new ones; or a thing of that colour kept
+    matched = {label: min(named, key=lambda c: float(np.linalg.norm(main - np.asarray(c, dtype=np.float32))))
+               for label, main in mains.items()}
+    if any(sum(m == before for m in matched.values()) != named.count(before) for before in new_of):
+        return {}  # the picture shows another number of things of that colour than the prompt
+    return {label: new_of[colour] for label, colour in matched.items() if colour in new_of}
 
 
 def _unmixed(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from PIL import Image, ImageFilter
 
 from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects
+from chatimg.recolour import Recolour
 from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
 BUILTIN = "builtin"
@@ -48,10 +49,9 @@ class PaintRequest:
     seed: int = 0
     steps: int | None = None
     guidance: float | None = None
-    #: The new colour word when the edit only recolours the object in ``region``
-    #: (``chatimg.recolour.colour_change``): on a flat backdrop its pixels are recoloured
-    #: instead of repainted, so its form stays exactly as it was.
-    recolour: str | None = None
+    #: Set when the edit only recolours things (``chatimg.recolour.colour_change``): on a flat
+    #: backdrop their pixels are recoloured instead of repainted, so their form stays exactly.
+    recolour: Recolour | None = None
 
 
 @dataclass
@@ -326,17 +326,15 @@ class DiffusersPainter:
                            seconds=time.perf_counter() - started, notes=notes)
 
     def _recoloured(self, request: PaintRequest) -> Image.Image | None:
-        """``request.init_image`` with the object in its region recoloured, or ``None`` (no flat
-        backdrop, no object there, or a colour word with no single colour)."""
-        from chatimg.recolour import colour_rgb
-
+        """``request.init_image`` with the things the edit recolours recoloured, or ``None`` (no
+        flat backdrop, unclear which objects, or a colour word with no single colour)."""
         palette = synonyms = None
         if self.defaults.prompts == "shapeworld":  # the colours the model was trained on
             from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
 
             palette, synonyms = COLOURS, SYNONYMS
-        rgb = colour_rgb(request.recolour, palette, synonyms)
-        return None if rgb is None else recolour_objects(request.init_image, request.region, rgb)
+        colours = request.recolour.rgb(palette, synonyms)
+        return None if colours is None else recolour_objects(request.init_image, request.region, *colours)
 
     def _model_prompt(self, prompt: str, notes: list[str]) -> str:
         """The prompt as this model should read it (see ``PaintDefaults.prompts``); what it

@@ -503,18 +503,23 @@ def switch_to_v_prediction(unet, ema: dict) -> None:
         unet.conv_out.bias.neg_()
 
 
+def adopt_vae(run: Path, folder: Path) -> None:
+    """Make an exported pipeline folder's VAE ``run``'s finished VAE (unless it has one). Its
+    decoder counts as fine-tuned already (``DECODER_STEPS``); a larger --decoder-steps continues it."""
+    if not (run / "vae" / "done.json").exists():
+        shutil.copytree(folder / "vae", run / "vae", dirs_exist_ok=True)
+        _save_json(run / "vae" / "done.json", {"steps": 0, "decoder_steps": DECODER_STEPS, "adopted_from": str(folder)})
+
+
 def adopt_pipeline(run: Path, folder: Path) -> None:
     """Start ``run`` from an exported pipeline folder instead of from scratch: its VAE becomes the
-    run's finished VAE and its UNet the first checkpoint (weights = EMA, fresh optimizer), so
-    training continues where that export left off. Data and caches are rebuilt as usual (the
-    latents are re-encoded with the adopted VAE)."""
+    run's finished VAE (``adopt_vae``) and its UNet the first checkpoint (weights = EMA, fresh
+    optimizer), so training continues where that export left off. Data and caches are rebuilt as
+    usual (the latents are re-encoded with the adopted VAE)."""
     torch = _torch()
     from diffusers import UNet2DConditionModel
 
-    if not (run / "vae" / "done.json").exists():
-        shutil.copytree(folder / "vae", run / "vae", dirs_exist_ok=True)
-        # The adopted decoder counts as fine-tuned already; a larger --decoder-steps continues it.
-        _save_json(run / "vae" / "done.json", {"steps": 0, "decoder_steps": DECODER_STEPS, "adopted_from": str(folder)})
+    adopt_vae(run, folder)
     ckpts = run / "unet"
     if _latest_checkpoint(ckpts) is not None:
         return
@@ -749,6 +754,9 @@ def export(run: Path, out: Path, step: int | None = None, dtype: str = "float16"
 @click.option("--init-from", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Continue from an exported pipeline folder (e.g. chatimg/builtin/painter): its VAE and "
                    "UNet replace the vae phase and the first UNet checkpoint.")
+@click.option("--init-vae-from", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Take only the VAE of an exported pipeline folder (a new UNet under the shipped VAE); "
+                   f"its decoder counts as tuned {DECODER_STEPS} steps, so --decoder-steps beyond that continues it.")
 @click.option("--prediction-type", type=click.Choice(PREDICTION_TYPES), default="sample", show_default=True,
               help="What the UNet predicts. Continuing an x0 (sample) run with v_prediction switches it over.")
 @click.option("--noisy-share", default=0.5, show_default=True,
@@ -781,7 +789,7 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
          decoder_steps: int,
          unet_steps: int, batch: int, lr: float, ema_decay: float, checkpoint_every: int, export_every: int,
          step: int | None, out: Path, threads: int, decoder_edge_weight: float, decay_from: int | None, init_from: Path | None,
-         prediction_type: str, noisy_share: float, decoder_painter: Path | None,
+         init_vae_from: Path | None, prediction_type: str, noisy_share: float, decoder_painter: Path | None,
          decoder_painted_steps: int, pixel_weight: float, full_res_attention: bool, decoder_layers: int | None,
          decoder_mse_weight: float, channels: str | None, time_budget: float | None, decay_share: float | None,
          device: str, export_dtype: str, workers: int) -> None:
@@ -798,8 +806,12 @@ def main(phase: str, run: Path, seed: int, n_captions: int, renders: int, vae_st
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     levels = tuple(int(c) for c in channels.split(",")) if channels else None
     run.mkdir(parents=True, exist_ok=True)
+    if init_from is not None and init_vae_from is not None:
+        raise click.UsageError("--init-from already adopts the folder's VAE: give one of --init-from, --init-vae-from")
     if init_from is not None:
         adopt_pipeline(run, init_from)
+    elif init_vae_from is not None:
+        adopt_vae(run, init_vae_from)
     if phase in ("all", "data"):
         make_dataset(run, seed, n_captions, renders, workers)
     if phase in ("all", "vae"):

@@ -10,6 +10,7 @@ import pytest
 from chatimg.chat import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, run_command
 from chatimg.painter import PaintCancelled
+from chatimg.recolour import Recolour
 from chatimg.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
 
@@ -53,7 +54,7 @@ def test_a_colour_only_turn_asks_the_painter_to_recolour(engine):
     engine.run_turn("a small red square on the left", direct=True)
     engine.run_turn("a small blue square on the left", direct=True)
     engine.run_turn("a big blue square on the left", direct=True)
-    assert [r.recolour for r in engine.fake_painter.requests] == [None, "blue", None]
+    assert [r.recolour for r in engine.fake_painter.requests] == [None, Recolour((("red", "blue"),)), None]
 
 
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):

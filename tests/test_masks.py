@@ -149,7 +149,7 @@ def test_a_recolour_changes_the_objects_colour_and_nothing_else():
     before = Scene("blue", (Shape("square", "purple", "small", "left"), Shape("circle", "yellow", "big", "right")))
     after = Scene("blue", (Shape("square", "white", "small", "left"), Shape("circle", "yellow", "big", "right")))
     original = render(before, seed=3, size=64)
-    recoloured = recolour_objects(original, "left", COLOURS["white"])
+    recoloured = recolour_objects(original, "left", [(COLOURS["purple"], COLOURS["white"])])
     assert read_image(recoloured) == read_image(render(after, seed=3))
     old, new = np.asarray(original).astype(int), np.asarray(recoloured).astype(int)
     changed = np.abs(new - old).sum(axis=-1) > 0
@@ -163,17 +163,34 @@ def test_a_recolour_leaves_parts_of_another_colour_alone():
     image = Image.new("RGB", (64, 64), (240, 240, 240))
     ImageDraw.Draw(image).rectangle((8, 20, 28, 44), fill=RED)  # a red thing on the left...
     ImageDraw.Draw(image).rectangle((14, 28, 20, 34), fill=(20, 20, 20))  # ...with a black window
-    out = np.asarray(recolour_objects(image, "left", BLUE)).astype(int)
+    out = np.asarray(recolour_objects(image, "left", [(None, BLUE)])).astype(int)
     assert tuple(out[22, 10]) == BLUE
     assert tuple(out[31, 17]) == (20, 20, 20)
 
 
 def test_a_recolour_needs_an_object_there_on_a_flat_backdrop():
     image = render(Scene("blue", (Shape("circle", "red", "big", "left"),)), seed=4, size=64)
-    assert recolour_objects(image, "right", GREEN) is None  # nothing on the right
-    assert recolour_objects(image, "whole", GREEN) is not None  # the only object
-    two = render(Scene("blue", (Shape("circle", "red", "big", "left"), Shape("square", "red", "big", "right"))),
-                 seed=4, size=64)
-    assert recolour_objects(two, "whole", GREEN) is None  # which one?
+    assert recolour_objects(image, "right", [(RED, GREEN)]) is None  # nothing on the right
+    assert recolour_objects(image, "whole", [(None, GREEN)]) is not None  # the only object
+    assert recolour_objects(image, "background", [(None, GREEN)]) is None
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
-    assert recolour_objects(noise, "left", GREEN) is None
+    assert recolour_objects(noise, "left", [(RED, GREEN)]) is None
+
+
+def test_a_whole_image_recolour_matches_objects_by_their_old_colour():
+    from chatimg.shapeworld.vocab import COLOURS as C
+
+    red_blue = Scene("white", (Shape("circle", "red", "big", "left"), Shape("square", "blue", "big", "right")))
+    image = render(red_blue, seed=2, size=64)
+    swapped = recolour_objects(image, "whole", [(C["red"], C["blue"]), (C["blue"], C["red"])])
+    assert read_image(swapped) == read_image(render(Scene("white", (
+        Shape("circle", "blue", "big", "left"), Shape("square", "red", "big", "right"))), seed=2))
+    both = recolour_objects(image, "whole", [(C["red"], C["green"]), (C["blue"], C["green"])])
+    assert [s.colour for s in read_image(both).shapes] == ["green", "green"]
+    one = recolour_objects(image, "whole", [(C["blue"], C["yellow"])], others=[C["red"]])
+    assert {s.shape: s.colour for s in read_image(one).shapes} == {"circle": "red", "square": "yellow"}
+    two_red = render(Scene("white", (Shape("circle", "red", "big", "left"), Shape("square", "red", "big", "right"))),
+                     seed=2, size=64)
+    assert recolour_objects(two_red, "whole", [(C["red"], C["blue"])], others=[C["red"]]) is None  # which red?
+    assert recolour_objects(two_red, "whole", [(C["blue"], C["green"])], others=[C["red"]]) is None  # no blue thing
+    assert recolour_objects(image, "whole", [(None, C["green"])]) is None  # which one?

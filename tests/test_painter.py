@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from chatimg.recolour import Recolour
 from chatimg.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps
 
 
@@ -56,7 +57,7 @@ def test_a_colour_only_edit_recolours_the_objects_pixels(tiny_painter):
     base = Image.new("RGB", (32, 32), (20, 40, 200))
     base.paste((220, 30, 30), (4, 12, 12, 20))  # a red square on the left of a flat blue backdrop
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="left", seed=3,
-                                             recolour="yellow"))
+                                             recolour=Recolour((("red", "yellow"),))))
     assert result.mode == "recolour" and result.steps == 0
     pixels = np.asarray(result.image).astype(int)
     assert (pixels[12:20, 4:12] == np.array([255, 255, 0])).all()  # CSS yellow: the tiny model has no palette
@@ -66,7 +67,7 @@ def test_a_colour_only_edit_recolours_the_objects_pixels(tiny_painter):
 def test_a_colour_only_edit_with_nothing_to_recolour_is_repainted(tiny_painter):
     busy = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=busy, strength=0.9, region="left", seed=3,
-                                             recolour="yellow"))
+                                             recolour=Recolour((("red", "yellow"),))))
     assert result.mode == "inpaint"
 
 

@@ -140,6 +140,23 @@ def test_training_can_continue_from_the_shipped_painter(tmp_path) -> None:
     assert not (tmp_path / "vae_loss.log").exists()
 
 
+def test_a_run_can_take_only_the_shipped_vae(tmp_path) -> None:
+    """--init-vae-from: a new UNet under the shipped VAE, its decoder counted as tuned."""
+    from click.testing import CliRunner
+
+    from chatimg.builtin_painter import BUILTIN_PAINTER_DIR
+
+    result = CliRunner().invoke(pt.main, ["export", "--run", str(tmp_path), "--init-vae-from", str(BUILTIN_PAINTER_DIR),
+                                          "--init-from", str(BUILTIN_PAINTER_DIR)])
+    assert result.exit_code != 0 and "one of --init-from, --init-vae-from" in result.output
+    pt.adopt_vae(tmp_path, BUILTIN_PAINTER_DIR)
+    done = json.loads((tmp_path / "vae" / "done.json").read_text())
+    assert done["decoder_steps"] == pt.DECODER_STEPS and done["adopted_from"] == str(BUILTIN_PAINTER_DIR)
+    shipped = (BUILTIN_PAINTER_DIR / "vae" / "diffusion_pytorch_model.safetensors").read_bytes()
+    assert (tmp_path / "vae" / "diffusion_pytorch_model.safetensors").read_bytes() == shipped
+    assert not (tmp_path / "unet").exists()  # no UNet adopted
+
+
 def test_decoder_edge_weights_mark_outlines_only() -> None:
     from chatimg.shapeworld import Scene, Shape, render
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from chatimg.recolour import colour_change, colour_rgb
+from chatimg.recolour import Recolour, colour_change, colour_rgb
 from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
 
 SCENE = "a small {} square on the left and a big yellow circle on the right, black background"
 
 
-@pytest.mark.parametrize("before, after, word", [
-    (SCENE.format("purple"), SCENE.format("white"), "white"),
-    ("a red car", "a teal car", "teal"),
-    ("a square", "a red square", "red"),  # a colour given to a thing that had none
-    ("A Red Car.", "a golden car.", "golden"),
+@pytest.mark.parametrize("before, after, changes, others", [
+    (SCENE.format("purple"), SCENE.format("white"), [("purple", "white")], ("yellow",)),
+    ("a red car", "a teal car", [("red", "teal")], ()),
+    ("a square", "a red square", [(None, "red")], ()),  # a colour given to a thing that had none
+    ("A Red Car.", "a golden car.", [("red", "golden")], ()),
+    ("a red circle and a blue square, white background", "a blue circle and a red square, white background",
+     [("red", "blue"), ("blue", "red")], ()),  # "swap the colours"
+    ("a white square and an orange circle", "a green square and a green circle",
+     [("white", "green"), ("orange", "green")], ()),  # "make them both green"
 ])
-def test_a_colour_word_swapped_or_added_for_one_thing_is_a_recolour(before, after, word):
-    assert colour_change(before, after) == word
+def test_colour_words_swapped_or_added_for_things_are_a_recolour(before, after, changes, others):
+    assert colour_change(before, after) == Recolour(tuple(changes), others)
 
 
 @pytest.mark.parametrize("before, after", [
@@ -30,6 +34,7 @@ def test_a_colour_word_swapped_or_added_for_one_thing_is_a_recolour(before, afte
     ("a bowl of chocolate", "a bowl of tomato"),  # nouns, not colours
     ("a cat", "a cat, red"),  # a colour of nothing
     ("a red square", "a red square"),
+    ("a red circle on a blue background", "a green circle on a red background"),  # the backdrop too
 ])
 def test_anything_else_is_not(before, after):
     assert colour_change(before, after) is None
@@ -41,3 +46,10 @@ def test_the_shape_worlds_colours_come_from_its_palette_others_from_css():
     assert colour_rgb("green") == (0, 128, 0)  # CSS green for any other model
     assert colour_rgb("pink", COLOURS, SYNONYMS) == (255, 192, 203)  # a word the palette lacks
     assert colour_rgb("mint") is not None and colour_rgb("rainbow") is None
+
+
+def test_a_recolour_in_rgb_needs_every_word_to_have_one_colour():
+    assert Recolour((("purple", "scarlet"),), ("white",)).rgb(COLOURS, SYNONYMS) == (
+        [(COLOURS["purple"], COLOURS["red"])], [COLOURS["white"]])
+    assert Recolour(((None, "red"),)).rgb() == ([(None, (255, 0, 0))], [])
+    assert Recolour((("red", "blue"),), ("rainbow",)).rgb() is None

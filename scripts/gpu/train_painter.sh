@@ -22,11 +22,12 @@ else
 fi
 $PY scripts/gpu/unpack_minilm.py
 $PY -c "import torch, diffusers, transformers; print('torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())"
+# the adopted (shipped) decoder counts as tuned DECODER_STEPS already: tune it DSTEPS more
+ADOPTED=$($PY -c "from chatimg.painter_training import DECODER_STEPS; print(DECODER_STEPS)")
 if [ "$SMOKE" = 1 ]; then CAP=300; DSTEPS=4; BATCH=8; DBATCH=4; else CAP=${CAPTIONS:-96000}; DSTEPS=1200; BATCH=256; DBATCH=64; fi
-R=/tmp/gpu-run; rm -rf $R; mkdir -p $R/vae
-cp chatimg/builtin/painter/vae/* $R/vae/
-echo '{"steps": 0, "adopted_from": "chatimg/builtin/painter", "decoder_steps": 0}' > $R/vae/done.json
-$PY -m chatimg.painter_training data --run $R --captions $CAP --renders 2 --workers 16 --device cpu
+R=/tmp/gpu-run; rm -rf $R
+$PY -m chatimg.painter_training data --run $R --captions $CAP --renders 2 --workers 16 --device cpu \
+  --init-vae-from chatimg/builtin/painter
 $PY - $R <<'PYEOF'
 import json, sys
 from transformers import AutoTokenizer
@@ -48,7 +49,7 @@ tar -C $R -cf - exports/unet unet_loss.log | split -b 15M - "$OUT/unet.tar.part-
 echo "unet exported after $(( $(date +%s) - T0 )) s"
 LEFT=$(( TOTAL - ($(date +%s) - T0) - 30 )); echo "decoder: $LEFT s at most"
 timeout ${LEFT}s $PY -m chatimg.painter_training decoder --run $R --device $DEV --vae-batch $DBATCH --decoder-edge-weight 4 \
-  --decoder-painter $R/exports/unet --decoder-painted-steps 3 --decoder-steps $DSTEPS || echo "decoder stopped early (its last save every 200 steps is kept)"
+  --decoder-painter $R/exports/unet --decoder-painted-steps 3 --decoder-steps $(( ADOPTED + DSTEPS )) || echo "decoder stopped early (its last save every 200 steps is kept)"
 $PY -m chatimg.painter_training export --run $R --out $R/exports/final
 tar -C $R -cf - exports/final decoder_loss.log vae | split -b 15M - "$OUT/final.tar.part-"
 echo "all done after $(( $(date +%s) - T0 )) s"; ls -la "$OUT"
