@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from chatimg.builtin_painter import DEFAULT_GUIDANCE, DEFAULT_STEPS
-from chatimg.recolour import colour_change
+from chatimg.retouch import retouch_of
 from chatimg.shapeworld import (
     EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, edit_region, random_edit, random_scene,
     read_image, render,
@@ -153,7 +153,7 @@ def paint_edit(painter, before: Scene, after: Scene, strength: float, path: str,
                guidance: float, size: tuple[int, int]):
     """Paint the edit ``before`` -> ``after`` as the app does: the previous image (a render of
     ``before``), the canonical prompt of ``after``, ``strength``, and for path ``app`` the region
-    the app would use and, for a colour-only edit, its colour (``img2img``: the whole image,
+    the app would use and, for an edit that only recolours or resizes, that (``img2img``: the whole image,
     repainted). Returns ``(PaintResult, region)``."""
     from chatimg.painter import PaintRequest
 
@@ -163,9 +163,9 @@ def paint_edit(painter, before: Scene, after: Scene, strength: float, path: str,
     source = render(before, seed=seed, size=size[0])
     if source.size != size:
         source = source.resize(size)
-    recolour = colour_change(canonical_prompt(before), canonical_prompt(after)) if path == "app" else None
+    retouch = retouch_of(canonical_prompt(before), canonical_prompt(after)) if path == "app" else None
     request = PaintRequest(prompt=canonical_prompt(after), init_image=source, strength=strength, region=region,
-                           seed=seed, steps=steps, guidance=guidance, recolour=recolour)
+                           seed=seed, steps=steps, guidance=guidance, retouch=retouch)
     return painter.paint(request), region
 
 
@@ -175,7 +175,7 @@ def bench_edits(painter, kind: str, strength: float, n: int, seed: int, steps: i
     scores, regional = [], 0
     for i, (before, after) in enumerate(edit_cases(kind, n, seed)):
         result, _ = paint_edit(painter, before, after, strength, path, seed + i, steps, guidance, size)
-        regional += result.mode in ("inpaint", "move", "recolour")
+        regional += result.mode in ("inpaint", "move", "retouch")
         scores.append(score_edit(before, after, kind, read_image(result.image)))
     return {
         "path": path, "strength": strength, "n": n,

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
-from chatimg.recolour import colour_change
+from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
 from chatimg.session import STRENGTH_MIN, Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
@@ -158,7 +158,7 @@ class ChatEngine:
             result = painter.paint(
                 PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
                              strength=edit.strength, region=edit.region, seed=seed, steps=steps,
-                             guidance=guidance, recolour=colour_change(before, edit.prompt) if before else None),
+                             guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None),
                 on_step=callbacks.step, cancel=cancel)
             image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
             notes = result.notes

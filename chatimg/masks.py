@@ -8,7 +8,7 @@ is, so objects are pasted back with their anti-aliased outlines unmixed from the
 (no halo of the old colour). That needs a flat backdrop; on a busy one (most photos) there is
 no background mask and the whole image is edited. On a flat backdrop an object can also be
 moved (or two swapped): cut out by the same opacity and pasted at the new place, with no
-repainting at all; or recoloured, by the same opacity, keeping its form exactly.
+repainting at all; or recoloured or resized, by the same opacity, keeping its form exactly.
 """
 
 from __future__ import annotations
@@ -261,11 +261,8 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
     reach = max(2, min(alpha.shape) // 16)
     objects = {label: _object_colours(old, alpha, labels, label, reach) for label in range(1, len(centres) + 1)}
-    if region in ANCHORS:
-        here = [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
-        targets = {label: changes[0][1] for label in here} if len(changes) == 1 else {}
-    elif region == "whole" and len(centres) == 1 and len(changes) == 1:
-        targets = {1: changes[0][1]}
+    if region in ANCHORS or (region == "whole" and len(centres) == 1):
+        targets = {label: changes[0][1] for label in _objects_at(region, centres)} if len(changes) == 1 else {}
     elif region == "whole":
         targets = _match_by_colour({label: main for label, (_, _, main) in objects.items()}, changes, list(others))
     else:
@@ -282,6 +279,57 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
         recoloured = np.clip(colour + close * (np.asarray(rgb, dtype=np.float32) - main), 0, 255)
         out += a * (recoloured - colour)
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def resize_object(image: Image.Image, region: str, scale: float) -> Image.Image | None:
+    """``image`` with the object nearest ``region``'s anchor (for ``"whole"``: the only object)
+    scaled by ``scale`` about its centre, the backdrop filled in where it shrank from; ``None``
+    when the backdrop is not flat, there is not exactly one such object, or the scaled object
+    would leave the image or touch another object."""
+    from scipy import ndimage
+
+    alpha = object_alpha(image)
+    if alpha is None:
+        return None
+    labels, centres = _components(alpha)
+    chosen = _objects_at(region, centres)
+    if len(chosen) != 1:
+        return None
+    label = chosen[0]
+    old = np.asarray(image.convert("RGB"), dtype=np.float32)
+    reach = max(2, min(alpha.shape) // 16)
+    a, colour, _ = _object_colours(old, alpha, labels, label, reach)
+    height, width = alpha.shape
+    cx, cy = centres[label - 1][0] * width, centres[label - 1][1] * height
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    source = [cy + (ys - cy) / scale, cx + (xs - cx) / scale]  # where each output pixel comes from
+
+    def scaled(channel: np.ndarray) -> np.ndarray:
+        return ndimage.map_coordinates(channel, source, order=1, mode="constant", cval=0.0)
+
+    stretched = np.clip(scaled(a[..., 0]), 0.0, 1.0)
+    new_a = stretched
+    if scale > 1:  # the outline was stretched too: make it as narrow as it was
+        new_a = np.clip((stretched - 0.5) * scale + 0.5, 0.0, 1.0)
+    if max(new_a[0].max(), new_a[-1].max(), new_a[:, 0].max(), new_a[:, -1].max()) > 0.02:
+        return None  # it would not fit in the picture
+    others = ndimage.binary_dilation((labels != 0) & (labels != label), iterations=2)
+    if (others & (new_a > 0.02)).any():
+        return None  # it would run into another object
+    premultiplied = np.stack([scaled(colour[..., c] * a[..., 0]) for c in range(3)], axis=-1)
+    new_colour = premultiplied / np.maximum(stretched, 1e-3)[..., None]
+    holes = ndimage.binary_dilation(a[..., 0] > 0, iterations=2)
+    out = _fill_holes(old, holes, alpha, reach)
+    out = new_a[..., None] * new_colour + (1 - new_a[..., None]) * out
+    return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
+
+
+def _objects_at(region: str, centres: list[tuple[float, float]]) -> list[int]:
+    """Labels of the objects a side or the centre names (nearest that anchor), or for
+    ``"whole"`` the only object; none for any other region."""
+    if region in ANCHORS:
+        return [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
+    return [1] if region == "whole" and len(centres) == 1 else []
 
 
 def _object_colours(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, label: int,

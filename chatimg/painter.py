@@ -1,8 +1,9 @@
 """Painter: turns an ``Edit`` into pixels with diffusers.
 
 The first turn is text-to-image; later turns run img2img on the previous image, or an
-inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste and
-a colour-only edit of one object recolours its pixels (``chatimg.masks``), with no repainting.
+inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste, and
+an edit that only recolours or resizes things changes their pixels (``chatimg.masks``), with no
+repainting.
 All three pipelines share one set of weights (loaded once). Progress, live previews and
 cancellation go through diffusers' ``callback_on_step_end``.
 """
@@ -20,8 +21,8 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects
-from chatimg.recolour import Recolour
+from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
+from chatimg.retouch import Retouch
 from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
 BUILTIN = "builtin"
@@ -49,9 +50,9 @@ class PaintRequest:
     seed: int = 0
     steps: int | None = None
     guidance: float | None = None
-    #: Set when the edit only recolours things (``chatimg.recolour.colour_change``): on a flat
-    #: backdrop their pixels are recoloured instead of repainted, so their form stays exactly.
-    recolour: Recolour | None = None
+    #: Set when the edit only recolours or resizes things (``chatimg.retouch.retouch_of``): on a
+    #: flat backdrop their pixels are changed instead of repainted, so their form stays exactly.
+    retouch: Retouch | None = None
 
 
 @dataclass
@@ -242,11 +243,11 @@ class DiffusersPainter:
             else:
                 notes.append(f"moved {format_moves(then[0])}, then painted the {then[1]}")
                 request = replace(request, init_image=moved, region=then[1])
-        if mode == "img2img" and request.recolour and not moves and not then:
+        if mode == "img2img" and request.retouch and not moves and not then:
             started = time.perf_counter()
-            recoloured = self._recoloured(request)
-            if recoloured is not None:
-                return PaintResult(image=recoloured, mode="recolour", steps=0, guidance=guidance,
+            retouched = self._retouched(request)
+            if retouched is not None:
+                return PaintResult(image=retouched, mode="retouch", steps=0, guidance=guidance,
                                    seconds=time.perf_counter() - started)
         if moves:
             started = time.perf_counter()
@@ -325,16 +326,22 @@ class DiffusersPainter:
         return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
                            seconds=time.perf_counter() - started, notes=notes)
 
-    def _recoloured(self, request: PaintRequest) -> Image.Image | None:
-        """``request.init_image`` with the things the edit recolours recoloured, or ``None`` (no
-        flat backdrop, unclear which objects, or a colour word with no single colour)."""
-        palette = synonyms = None
-        if self.defaults.prompts == "shapeworld":  # the colours the model was trained on
-            from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
+    def _retouched(self, request: PaintRequest) -> Image.Image | None:
+        """``request.init_image`` with the things the edit recolours or resizes changed on their
+        pixels, or ``None`` (no flat backdrop, unclear which objects, a colour word with no
+        single colour, or no room to grow)."""
+        retouch, image = request.retouch, request.init_image
+        if retouch.changes:
+            palette = synonyms = None
+            if self.defaults.prompts == "shapeworld":  # the colours the model was trained on
+                from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
 
-            palette, synonyms = COLOURS, SYNONYMS
-        colours = request.recolour.rgb(palette, synonyms)
-        return None if colours is None else recolour_objects(request.init_image, request.region, *colours)
+                palette, synonyms = COLOURS, SYNONYMS
+            colours = retouch.rgb(palette, synonyms)
+            image = None if colours is None else recolour_objects(image, request.region, *colours)
+        if image is not None and retouch.scale != 1.0:
+            image = resize_object(image, request.region, retouch.scale)
+        return image
 
     def _model_prompt(self, prompt: str, notes: list[str]) -> str:
         """The prompt as this model should read it (see ``PaintDefaults.prompts``); what it

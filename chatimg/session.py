@@ -130,7 +130,7 @@ class Edit(BaseModel):
 
 #: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
 #: looks like that"), so the previous picture stands as it was instead of being repainted.
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "recolour", "restore", "keep", "none"]
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "retouch", "restore", "keep", "none"]
 
 
 class Timings(BaseModel):
@@ -161,9 +161,9 @@ class Turn(BaseModel):
 
     def painted_how(self, sep: str = "  ", steps: bool = True) -> str:
         """How the picture was made, in words, for the TUI and the CLI alike: a move is a cut and
-        paste, a recolour changes one object's pixels, a restore or a keep shows an earlier
+        paste, a retouch recolours or resizes objects' pixels, a restore or a keep shows an earlier
         picture: none has a strength or seed to show."""
-        if self.mode in ("move", "recolour"):
+        if self.mode in ("move", "retouch"):
             return f"{self.mode} {self.edit.region}"
         if self.mode == "restore":
             return "restore: an earlier picture, as it was"

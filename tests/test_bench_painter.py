@@ -32,12 +32,12 @@ def test_app_path_inpaints_the_region_and_keeps_every_pixel_outside_it(tiny_pain
     assert (painted[:, :14] != source[:, :14]).any()
 
 
-def test_app_path_recolours_a_colour_only_edit_as_the_app_does(tiny_painter):
+def test_app_path_retouches_a_colour_only_edit_as_the_app_does(tiny_painter):
     from chatimg.shapeworld import read_image
 
     result, region = paint_edit(tiny_painter, BEFORE, RECOLOURED, 0.85, "app", seed=3, steps=2, guidance=3.0,
                                 size=(64, 64))
-    assert region == "left" and result.mode == "recolour"
+    assert region == "left" and result.mode == "retouch"
     score = score_edit(BEFORE, RECOLOURED, "colour", read_image(result.image))
     assert score.changed and score.kept  # CSS yellow still reads as yellow
 

@@ -10,7 +10,7 @@ import pytest
 from chatimg.chat import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, run_command
 from chatimg.painter import PaintCancelled
-from chatimg.recolour import Recolour
+from chatimg.retouch import SIZE_STEP, Retouch
 from chatimg.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
 
@@ -50,11 +50,13 @@ def test_going_back_to_an_earlier_prompt_shows_that_picture_as_it_was(engine):
     assert again.turn.mode == "img2img" and len(engine.fake_painter.requests) == 3
 
 
-def test_a_colour_only_turn_asks_the_painter_to_recolour(engine):
+def test_a_colour_or_size_only_turn_asks_the_painter_to_retouch(engine):
     engine.run_turn("a small red square on the left", direct=True)
     engine.run_turn("a small blue square on the left", direct=True)
     engine.run_turn("a big blue square on the left", direct=True)
-    assert [r.recolour for r in engine.fake_painter.requests] == [None, Recolour((("red", "blue"),)), None]
+    engine.run_turn("a big blue circle on the left", direct=True)
+    assert [r.retouch for r in engine.fake_painter.requests] == [None, Retouch((("red", "blue"),)), Retouch(
+        (), ("blue",), SIZE_STEP), None]
 
 
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):

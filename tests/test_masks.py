@@ -3,7 +3,7 @@ from PIL import Image, ImageDraw
 
 from chatimg.masks import (
     background_mask, composite_objects, edit_mask, match_seam_colours, move_objects, object_alpha, recolour_objects,
-    region_mask,
+    region_mask, resize_object,
 )
 from chatimg.shapeworld import read_image, render
 from chatimg.shapeworld.scene import Scene, Shape
@@ -194,3 +194,27 @@ def test_a_whole_image_recolour_matches_objects_by_their_old_colour():
     assert recolour_objects(two_red, "whole", [(C["red"], C["blue"])], others=[C["red"]]) is None  # which red?
     assert recolour_objects(two_red, "whole", [(C["blue"], C["green"])], others=[C["red"]]) is None  # no blue thing
     assert recolour_objects(image, "whole", [(None, C["green"])]) is None  # which one?
+
+
+def test_a_resize_scales_the_cut_out_object_about_its_centre():
+    from chatimg.retouch import SIZE_STEP
+
+    big = Scene("blue", (Shape("square", "purple", "big", "left"), Shape("circle", "yellow", "small", "right")))
+    original = render(big, seed=3, size=64)
+    shrunk = resize_object(original, "left", 1 / SIZE_STEP)
+    assert read_image(shrunk) == read_image(render(Scene("blue", (
+        Shape("square", "purple", "small", "left"), Shape("circle", "yellow", "small", "right"))), seed=3))
+    old, new = np.asarray(original).astype(int), np.asarray(shrunk).astype(int)
+    assert (new[:, 40:] == old[:, 40:]).all()  # the circle: untouched
+    assert np.abs(new[20, 6] - old[0, 0]).max() < 8  # where the square was: backdrop
+    grown = resize_object(shrunk, "left", SIZE_STEP)
+    assert read_image(grown) == read_image(original)
+
+
+def test_a_resize_needs_room():
+    crowded = render(Scene("white", (Shape("circle", "red", "big", "left"), Shape("square", "blue", "small", "center"))),
+                     seed=1, size=64)
+    assert resize_object(crowded, "center", 2.5) is None  # it would run into the circle
+    edge = render(Scene("white", (Shape("circle", "red", "big", "left"),)), seed=1, size=64)
+    assert resize_object(edge, "left", 2.0) is None  # it would leave the picture
+    assert resize_object(edge, "right", 0.5) is None  # nothing there

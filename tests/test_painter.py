@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chatimg.recolour import Recolour
+from chatimg.retouch import Retouch
 from chatimg.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps
 
 
@@ -57,17 +57,29 @@ def test_a_colour_only_edit_recolours_the_objects_pixels(tiny_painter):
     base = Image.new("RGB", (32, 32), (20, 40, 200))
     base.paste((220, 30, 30), (4, 12, 12, 20))  # a red square on the left of a flat blue backdrop
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="left", seed=3,
-                                             recolour=Recolour((("red", "yellow"),))))
-    assert result.mode == "recolour" and result.steps == 0
+                                             retouch=Retouch((("red", "yellow"),))))
+    assert result.mode == "retouch" and result.steps == 0
     pixels = np.asarray(result.image).astype(int)
     assert (pixels[12:20, 4:12] == np.array([255, 255, 0])).all()  # CSS yellow: the tiny model has no palette
     assert (pixels[:, 16:] == np.array([20, 40, 200])).all() and (pixels[:10] == np.array([20, 40, 200])).all()
 
 
+def test_a_resize_shrinks_the_cut_out_object(tiny_painter):
+    base = Image.new("RGB", (32, 32), (20, 40, 200))
+    base.paste((220, 30, 30), (8, 8, 24, 24))  # a red square in the centre
+    result = tiny_painter.paint(PaintRequest(prompt="x", init_image=base, strength=0.9, region="center", seed=3,
+                                             retouch=Retouch(scale=0.5)))
+    assert result.mode == "retouch"
+    red = (np.abs(np.asarray(result.image).astype(int) - np.array([220, 30, 30])).sum(axis=-1) < 40)
+    ys, xs = np.nonzero(red)
+    assert 7 <= xs.max() - xs.min() + 1 <= 9 and 7 <= ys.max() - ys.min() + 1 <= 9  # half the side
+    assert abs(xs.mean() - 15.5) < 1 and abs(ys.mean() - 15.5) < 1  # about the same centre
+
+
 def test_a_colour_only_edit_with_nothing_to_recolour_is_repainted(tiny_painter):
     busy = Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
     result = tiny_painter.paint(PaintRequest(prompt="x", init_image=busy, strength=0.9, region="left", seed=3,
-                                             recolour=Recolour((("red", "yellow"),))))
+                                             retouch=Retouch((("red", "yellow"),))))
     assert result.mode == "inpaint"
 
 

@@ -1,10 +1,10 @@
-"""Which turns only recolour one thing (decided from the prompts alone), and with which RGB."""
+"""Which turns only recolour or resize things (decided from the prompts alone), and with which RGB."""
 
 from __future__ import annotations
 
 import pytest
 
-from chatimg.recolour import Recolour, colour_change, colour_rgb
+from chatimg.retouch import SIZE_STEP, Retouch, colour_rgb, retouch_of
 from chatimg.shapeworld.vocab import COLOURS, SYNONYMS
 
 SCENE = "a small {} square on the left and a big yellow circle on the right, black background"
@@ -20,15 +20,17 @@ SCENE = "a small {} square on the left and a big yellow circle on the right, bla
     ("a white square and an orange circle", "a green square and a green circle",
      [("white", "green"), ("orange", "green")], ()),  # "make them both green"
 ])
-def test_colour_words_swapped_or_added_for_things_are_a_recolour(before, after, changes, others):
-    assert colour_change(before, after) == Recolour(tuple(changes), others)
+def test_colour_words_swapped_or_added_for_things_are_a_retouch(before, after, changes, others):
+    assert retouch_of(before, after) == Retouch(tuple(changes), others)
 
 
 @pytest.mark.parametrize("before, after", [
     ("a red circle on a blue background", "a red circle on a green background"),  # the backdrop's colour
     ("a red circle, blue backdrop", "a red circle, green backdrop"),
     ("a red car", "a blue car on a street"),  # more than the colour changed
-    ("a big red circle", "a small red circle"),  # not a colour word
+    ("a big circle and a big square", "a small circle and a small square"),  # two things resized
+    ("a cat", "a big cat"),  # how big was it?
+    ("a big red circle", "a big red circle, at night"),
     ("a cat", "a rainbow cat"),  # no single colour
     ("a red car", "a dark red car"),  # two words
     ("a bowl of chocolate", "a bowl of tomato"),  # nouns, not colours
@@ -37,7 +39,7 @@ def test_colour_words_swapped_or_added_for_things_are_a_recolour(before, after, 
     ("a red circle on a blue background", "a green circle on a red background"),  # the backdrop too
 ])
 def test_anything_else_is_not(before, after):
-    assert colour_change(before, after) is None
+    assert retouch_of(before, after) is None
 
 
 def test_the_shape_worlds_colours_come_from_its_palette_others_from_css():
@@ -49,7 +51,14 @@ def test_the_shape_worlds_colours_come_from_its_palette_others_from_css():
 
 
 def test_a_recolour_in_rgb_needs_every_word_to_have_one_colour():
-    assert Recolour((("purple", "scarlet"),), ("white",)).rgb(COLOURS, SYNONYMS) == (
+    assert Retouch((("purple", "scarlet"),), ("white",)).rgb(COLOURS, SYNONYMS) == (
         [(COLOURS["purple"], COLOURS["red"])], [COLOURS["white"]])
-    assert Recolour(((None, "red"),)).rgb() == ([(None, (255, 0, 0))], [])
-    assert Recolour((("red", "blue"),), ("rainbow",)).rgb() is None
+    assert Retouch(((None, "red"),)).rgb() == ([(None, (255, 0, 0))], [])
+    assert Retouch((("red", "blue"),), ("rainbow",)).rgb() is None
+
+
+def test_a_size_word_replaced_resizes_the_thing_by_the_shape_worlds_step():
+    assert retouch_of("a big red circle", "a small red circle") == Retouch((), ("red",), 1 / SIZE_STEP)
+    assert retouch_of("a small yellow square at the top", "a big red square at the top") == Retouch(
+        (("yellow", "red"),), (), SIZE_STEP)  # "make it big and red"
+    assert 1.7 < SIZE_STEP < 1.9
