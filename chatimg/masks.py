@@ -27,6 +27,8 @@ OBJECT_DISTANCE = 48.0
 #: the way (the colour's own noise and shading), those beyond the second not at all (other parts).
 RECOLOUR_SAME, RECOLOUR_REACH = 48.0, 112.0
 
+RGB = tuple[int, int, int]
+
 
 def region_mask(region: str, size: tuple[int, int]) -> Image.Image | None:
     """A soft box, white where the image may change. ``None`` for the whole image, the
@@ -238,9 +240,6 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     for a, colour in pasted:
         out = a * colour + (1 - a) * out
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
-
-
-RGB = tuple[int, int, int]
 
 
 def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | None, RGB]],

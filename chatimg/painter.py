@@ -3,9 +3,8 @@
 The first turn is text-to-image; later turns run img2img on the previous image, or an
 inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste, and
 an edit that only recolours or resizes things changes their pixels (``chatimg.masks``), with no
-repainting.
-All three pipelines share one set of weights (loaded once). Progress, live previews and
-cancellation go through diffusers' ``callback_on_step_end``.
+repainting. All three pipelines share one set of weights (loaded once). Progress, live previews
+and cancellation go through diffusers' ``callback_on_step_end``.
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from PIL import ImageColor
 
 from chatimg.edit_rules import COLOUR_WORDS
+from chatimg.masks import RGB
 from chatimg.shapeworld.scene import RADII
 
-RGB = tuple[int, int, int]
 #: Colour words with no CSS name, as the RGB they usually mean.
 _EXTRA_RGB: dict[str, RGB] = {
     "golden": (255, 200, 40), "scarlet": (255, 36, 0), "emerald": (80, 200, 120), "amber": (255, 191, 0),

@@ -1,5 +1,10 @@
 """Strength the app uses for each kind of shape-world edit.
 
+Since the tenth sitting a colour or size edit on a flat backdrop is not repainted at all: the
+shape's pixels are recoloured or resized (``chatimg.retouch``). The colour and size strengths
+below are for when that cannot be done (a busy backdrop, no room to grow, an unclear match),
+and for ``chatimg bench painter --path img2img``.
+
 The app paints an edit of one shape (colour, size, shape, add, remove) by inpainting that
 shape's region (``chatimg.shapeworld.edit_region``) and keeps the rest of the image pixel for
 pixel; backgrounds and moves repaint the whole image (img2img). Chosen with
