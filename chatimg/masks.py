@@ -248,8 +248,9 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
     touched; ``None`` when the backdrop is not flat or it is not clear which objects to recolour.
 
     ``changes`` are (old colour or ``None``, new colour). For a side or the centre (one change)
-    the objects nearest that anchor take the new colour. For ``"whole"`` the only object does,
-    or, with several, each object is matched to the nearest of the old colours and ``others``
+    the objects nearest that anchor take the new colour. For ``"whole"`` or a thing's name
+    ("car": no segmenter tells which object that is) the only object does, or, with several,
+    each object is matched to the nearest of the old colours and ``others``
     (the colours of the things that keep theirs), and takes its old colour's new one: "make
     them both green", "swap the colours". Ambiguity (a red thing kept beside a red thing
     recoloured, or fewer red things than the edit names) gives ``None``."""
@@ -260,9 +261,9 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
     reach = max(2, min(alpha.shape) // 16)
     objects = {label: _object_colours(old, alpha, labels, label, reach) for label in range(1, len(centres) + 1)}
-    if region in ANCHORS or (region == "whole" and len(centres) == 1):
+    if region in ANCHORS or (region != "background" and len(centres) == 1):
         targets = {label: changes[0][1] for label in _objects_at(region, centres)} if len(changes) == 1 else {}
-    elif region == "whole":
+    elif region != "background":
         targets = _match_by_colour({label: main for label, (_, _, main) in objects.items()}, changes, list(others))
     else:
         targets = {}
@@ -281,8 +282,8 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
 
 
 def resize_object(image: Image.Image, region: str, scale: float) -> Image.Image | None:
-    """``image`` with the object nearest ``region``'s anchor (for ``"whole"``: the only object)
-    scaled by ``scale`` about its centre, the backdrop filled in where it shrank from; ``None``
+    """``image`` with the object nearest ``region``'s anchor (for ``"whole"`` or a thing's name:
+    the only object) scaled by ``scale`` about its centre, the backdrop filled in where it shrank from; ``None``
     when the backdrop is not flat, there is not exactly one such object, or the scaled object
     would leave the image or touch another object."""
     from scipy import ndimage
@@ -325,10 +326,10 @@ def resize_object(image: Image.Image, region: str, scale: float) -> Image.Image 
 
 def _objects_at(region: str, centres: list[tuple[float, float]]) -> list[int]:
     """Labels of the objects a side or the centre names (nearest that anchor), or for
-    ``"whole"`` the only object; none for any other region."""
+    ``"whole"`` or a thing's name the only object; none for the background."""
     if region in ANCHORS:
         return [i + 1 for i, centre in enumerate(centres) if nearest_anchor(centre) == region]
-    return [1] if region == "whole" and len(centres) == 1 else []
+    return [1] if region != "background" and len(centres) == 1 else []
 
 
 def _object_colours(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, label: int,

@@ -194,6 +194,15 @@ def test_a_whole_image_recolour_matches_objects_by_their_old_colour():
     assert recolour_objects(two_red, "whole", [(C["red"], C["blue"])], others=[C["red"]]) is None  # which red?
     assert recolour_objects(two_red, "whole", [(C["blue"], C["green"])], others=[C["red"]]) is None  # no blue thing
     assert recolour_objects(image, "whole", [(None, C["green"])]) is None  # which one?
+    by_name = recolour_objects(image, "square", [(C["blue"], C["yellow"])], others=[C["red"]])
+    assert np.array_equal(np.asarray(by_name), np.asarray(one))  # "the square": no segmenter, so by colour
+
+
+def test_a_thing_named_on_its_own_is_the_only_object():
+    image = render(Scene("white", (Shape("circle", "red", "big", "left"),)), seed=2, size=64)
+    assert read_image(recolour_objects(image, "car", [(RED, BLUE)])).shapes[0].colour == "blue"
+    assert resize_object(image, "car", 0.5) is not None
+    assert recolour_objects(image, "background", [(RED, BLUE)]) is None
 
 
 def test_a_resize_scales_the_cut_out_object_about_its_centre():
