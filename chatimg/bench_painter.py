@@ -8,9 +8,9 @@
   (``EDIT_STRENGTHS``) or at each of ``--strengths``; report the share where the changed
   attribute is right and the share where everything else is kept. Edits are painted by the
   app's own ``DiffusersPainter``: path ``app`` (the default) passes the region the app uses for
-  that edit (``edit_region``: inpainting on that region, the rest kept exactly; the whole image
-  for backgrounds and moves), path ``img2img`` always repaints the whole image, as the
-  benchmark did before the app painted regions.
+  that edit (``edit_region``: inpainting on that region, the rest kept exactly; a move is a cut
+  and paste, a colour or size edit a retouch of the shape's pixels, ``chatimg.retouch``), path
+  ``img2img`` always repaints the whole image, as the benchmark did before the app painted regions.
 * CPU time per image at the given step count and thread count.
 """
 
@@ -153,8 +153,8 @@ def paint_edit(painter, before: Scene, after: Scene, strength: float, path: str,
                guidance: float, size: tuple[int, int]):
     """Paint the edit ``before`` -> ``after`` as the app does: the previous image (a render of
     ``before``), the canonical prompt of ``after``, ``strength``, and for path ``app`` the region
-    the app would use and, for an edit that only recolours or resizes, that (``img2img``: the whole image,
-    repainted). Returns ``(PaintResult, region)``."""
+    the app would use and, as the app does, the retouch of an edit that only recolours or resizes
+    (``chatimg.retouch``); path ``img2img`` repaints the whole image. Returns ``(PaintResult, region)``."""
     from chatimg.painter import PaintRequest
 
     if path not in EDIT_PATHS:
