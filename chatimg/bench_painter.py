@@ -226,7 +226,7 @@ def print_report(report: dict) -> None:
     if report.get("edits"):
         echo("\none-attribute edits (canonical prompt, rendered source; path app = the app's region, "
              "img2img = whole image)")
-        echo("region: share painted by inpainting a region or moving a cut-out; kept: all other attributes right; rest: the "
+        echo("region: share painted by inpainting a region, or moving or retouching a cut-out; kept: all other attributes right; rest: the "
              "background and untouched shapes right")
         echo(f"{'edit':<11} {'path':<8} {'strength':>8} {'n':>4} {'region':>7} {'changed':>8} {'kept':>8} {'both':>8} "
              f"{'rest':>8}")
