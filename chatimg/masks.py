@@ -71,10 +71,17 @@ def object_alpha(image: Image.Image) -> np.ndarray | None:
     # a yellow one on orange is not).
     from scipy import ndimage
 
-    radius = max(2, min(image.size) // 16)
+    radius = _reach(image.size)
     # scipy's square max filter is separable (PIL's MaxFilter is not: seconds at 512 px).
     solid = np.maximum(ndimage.maximum_filter(distance, size=2 * radius + 1), OBJECT_DISTANCE)
     return np.clip((distance - BACKDROP_NOISE) / (solid - BACKDROP_NOISE), 0.0, 1.0)
+
+
+def _reach(size: tuple[int, int]) -> int:
+    """How far (pixels) a painted object's soft outline reaches past its solid part, and so how
+    far around an object its colour is looked for and its cut-out taken: a sixteenth of the
+    image side, at least 2."""
+    return max(2, min(size) // 16)
 
 
 def background_mask(image: Image.Image) -> Image.Image | None:
@@ -220,7 +227,7 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     height, width = alpha.shape
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
     pasted, holes = [], []
-    reach = max(2, min(height, width) // 16)
+    reach = _reach((height, width))
     for source, target in moves:
         near = [i for i, centre in enumerate(centres) if nearest_anchor(centre) == source]
         if not near:
@@ -259,7 +266,7 @@ def recolour_objects(image: Image.Image, region: str, changes: list[tuple[RGB | 
         return None
     labels, centres = _components(alpha)
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
-    reach = max(2, min(alpha.shape) // 16)
+    reach = _reach(alpha.shape)
     objects = {label: _object_colours(old, alpha, labels, label, reach) for label in range(1, len(centres) + 1)}
     if region in ANCHORS or (region != "background" and len(centres) == 1):
         targets = {label: changes[0][1] for label in _objects_at(region, centres)} if len(changes) == 1 else {}
@@ -297,7 +304,7 @@ def resize_object(image: Image.Image, region: str, scale: float) -> Image.Image 
         return None
     label = chosen[0]
     old = np.asarray(image.convert("RGB"), dtype=np.float32)
-    reach = max(2, min(alpha.shape) // 16)
+    reach = _reach(alpha.shape)
     a, colour, _ = _object_colours(old, alpha, labels, label, reach)
     height, width = alpha.shape
     cx, cy = centres[label - 1][0] * width, centres[label - 1][1] * height
