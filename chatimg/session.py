@@ -22,6 +22,8 @@ NAMED_REGIONS = ("whole", "left", "right", "top", "bottom", "center", "backgroun
 
 #: A move is the region ``"<from>-><to>"`` of two named sides or the centre ("left->right"):
 #: the object at the first is moved to the second. Several moves (a swap) are comma-separated.
+#: A move to where the object already is ("center->center") centres it on that anchor: "move
+#: it to the center" when the prompt never said a place and the picture has it there or nearby.
 MOVE_ARROW = "->"
 _MOVE = re.compile(r"^(left|right|top|bottom|center)\s*(?:->|→|>|to)\s*(left|right|top|bottom|center)$")
 
@@ -37,13 +39,15 @@ def _region_parts(region: str) -> list[str]:
 
 
 def _moves(parts: list[str]) -> list[tuple[str, str]] | None:
-    """``[(from, to), ...]`` when every part is a move and no two share a source or a target."""
+    """``[(from, to), ...]`` when every part is a move and no two share a source or a target
+    (a move to its own anchor stands alone: "left->left, right->top" says nothing more)."""
     matches = [_MOVE.match(part) for part in parts]
     if not matches or not all(matches):
         return None
     pairs = [(m[1], m[2]) for m in matches]
     sources, targets = [a for a, _ in pairs], [b for _, b in pairs]
-    if any(a == b for a, b in pairs) or len(set(sources)) < len(pairs) or len(set(targets)) < len(pairs):
+    if (len(pairs) > 1 and any(a == b for a, b in pairs)) or len(set(sources)) < len(pairs) or \
+            len(set(targets)) < len(pairs):
         return None
     return pairs
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from chatimg.shapeworld.parse import _kind
+from chatimg.session import format_moves
 from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
 from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, OPPOSITE, Scene, Shape, room_for
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
@@ -1472,7 +1473,13 @@ def region_between(bg_before: str | None, before: list[_Shape], bg_after: str | 
         # The same scene, said differently: an unsaid size now said ("make it big" on a shape
         # the painter drew at whatever size) repaints that shape only.
         said = [p for p in POSITIONS if _said(before, p) != _said(after, p)]
-        return said[0] if len(said) == 1 else WHOLE
+        if len(said) == 1:
+            return said[0]
+        # A place now said where the shape already is ("move it to the center" when the prompt
+        # never said one): centre it on that anchor, a cut and paste, not a repaint.
+        placed = [s.position for s in after if s.show_position and
+                  any(b.position == s.position and not b.show_position for b in before)]
+        return format_moves([(placed[0], placed[0])]) if not said and len(placed) == 1 else WHOLE
     return edit_region(scene_before, scene_after)
 
 

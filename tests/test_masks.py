@@ -73,6 +73,22 @@ def test_a_move_cuts_the_object_out_and_pastes_it_at_the_new_place():
     assert (new[:, 2] == old[:, 2]).all()  # the far left edge: backdrop as before
 
 
+def test_a_move_to_its_own_anchor_centres_the_object_there():
+    """A real model drew "a red circle" off-centre; "move it to the center" settles it there."""
+    drawn = render(Scene("blue", (Shape("circle", "red", "small", "center"),)), seed=4, size=64)
+    off = Image.new("RGB", drawn.size, drawn.getpixel((0, 0)))
+    off.paste(drawn.crop((0, 0, 58, 58)), (6, 6))  # the circle 6 px right of and below the centre
+    moved = move_objects(off, [("center", "center")])
+
+    def centroid(image):
+        ys, xs = np.nonzero(object_alpha(image) > 0.5)
+        return xs.mean(), ys.mean()
+
+    assert min(centroid(off)) > 36  # off-centre before (the picture's centre is 31.5..32)
+    assert all(abs(v - 32) <= 1 for v in centroid(moved))  # settled on the centre anchor
+    assert read_image(moved) == read_image(drawn)
+
+
 def test_a_move_needs_an_object_at_the_source_on_a_flat_backdrop():
     image = render(Scene("blue", (Shape("circle", "red", "big", "left"),)), seed=4, size=64)
     assert move_objects(image, [("right", "top")]) is None  # nothing on the right

@@ -45,6 +45,19 @@ def test_unsaid_attributes_stay_unsaid():
         "a white triangle in the center, on a black background"
 
 
+def test_a_place_said_where_the_shape_already_is_settles_it_there_not_repaints():
+    """ "Move it to the center" when the prompt never said a place: the shape world draws it
+    there, so the picture is kept and the shape centred on that anchor (a move region)."""
+    result = shapeworld_edits.apply_message("a white triangle, on a black background", "move it to the center")
+    assert result.region == "center->center"
+    result = shapeworld_edits.apply_message("a red circle on the left and a green square", "move the square to the right")
+    assert result.prompt == "a red circle on the left and a green square on the right"
+    assert result.region == "right->right"
+    # a size said as well: that shape is repainted, in its place
+    assert shapeworld_edits.apply_message("a red circle, on a blue background",
+                                          "make it small and move it to the center").region == "center"
+
+
 def test_add_a_shape_beside_a_centred_one_makes_room():
     """Two shapes stand side by side or one above the other, never one in the center: the
     painter never saw such a pair, and big ones would overlap."""

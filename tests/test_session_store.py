@@ -63,8 +63,17 @@ def test_a_move_region_is_written_one_way():
     assert Edit(prompt="x", region="left to right and right to left").region == "left->right, right->left"
     assert parse_moves("left->right") == [("left", "right")]
     assert parse_moves("left->right;right->left") == [("left", "right"), ("right", "left")]
-    for bad in ("left->left", "the dog", "left", "left->right, left->top", "left->top, right->top", "left->right, x"):
+    for bad in ("left->left, right->top", "the dog", "left", "left->right, left->top", "left->top, right->top",
+                "left->right, x"):
         assert parse_moves(bad) is None, bad
+
+
+def test_a_move_to_its_own_anchor_centres_the_object_there():
+    """ "Move it to the center" when the picture has it there or nearby: a move, not a repaint."""
+    from chatimg.session import parse_moves
+
+    assert parse_moves("center->center") == [("center", "center")]
+    assert Edit(prompt="x", region="centre to centre").region == "center->center"
 
 
 def test_moves_then_one_more_region():
