@@ -236,10 +236,8 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
         index = min(near, key=lambda i: (centres[i][0] - sx) ** 2 + (centres[i][1] - sy) ** 2)
         # The object with its soft outline: its pixels and the partly opaque ones around them
         # (a painted image's edges are a few pixels wide; what is left behind shows as a ghost).
-        body = ndimage.binary_dilation(labels == index + 1, iterations=reach)
-        a = np.where(body, alpha, 0.0)[..., None]
-        colour = _unmixed(old, a)
-        holes.append(ndimage.binary_dilation(body, iterations=2))  # and the faint rim beyond it
+        a, colour, _ = _object_colours(old, alpha, labels, index + 1, reach)
+        holes.append(ndimage.binary_dilation(a[..., 0] > 0, iterations=2))  # and the faint rim beyond it
         dx = round((ANCHORS[target][0] - centres[index][0]) * width)
         dy = round((ANCHORS[target][1] - centres[index][1]) * height)
         pasted.append((_shifted(a, dx, dy), _shifted(colour, dx, dy)))

@@ -73,6 +73,18 @@ def test_a_move_cuts_the_object_out_and_pastes_it_at_the_new_place():
     assert (new[:, 2] == old[:, 2]).all()  # the far left edge: backdrop as before
 
 
+def test_a_move_takes_none_of_a_near_neighbour():
+    """Two objects 2 px apart: the moved one's soft-outline reach covers the other's edge, which
+    must neither travel with it nor be filled in with backdrop."""
+    image = Image.new("RGB", (64, 64), (0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((6, 24, 21, 39), fill=(255, 0, 0))
+    draw.rectangle((24, 26, 35, 37), fill=(255, 255, 0))
+    moved = np.asarray(move_objects(image, [("left", "bottom")])).astype(int)
+    yellow = (moved == (255, 255, 0)).all(-1)
+    assert yellow[26:38, 24:36].all() and yellow.sum() == 12 * 12
+
+
 def test_a_move_to_its_own_anchor_centres_the_object_there():
     """A real model drew "a red circle" off-centre; "move it to the center" settles it there."""
     drawn = render(Scene("blue", (Shape("circle", "red", "small", "center"),)), seed=4, size=64)
