@@ -744,11 +744,17 @@ class _Editor:
         elif not other.show_position and position is not None:
             if position == other.position:  # the unplaced shape makes room
                 other.position = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
+                self._record("position", f"moved the {other.shape} to the {other.position} to make room")
         elif position is None or position == other.position:
-            position = _OPPOSITE.get(other.position, "right")
+            asked, position = position, _OPPOSITE.get(other.position, "right")
             if other.position == "center":
-                other.position, other.show_position = "left", True
+                self._make_room(other, "left")
                 position = "right"
+            if asked is not None:  # where the other one stands: say where the new one went instead
+                from chatimg.shapeworld.captions import POSITION_PHRASES
+
+                self.replies.append(f"(The {other.shape} was {POSITION_PHRASES[asked][0]}, so the new "
+                                    f"{attrs['shape']} went {POSITION_PHRASES[position][0]}.)")
         colour = attrs.get("colour") or next(c for c in ("red", "blue", "yellow", "green") if c not in (self.background, other.colour))
         new = _Shape(attrs["shape"], colour, attrs.get("size", "big"), position,
                      show_size="size" in attrs or other.show_size, show_position="position" in attrs or other.show_position)

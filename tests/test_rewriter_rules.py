@@ -69,6 +69,14 @@ def test_add_a_shape_beside_a_centred_one_makes_room():
         "a big red circle on the left and a small green triangle on the right, on a white background"
 
 
+def test_an_add_where_the_other_shape_stands_says_where_the_new_one_went():
+    result = shapeworld_edits.apply_message("a red circle in the center, on a blue background",
+                                            "add a green square in the middle")
+    assert result.prompt == "a red circle on the left and a green square on the right, on a blue background"
+    assert "moved the circle to the left to make room" in result.notes
+    assert "so the new square went on the right" in result.reply
+
+
 def test_a_move_where_the_other_shape_cannot_pair_makes_room_too():
     result = shapeworld_edits.apply_message("a big red circle on the left and a small blue square on the right, "
                                             "on a green background", "move the circle to the top")
