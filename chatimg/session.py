@@ -39,8 +39,8 @@ def _region_parts(region: str) -> list[str]:
 
 
 def _moves(parts: list[str]) -> list[tuple[str, str]] | None:
-    """``[(from, to), ...]`` when every part is a move and no two share a source or a target
-    (a move to its own anchor stands alone: "left->left, right->top" says nothing more)."""
+    """``[(from, to), ...]`` when every part is a move and no two share a source or a target;
+    a move to its own place ("center->center") only on its own."""
     matches = [_MOVE.match(part) for part in parts]
     if not matches or not all(matches):
         return None
