@@ -655,8 +655,10 @@ _SCENE_LEAD = re.compile(
     r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have|use|add|give it|try|go for|go with|switch to|apply|put it in|with)?\s*"
     r"(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|whole image|setting|time|weather|season|style|mood|lighting|light)|everything|all of it)?\s*"
     r"(?:look|feel|seem|appear)?\s*(?:to be|be|into|to|in|as|like|more)?\s*", re.I)
-_NEW_RE = re.compile(r"^(?:start over|start again|new image|new picture|from scratch|scrap (?:that|this|it)|"
-                     r"forget (?:that|this|it|everything)|something else|never mind)[:,.!]?\s*(?:(?:and|with|,)\s*)?"
+_NEW_RE = re.compile(r"^(?:(?:let'?s|let us|can we|could we|i want to|i'd like to)\s+)?"
+                     r"(?:start (?:over|again|afresh|fresh|anew|from scratch)|begin again|restart|new image|new picture|"
+                     r"from scratch|scrap (?:that|this|it)|forget (?:that|this|it|everything)|something else|"
+                     r"never mind)[:,.!]?\s*(?:(?:and|with|,)\s*)?"
                      r"(?:(?:draw|paint|make|show|generate|create|do|give me)\s+(?:me\s+)?)?(?P<x>.*)$", re.I)
 _INSTEAD_RE = re.compile(r"^(?:actually,?\s+)?(?:draw|paint|make|show|generate|create)\s+(?:me\s+)?(?P<x>(?:an?|some|the)\s+.+?)\s+instead$", re.I)
 _MODIFIER_RE = re.compile(
@@ -1512,6 +1514,29 @@ def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -
         if result is not None:
             return result
     return None
+
+
+_BARE_RESTART_RE = re.compile(r"^(?:(?:let'?s|let us|can we|could we|i want to|i'd like to)\s+)?"
+                              r"(?:start (?:over|again|afresh|fresh|anew|from scratch)|begin again|restart|"
+                              r"new (?:image|picture)|from scratch)(?:,?\s+please)?[.!]*$", re.I)
+
+
+def is_bare_restart(message: str) -> bool:
+    """"start over" with nothing after it: the next message describes the new picture."""
+    return _BARE_RESTART_RE.match(normalise_request(message) or "") is not None
+
+
+def restart_request(message: str, history: list[tuple[str, str]] | None = None) -> RuleEdit | None:
+    """A new picture when ``message`` says to start over and what to paint ("start over with a
+    green triangle", "scrap that, draw a yellow square"), or follows a bare "start over"; else
+    ``None``. Asked before any edit reading: "a green triangle" there describes the new
+    picture, not a change to this one."""
+    text = normalise_request(message)
+    match = _NEW_RE.match(text) if text else None
+    subject = first_prompt(match.group("x")) if match and match.group("x") else ""
+    if not subject and text and not match and history and is_bare_restart(history[-1][0]):
+        subject = first_prompt(text)
+    return RuleEdit(prompt=subject, kind="new", target=subject, added=[subject], notes=["new picture"]) if subject else None
 
 
 def apply_rules(prompt: str, message: str, *, partial: bool = False,

@@ -170,6 +170,8 @@ class LLMRewriter:
             chat = edit_rules.small_talk(prompt, text)
             if chat is not None:
                 return self._no_change(prompt, chat)
+            if edit_rules.is_bare_restart(text):
+                return self._no_change(prompt, "Starting over: what should the new picture show?")
         shape = rule = None
         if use_rules:
             if prompt is None:
@@ -178,6 +180,8 @@ class LLMRewriter:
                 undo = edit_rules.apply_history(prompt, text, history)
                 if undo is not None and undo.kind == "undo":
                     rule = undo
+                elif (restart := edit_rules.restart_request(text, history)) is not None:
+                    rule = restart  # "start over with a green triangle": not an edit of this scene
                 elif shapeworld_edits.is_shapeworld_prompt(prompt):
                     shape = shapeworld_edits.apply_message(prompt, text, history)
                 if shape is None and rule is None:

@@ -30,6 +30,7 @@ _EXTRA_SYNONYMS = {"circles": "circle", "squares": "square", "triangles": "trian
                    "positions": "position", "spots": "position", "sides": "position",
                    "backdrop": "background", "bg": "background", "backgrounds": "background",
                    "top-left": "top", "up": "top", "down": "bottom", "above": "top", "below": "bottom",
+                   "under": "bottom", "underneath": "bottom", "beneath": "bottom",
                    "centre": "center", "middle": "center", "rightwards": "right", "rightward": "right",
                    "leftwards": "left", "leftward": "left", "upwards": "top", "upward": "top",
                    "downwards": "bottom", "downward": "bottom", "recolor": "recolour",

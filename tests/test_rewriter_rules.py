@@ -58,6 +58,15 @@ def test_a_place_said_where_the_shape_already_is_settles_it_there_not_repaints()
                                           "make it small and move it to the center").region == "center"
 
 
+@pytest.mark.parametrize("message, expected", [
+    ("put the circle under the square", "a small blue square at the top and a big red circle at the bottom, on a green background"),
+    ("the square goes beneath the circle", "a big red circle at the top and a small blue square at the bottom, on a green background"),
+    ("put the square underneath the circle", "a big red circle at the top and a small blue square at the bottom, on a green background"),
+])
+def test_under_beneath_and_underneath_place_one_shape_below_the_other(message, expected):
+    assert shape(message) == expected
+
+
 def test_add_a_shape_beside_a_centred_one_makes_room():
     """Two shapes stand side by side or one above the other, never one in the center: the
     painter never saw such a pair, and big ones would overlap."""
@@ -234,9 +243,11 @@ def test_rules_keep_their_accuracy_on_the_tune_split():
 CABIN = "a cozy cabin in a snowy forest at dusk, oil painting"
 
 
-def rules_turn(message, prompt=CABIN):
+def rules_turn(message, prompt=CABIN, history=None):
     rewriter = LLMRewriter(None, mode="rules-first")
-    edit = rewriter.rewrite(message, prompt=prompt, history=[("start", prompt)] if prompt else [])
+    if history is None:
+        history = [("start", prompt)] if prompt else []
+    edit = rewriter.rewrite(message, prompt=prompt, history=history)
     return edit, rewriter.last.source
 
 
@@ -326,6 +337,30 @@ def test_a_complete_new_scene_starts_over(message, expected):
 ])
 def test_edits_and_short_phrases_do_not_start_over(message):
     assert edit_rules.standalone_scene(CABIN, message) is None
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("start over with a green triangle", "a green triangle"),
+    ("let's start fresh with a white square", "a white square"),
+    ("scrap that, draw a yellow square", "a yellow square"),
+    ("begin again with a red triangle", "a red triangle"),
+])
+def test_start_over_in_the_shape_world_is_a_new_picture_not_an_edit(message, expected):
+    """"a green triangle" after "start over" describes the new picture; it must not turn the
+    circle green and triangular."""
+    edit, _ = rules_turn(message, prompt=TWO)
+    assert edit.prompt == expected and edit.strength == 1.0
+    assert edit.reply.startswith("Starting a new picture: ")
+
+
+def test_a_bare_start_over_asks_and_the_next_message_is_the_new_picture():
+    edit, _ = rules_turn("start over", prompt=TWO)
+    assert edit.prompt == TWO and "what should the new picture show" in edit.reply
+    edit, _ = rules_turn("a green triangle", prompt=TWO, history=[("start over", TWO)])
+    assert edit.prompt == "a green triangle" and edit.strength == 1.0
+    # "never mind" is not a restart: the next message is an edit as usual
+    edit, _ = rules_turn("make the circle yellow", prompt=TWO, history=[("never mind", TWO)])
+    assert "yellow circle" in edit.prompt and "square" in edit.prompt
 
 
 def test_first_turn_is_not_a_restart():
