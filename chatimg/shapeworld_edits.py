@@ -1355,6 +1355,8 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
         history.append(("", prompt))
     _last_target(editor, history)
     text, colour_notes = _prepare(message, shapes)
+    if len(shapes) == 1:
+        text = _one_more_of(text, shapes[0])
     repeated = _repeat_last(prompt, text, history)
     if repeated is not None:
         repeated.notes += colour_notes
@@ -1421,6 +1423,16 @@ _UNSUPPORTED = re.compile(
 
 _FLAT_ONLY = ("The painter draws only flat, solid circles, squares and triangles on a plain background; "
               "I can change their colour, size, shape or place.")
+
+
+def _one_more_of(text: str, shape: _Shape) -> str:
+    """"two circles" / "make it a pair of circles" with one circle in the picture: "add another
+    circle" (a copy, where there is room), not a prompt the painter cannot draw."""
+    for words in range(3):  # "two circles", "two red circles", "two small red circles"
+        match = re.search(rf"\b(?:two|2|a pair of|a couple of)\s+((?:[a-z]+\s+){{{words}}})([a-z]+)\b", text)
+        if match is not None and _tokens(match.group(2)) == [shape.shape]:
+            return f"add another {match.group(1)}one{text[match.end():]}"
+    return text
 
 
 def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None) -> ShapeEdit | None:

@@ -67,6 +67,13 @@ def test_under_beneath_and_underneath_place_one_shape_below_the_other(message, e
     assert shape(message) == expected
 
 
+@pytest.mark.parametrize("message", ["two circles please", "make it two discs", "I want 2 circles", "a pair of circles"])
+def test_two_of_the_one_shape_adds_a_copy(message):
+    """Not "two big red circles", a prompt the painter cannot draw: a second circle like the first."""
+    assert shape(message, "a big red circle, on a white background") == \
+        "a big red circle on the left and a big red circle on the right, on a white background"
+
+
 def test_add_a_shape_beside_a_centred_one_makes_room():
     """Two shapes stand side by side or one above the other, never one in the center: the
     painter never saw such a pair, and big ones would overlap."""
