@@ -655,9 +655,10 @@ _SCENE_LEAD = re.compile(
     r"^(?:make|turn|change|set|render|redo|do|paint|draw|convert|transform|switch|show|have|use|add|give it|try|go for|go with|switch to|apply|put it in|with)?\s*"
     r"(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|whole image|setting|time|weather|season|style|mood|lighting|light)|everything|all of it)?\s*"
     r"(?:look|feel|seem|appear)?\s*(?:to be|be|into|to|in|as|like|more)?\s*", re.I)
-_NEW_RE = re.compile(r"^(?:(?:let'?s|let us|can we|could we|i want to|i'd like to)\s+)?"
-                     r"(?:start (?:over|again|afresh|fresh|anew|from scratch)|begin again|restart|new image|new picture|"
-                     r"from scratch|scrap (?:that|this|it)|forget (?:that|this|it|everything)|something else|"
+#: "let's start over", "start fresh", "new picture": a restart said outright (``_BARE_RESTART_RE``).
+_RESTART = (r"(?:(?:let'?s|let us|can we|could we|i want to|i'd like to)\s+)?"
+            r"(?:start (?:over|again|afresh|fresh|anew|from scratch)|begin again|restart|new (?:image|picture)|from scratch)")
+_NEW_RE = re.compile(rf"^(?:{_RESTART}|scrap (?:that|this|it)|forget (?:that|this|it|everything)|something else|"
                      r"never mind)[:,.!]?\s*(?:(?:and|with|,)\s*)?"
                      r"(?:(?:draw|paint|make|show|generate|create|do|give me)\s+(?:me\s+)?)?(?P<x>.*)$", re.I)
 _INSTEAD_RE = re.compile(r"^(?:actually,?\s+)?(?:draw|paint|make|show|generate|create)\s+(?:me\s+)?(?P<x>(?:an?|some|the)\s+.+?)\s+instead$", re.I)
@@ -1516,9 +1517,7 @@ def _object_reading(prompt: str, message: str, history: list[tuple[str, str]]) -
     return None
 
 
-_BARE_RESTART_RE = re.compile(r"^(?:(?:let'?s|let us|can we|could we|i want to|i'd like to)\s+)?"
-                              r"(?:start (?:over|again|afresh|fresh|anew|from scratch)|begin again|restart|"
-                              r"new (?:image|picture)|from scratch)(?:,?\s+please)?[.!]*$", re.I)
+_BARE_RESTART_RE = re.compile(rf"^{_RESTART}(?:,?\s+please)?[.!]*$", re.I)
 
 
 def is_bare_restart(message: str) -> bool:
@@ -1536,7 +1535,11 @@ def restart_request(message: str, history: list[tuple[str, str]] | None = None) 
     subject = first_prompt(match.group("x")) if match and match.group("x") else ""
     if not subject and text and not match and history and is_bare_restart(history[-1][0]):
         subject = first_prompt(text)
-    return RuleEdit(prompt=subject, kind="new", target=subject, added=[subject], notes=["new picture"]) if subject else None
+    return _new_picture(subject) if subject else None
+
+
+def _new_picture(prompt: str) -> RuleEdit:
+    return RuleEdit(prompt=prompt, kind="new", target=prompt, added=[prompt], notes=["new picture"])
 
 
 def apply_rules(prompt: str, message: str, *, partial: bool = False,
@@ -1559,12 +1562,12 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
             return reading
     scene = standalone_scene(prompt, message)
     if scene:
-        return RuleEdit(prompt=scene, kind="new", target=scene, added=[scene], notes=["new picture"])
+        return _new_picture(scene)
     new_match = _NEW_RE.match(text) or _INSTEAD_RE.match(text)
     if new_match:
         subject = first_prompt(new_match.group("x")) if new_match.group("x") else ""
         if subject:
-            return RuleEdit(prompt=subject, kind="new", target=subject, added=[subject], notes=["new picture"])
+            return _new_picture(subject)
         return None
     clauses = split_clauses(text)
     current = prompt
