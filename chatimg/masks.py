@@ -218,8 +218,6 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
     moved so that it is centred on the target anchor (all cut out first, so two objects can
     swap places), the backdrop filled in where they were; ``None`` when the backdrop is not
     flat or some source has no object."""
-    from scipy import ndimage
-
     alpha = object_alpha(image)
     if alpha is None:
         return None
@@ -237,7 +235,7 @@ def move_objects(image: Image.Image, moves: list[tuple[str, str]]) -> Image.Imag
         # The object with its soft outline: its pixels and the partly opaque ones around them
         # (a painted image's edges are a few pixels wide; what is left behind shows as a ghost).
         a, colour, _ = _object_colours(old, alpha, labels, index + 1, reach)
-        holes.append(ndimage.binary_dilation(a[..., 0] > 0, iterations=2))  # and the faint rim beyond it
+        holes.append(_object_body(labels, index + 1, reach, rim=2))
         dx = round((ANCHORS[target][0] - centres[index][0]) * width)
         dy = round((ANCHORS[target][1] - centres[index][1]) * height)
         pasted.append((_shifted(a, dx, dy), _shifted(colour, dx, dy)))
@@ -323,8 +321,7 @@ def resize_object(image: Image.Image, region: str, scale: float) -> Image.Image 
         return None  # it would run into another object
     premultiplied = np.stack([scaled(colour[..., c] * a[..., 0]) for c in range(3)], axis=-1)
     new_colour = premultiplied / np.maximum(stretched, 1e-3)[..., None]
-    holes = ndimage.binary_dilation(a[..., 0] > 0, iterations=2)
-    out = _fill_holes(old, holes, alpha, reach)
+    out = _fill_holes(old, _object_body(labels, label, reach, rim=2), alpha, reach)
     out = new_a[..., None] * new_colour + (1 - new_a[..., None]) * out
     return Image.fromarray(np.clip(out, 0, 255).round().astype(np.uint8))
 
@@ -341,14 +338,21 @@ def _object_colours(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, labe
                     reach: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Object ``label``'s opacity (its soft outline included, as a move takes it, but never a
     neighbour's pixels), its own colours unmixed from the backdrop, and its main colour."""
+    a = np.where(_object_body(labels, label, reach), alpha, 0.0)[..., None]
+    colour = _unmixed(rgb, a)
+    own = labels == label
+    solid = own & (alpha > 0.9)
+    return a, colour, np.median(colour[solid if solid.any() else own], axis=0)
+
+
+def _object_body(labels: np.ndarray, label: int, reach: int, rim: int = 0) -> np.ndarray:
+    """Where object ``label`` and its soft outline may be: its pixels grown by ``reach``, never
+    another object's. ``rim=2`` gives what a cut-out of it leaves to fill: two pixels more, the
+    faint rim beyond the outline that would otherwise stay behind as a ghost."""
     from scipy import ndimage
 
     own = labels == label
-    body = ndimage.binary_dilation(own, iterations=reach) & (own | (labels == 0))
-    a = np.where(body, alpha, 0.0)[..., None]
-    colour = _unmixed(rgb, a)
-    solid = own & (alpha > 0.9)
-    return a, colour, np.median(colour[solid if solid.any() else own], axis=0)
+    return ndimage.binary_dilation(own, iterations=reach + rim) & (own | (labels == 0))
 
 
 def _match_by_colour(mains: dict[int, np.ndarray], changes: list[tuple[RGB | None, RGB]],
