@@ -337,8 +337,6 @@ def test_small_talk_does_not_call_the_llm():
     # the centre shape is moved to the left to make room: cut and pasted there, then the new one painted
     ("a big red circle in the center, on a blue background", "add a triangle", "center->left, right"),
     ("a red circle", "add a green square", "center->left, right"),  # unplaced shape moved aside as well
-    # a new one where the unplaced one is: that one moves aside first, then the centre is painted
-    ("a red circle, on a blue background", "add a green square in the middle", "center->left, center"),
     ("a big red circle on the left, on a blue background", "add a triangle", "right"),  # nothing moved
     ("a big red circle on the left, on a blue background", "make it green", "left"),
     (SHAPES, "remove the square", "right"),

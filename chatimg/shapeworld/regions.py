@@ -44,26 +44,22 @@ def edit_region(before: Scene, after: Scene) -> str:
         return format_moves(moves)
     if len(touched) == 1:
         return touched[0]
-    for extra in touched:  # shapes moved and one more position painted (an add that makes room)
-        rest = [p for p in touched if p != extra]
-        # the shape at ``extra`` stays or goes, or it moves away and a new one is painted there
-        moves = rearrangement(before, after, rest) or rearrangement(before, after, touched, targets_in=rest)
-        if moves:
+    for extra in touched:  # shapes moved and one more position changed (an add that makes room)
+        moves = rearrangement(before, after, [p for p in touched if p != extra])
+        if moves and extra not in {a for a, _ in moves}:
             return f"{format_moves(moves)}, {extra}"
     return WHOLE
 
 
-def rearrangement(before: Scene, after: Scene, touched: list[str],
-                  targets_in: list[str] | None = None) -> list[tuple[str, str]] | None:
+def rearrangement(before: Scene, after: Scene, touched: list[str]) -> list[tuple[str, str]] | None:
     """The moves ``[(from, to), ...]`` that turn ``before`` into ``after`` when the edit only
-    moved shapes (one, or two swapping places) and changed nothing else about them; with
-    ``targets_in``, the moves from ``touched`` to those positions (the rest is painted after)."""
+    moved shapes (one, or two swapping places) and changed nothing else about them."""
     def looks(scene: Scene, position: str) -> tuple | None:
         shape = scene.shape_at(position)
         return None if shape is None else (shape.shape, shape.colour, shape.size)
 
     sources = [p for p in touched if looks(before, p) is not None]
-    targets = [p for p in (touched if targets_in is None else targets_in) if looks(after, p) is not None]
+    targets = [p for p in touched if looks(after, p) is not None]
     if not sources or len(sources) != len(targets):
         return None
     for order in permutations(targets):
