@@ -1532,10 +1532,15 @@ def restart_request(message: str, history: list[tuple[str, str]] | None = None) 
     picture, not a change to this one."""
     text = normalise_request(message)
     match = _NEW_RE.match(text) if text else None
-    subject = first_prompt(match.group("x")) if match and match.group("x") else ""
+    subject = _new_subject(match)
     if not subject and text and not match and history and is_bare_restart(history[-1][0]):
         subject = first_prompt(text)
     return _new_picture(subject) if subject else None
+
+
+def _new_subject(match: re.Match | None) -> str:
+    """What a ``_NEW_RE`` / ``_INSTEAD_RE`` match says to paint ("" when it says nothing)."""
+    return first_prompt(match.group("x")) if match and match.group("x") else ""
 
 
 def _new_picture(prompt: str) -> RuleEdit:
@@ -1565,10 +1570,8 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
         return _new_picture(scene)
     new_match = _NEW_RE.match(text) or _INSTEAD_RE.match(text)
     if new_match:
-        subject = first_prompt(new_match.group("x")) if new_match.group("x") else ""
-        if subject:
-            return _new_picture(subject)
-        return None
+        subject = _new_subject(new_match)
+        return _new_picture(subject) if subject else None
     clauses = split_clauses(text)
     current = prompt
     results: list[RuleEdit] = []

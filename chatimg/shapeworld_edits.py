@@ -271,9 +271,11 @@ class _Editor:
         self.kinds.append(kind)
         self.notes.append(note)
 
-    def _make_room(self, other: _Shape, side: str) -> None:
-        """``other`` moves to ``side`` (``room_for``) so a second shape can pair with it; the reply says so."""
-        other.position, other.show_position = side, True
+    def _make_room(self, other: _Shape, side: str, *, say_place: bool = True) -> None:
+        """``other`` moves to ``side`` (``room_for``) so a second shape can pair with it; the reply
+        says so. ``say_place=False`` leaves an unsaid place unsaid (``side`` is then its default)."""
+        other.position = side
+        other.show_position = other.show_position or say_place
         self._record("position", f"moved the {other.shape} to the {side} to make room")
 
     # -- target selection ----------------------------------------------------------------
@@ -744,8 +746,8 @@ class _Editor:
             self._make_room(other, room)
         elif not other.show_position and position is not None:
             if position == other.position:  # the unplaced shape makes room
-                other.position = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
-                self._record("position", f"moved the {other.shape} to the {other.position} to make room")
+                side = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
+                self._make_room(other, side, say_place=False)
         elif position is None or position == other.position:
             asked, position = position, _OPPOSITE.get(other.position, "right")
             if other.position == "center":
