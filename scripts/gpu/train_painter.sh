@@ -5,9 +5,11 @@
 #   unet.tar.part-*   exports/unet (the new UNet, the old decoder) and unet_loss.log
 #   final.tar.part-*  exports/final (the new UNet and its tuned decoder), decoder_loss.log
 # SMOKE=1: the same path in a minute. LOCAL=1 DEV=cpu PY=.venv/bin/python: try it here first.
+# INIT=1: continue the shipped UNet (`--init-from chatimg/builtin/painter`, fresh warm-up, LR) on the
+# GPU data set instead of starting a new one; DRESERVE: seconds kept for the decoder and exports.
 set -euo pipefail
 T0=$(date +%s)
-SMOKE=${SMOKE:-0}; DEV=${DEV:-cuda}; TOTAL=${TOTAL:-540}
+SMOKE=${SMOKE:-0}; DEV=${DEV:-cuda}; TOTAL=${TOTAL:-540}; INIT=${INIT:-0}; DRESERVE=${DRESERVE:-200}
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 PY=${PY:-python3}
@@ -24,10 +26,11 @@ $PY scripts/gpu/unpack_minilm.py
 $PY -c "import torch, diffusers, transformers; print('torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())"
 # the adopted (shipped) decoder counts as tuned DECODER_STEPS already: tune it DSTEPS more
 ADOPTED=$($PY -c "from chatimg.painter_training import DECODER_STEPS; print(DECODER_STEPS)")
-if [ "$SMOKE" = 1 ]; then CAP=300; DSTEPS=4; BATCH=8; DBATCH=4; else CAP=${CAPTIONS:-96000}; DSTEPS=1200; BATCH=256; DBATCH=64; fi
+if [ "$SMOKE" = 1 ]; then CAP=300; DSTEPS=4; BATCH=8; DBATCH=4; else CAP=${CAPTIONS:-96000}; DSTEPS=${DSTEPS:-1200}; BATCH=${BATCH:-256}; DBATCH=64; fi
+if [ "$INIT" = 1 ]; then ADOPT=--init-from; LR=${LR:-5e-4}; UNET_NEW=(); else ADOPT=--init-vae-from; LR=${LR:-1e-3}; UNET_NEW=(--channels 64,128,192 --full-res-attention); fi
 R=/tmp/gpu-run; rm -rf $R
 $PY -m chatimg.painter_training data --run $R --captions $CAP --renders 2 --workers 16 --device cpu \
-  --init-vae-from chatimg/builtin/painter
+  $ADOPT chatimg/builtin/painter
 $PY - $R <<'PYEOF'
 import json, sys
 from transformers import AutoTokenizer
@@ -39,11 +42,11 @@ used = {i for c in captions for i in tokenizer(c)["input_ids"]}
 assert used <= kept, f"tokens outside the packed MiniLM: {sorted(used - kept)[:10]}"
 print(f"{len(captions)} captions, {len(used)} distinct tokens, all packed")
 PYEOF
-NOW=$(date +%s); UB=$(( TOTAL - (NOW - T0) - 200 )); [ "$SMOKE" = 1 ] && UB=25
+NOW=$(date +%s); UB=$(( TOTAL - (NOW - T0) - DRESERVE )); [ "$SMOKE" = 1 ] && UB=25
 echo "data ready after $((NOW - T0)) s; UNet budget $UB s"
 $PY -m chatimg.painter_training all --run $R --device $DEV --captions $CAP --renders 2 \
-  --channels 64,128,192 --full-res-attention --batch $BATCH --lr 1e-3 --unet-steps 200000 \
-  --time-budget $UB --decay-share 0.3 --checkpoint-every 2500 --export-every 0 --decoder-steps 0 \
+  "${UNET_NEW[@]}" --batch $BATCH --lr $LR --unet-steps 200000 \
+  --time-budget $UB --decay-share ${DECAY:-0.3} --checkpoint-every 2500 --export-every 0 --decoder-steps 0 \
   --out $R/exports/unet
 tar -C $R -cf - exports/unet unet_loss.log | split -b 15M - "$OUT/unet.tar.part-"
 echo "unet exported after $(( $(date +%s) - T0 )) s"
