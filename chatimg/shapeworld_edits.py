@@ -346,7 +346,7 @@ class _Editor:
             return True
         if self._is_add(toks, adding):
             return self._add(toks, asked=adding or bool(_ADD_CUES & set(toks)))
-        return self._shade(toks) or self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks)
+        return self._shade(toks) or self._copy_attribute(toks) or self._modify(toks) or self._new_colour(toks, clause)
 
     # -- what the painter cannot do exactly, said honestly ------------------------------------
     def _same_for_both(self, toks: list[str]) -> bool:
@@ -599,21 +599,28 @@ class _Editor:
         kind = match.group("a") or match.group("b") or ("size" if match.group("c") else "colour")
         return self._copy(source, target, kind)
 
-    def _new_colour(self, toks: list[str]) -> bool:
-        """"recolour the circle", "a different colour for the square": a colour no other part uses."""
+    def _new_colour(self, toks: list[str], text: str = "") -> bool:
+        """"recolour the circle", "a different colour for the square": a colour no other part uses
+        ("recolour everything": one for each shape)."""
         if not ({"recolour", "different", "another", "new", "other", "change", "random", "some", "any", "whatever",
                  "else"} & set(toks) and "colour" in toks or
                 toks[:1] == ["recolour"]) or any(t in COLOURS for t in toks) or _REVERT_CUE.search(" ".join(toks)):
             return False
-        target = self._select([t for t in toks if t in SHAPES or t in ("it", "one")])
-        if len(target) != 1:
+        named = [t for t in toks if t in SHAPES or t in ("it", "one")]
+        # "recolour everything", "give them new colours": every shape, none keeping an old colour
+        every = not named and (any(t in _ALL or t in ("them", "shapes") for t in toks) or
+                               re.search(r"\bcolou?rs\b", text) is not None)
+        targets = self.shapes if every else self._select(named)
+        if len(targets) != 1 and not every:
             return False
-        colour = self._unused_colour()
-        if colour is None:
-            return False
-        target[0].colour = colour
-        self._record("colour", f"{target[0].shape} colour → {colour}")
-        self.last = target[0]
+        old = {s.colour for s in targets}
+        for target in targets:
+            colour = self._unused_colour(old)
+            if colour is None:
+                return False
+            target.colour = colour
+            self._record("colour", f"{target.shape} colour → {colour}")
+            self.last = target
         return True
 
     def _is_add(self, toks: list[str], adding: bool = False) -> bool:

@@ -527,6 +527,10 @@ def test_another_background_colour_instead():
     ("huge square", "a big red circle on the left and a big blue square on the right, on a green background"),
     ("make the square round", "a big red circle on the left and a small blue circle on the right, on a green background"),
     ("recolour the circle", "a big yellow circle on the left and a small blue square on the right, on a green background"),
+    # every shape gets a colour nothing had before
+    ("recolour everything", "a big yellow circle on the left and a small purple square on the right, on a green background"),
+    ("give them different colours", "a big yellow circle on the left and a small purple square on the right, on a green background"),
+    ("change the colors", "a big yellow circle on the left and a small purple square on the right, on a green background"),
     ("shift the circle rightwards", "a small blue square on the left and a big red circle on the right, on a green background"),
 ])
 def test_more_shape_phrasings(message, expected):
