@@ -20,7 +20,7 @@ from PIL import Image
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
-from chatimg.session import STRENGTH_MIN, Edit, Session, Turn, Timings
+from chatimg.session import STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -152,7 +152,11 @@ class ChatEngine:
             image, mode = self.current_image(), "keep"
         elif paint:
             painter = self.load_painter(callbacks.status)
-            init = self.current_image()
+            # A whole-image edit at full strength keeps nothing of the old picture ("start over with
+            # a green triangle"): paint it from text, as img2img at 1.0 still lets the old one show
+            # through on schedules without a zero-SNR last step.
+            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole"
+            init = None if fresh else self.current_image()
             before = self.session.current_prompt()
             callbacks.status("painting…")
             result = painter.paint(

@@ -59,6 +59,17 @@ def test_a_colour_or_size_only_turn_asks_the_painter_to_retouch(engine):
         (), ("blue",), SIZE_STEP), None]
 
 
+def test_a_whole_picture_at_full_strength_is_painted_from_text(engine):
+    """Nothing of the old picture is wanted, so none is handed over (img2img at 1.0 still shows
+    it through on most schedules); a region edit at 1.0 still needs the picture it edits."""
+    engine.run_turn("a red circle")
+    run_command(engine, "/strength 1")
+    fresh = engine.run_turn("a green triangle")
+    assert fresh.turn.mode == "txt2img" and engine.fake_painter.requests[-1].init_image is None
+    run_command(engine, "/strength 0.9")
+    assert engine.run_turn("blue").turn.mode == "img2img"
+
+
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
     """"thanks!" (the same prompt at the lowest strength) repaints nothing: the picture stands."""
     from chatimg.session import Edit
