@@ -608,6 +608,10 @@ class ShapeSim:
             # Two shapes stand side by side or one above the other (shapeworld's
             # COMPATIBLE_POSITIONS), never one in the center or top beside left: the other makes room.
             shapes = (replace(shapes[0], position=room),)
+        elif len(shapes) == 1 and shapes[0].position is None and sh.position == "center":
+            # the unplaced shape stands in the center: it goes left and the new one right (as the
+            # rules do, saying so), a pair the painter knows
+            shapes, sh = (replace(shapes[0], position="left"),), replace(sh, position="right")
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),
                            [(sh.sid, "exists", False, True)])

@@ -751,7 +751,7 @@ class _Editor:
             # never with one in the center or one at the top and one on the left: the painter never
             # saw such a pair, and big ones would overlap.
             self._make_room(other, room)
-        elif not other.show_position and position is not None:
+        elif not other.show_position and position not in (None, "center"):
             if position == other.position:  # the unplaced shape makes room
                 side = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
                 self._make_room(other, side, say_place=False)

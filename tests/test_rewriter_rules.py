@@ -85,9 +85,10 @@ def test_add_a_shape_beside_a_centred_one_makes_room():
         "a big red circle on the left and a small green triangle on the right, on a white background"
 
 
-def test_an_add_where_the_other_shape_stands_says_where_the_new_one_went():
-    result = shapeworld_edits.apply_message("a red circle in the center, on a blue background",
-                                            "add a green square in the middle")
+@pytest.mark.parametrize("first", ["a red circle in the center, on a blue background",
+                                   "a red circle, on a blue background"])  # unplaced: drawn in the center too
+def test_an_add_where_the_other_shape_stands_says_where_the_new_one_went(first):
+    result = shapeworld_edits.apply_message(first, "add a green square in the middle")
     assert result.prompt == "a red circle on the left and a green square on the right, on a blue background"
     assert "moved the circle to the left to make room" in result.notes
     assert "so the new square went on the right" in result.reply
