@@ -539,7 +539,10 @@ class _Editor:
         """"make the circle darker" / "a lighter background": the nearest painter colour of about the
         same hue that is darker (lighter); when there is none, say so and leave it."""
         words = [t for t in toks if t in _SHADES]
-        if not words or any(t in COLOURS for t in toks):
+        # a colour word may name what is there already ("a darker red", "the red one lighter");
+        # any other is a new colour ("dark blue" for a red circle: blue)
+        there = {self.background} if background else {s.colour for s in self.shapes}
+        if not words or any(t in COLOURS and t not in there for t in toks):
             return False
         darker = _SHADES[words[-1]]
         adjective = "darker" if darker else "lighter"
@@ -940,6 +943,9 @@ class _Editor:
                     changed = True  # already so: understood, nothing to change
                     if kind == "size":
                         target.show_size = True
+                        if {"bigger", "smaller"} & set(toks):  # "make it bigger" on a big one: say why not
+                            self.replies.append(f"The {target.shape} is already {new}: the painter draws two sizes, "
+                                                "small and big.")
             self.last = target
         return changed
 

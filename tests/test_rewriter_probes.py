@@ -106,12 +106,27 @@ def test_spreading_out_is_not_a_removal(rewriter):
      "a small orange circle in the center, on a black background", "nearest darker"),
     ("a lighter background", "a small blue square at the top, on an orange background",
      "a small blue square at the top, on a yellow background", "nearest lighter"),
+    # the colour there already, said again
+    ("a darker red", ONE, ONE, "no darker red"),
+    ("lighter blue for the square", TWO, TWO, "no lighter blue"),
+    ("make the red one lighter", TWO, "a big orange circle on the left and a small blue square on the right, "
+     "on a green background", "nearest lighter"),
 ])
 def test_darker_and_lighter_use_the_palette_or_say_why_not(rewriter, message, prompt, expected, reply):
     edit = run(rewriter, message, prompt)
     assert edit.prompt == expected
     assert reply in edit.reply
     assert "dark" not in edit.prompt and "light" not in edit.prompt  # never a word the painter does not know
+
+
+@pytest.mark.parametrize("message, reply", [
+    ("make the circle bigger", "The circle is already big"),
+    ("it's too small", "The circle is already big"),
+    ("the square is too big", "The square is already small"),
+])
+def test_a_size_past_the_painters_two_says_so(rewriter, message, reply):
+    edit = run(rewriter, message, TWO)
+    assert edit.prompt == TWO and reply in edit.reply and "two sizes" in edit.reply
 
 
 # ------------------------------------------------------------------ shape world: colours said loosely
