@@ -609,8 +609,8 @@ class ShapeSim:
             # COMPATIBLE_POSITIONS), never one in the center or top beside left: the other makes room.
             shapes = (replace(shapes[0], position=room),)
         elif len(shapes) == 1 and shapes[0].position is None and sh.position == "center":
-            # the unplaced shape stands in the center: it goes left and the new one right (as the
-            # rules do, saying so), a pair the painter knows
+            # no pair has one in the center: the unplaced shape goes left and the new one right (as
+            # the rules do, saying so), a pair the painter knows
             shapes, sh = (replace(shapes[0], position="left"),), replace(sh, position="right")
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),

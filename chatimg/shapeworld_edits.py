@@ -759,15 +759,18 @@ class _Editor:
                 side = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
                 self._make_room(other, side, say_place=False)
         elif position is None or position == other.position:
-            asked, position = position, _OPPOSITE.get(other.position, "right")
+            asked, position, placed = position, _OPPOSITE.get(other.position, "right"), other.show_position
             if other.position == "center":
                 self._make_room(other, "left")
                 position = "right"
             if asked is not None:  # where the other one stands: say where the new one went instead
                 from chatimg.shapeworld.captions import POSITION_PHRASES
 
-                self.replies.append(f"(The {other.shape} was {POSITION_PHRASES[asked][0]}, so the new "
-                                    f"{attrs['shape']} went {POSITION_PHRASES[position][0]}.)")
+                went = f"the new {attrs['shape']} went {POSITION_PHRASES[position][0]}"
+                self.replies.append(f"(The {other.shape} was {POSITION_PHRASES[asked][0]}, so {went}.)" if placed else
+                                    # an unplaced shape may stand anywhere in the picture
+                                    f"(Two shapes stand side by side, never one in the middle, so {went} and the "
+                                    f"{other.shape} {POSITION_PHRASES[other.position][0]}.)")
         colour = attrs.get("colour") or next(c for c in ("red", "blue", "yellow", "green") if c not in (self.background, other.colour))
         new = _Shape(attrs["shape"], colour, attrs.get("size", "big"), position,
                      show_size="size" in attrs or other.show_size, show_position="position" in attrs or other.show_position)
