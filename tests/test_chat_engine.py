@@ -66,6 +66,7 @@ def test_a_whole_picture_at_full_strength_is_painted_from_text(engine):
     run_command(engine, "/strength 1")
     fresh = engine.run_turn("a green triangle")
     assert fresh.turn.mode == "txt2img" and engine.fake_painter.requests[-1].init_image is None
+    assert fresh.turn.painted_how() == f"txt2img  seed {fresh.turn.seed}  steps 3"  # no strength to show
     run_command(engine, "/strength 0.9")
     assert engine.run_turn("blue").turn.mode == "img2img"
 
