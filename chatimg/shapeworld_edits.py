@@ -768,7 +768,7 @@ class _Editor:
 
                 went = f"the new {attrs['shape']} went {POSITION_PHRASES[position][0]}"
                 self.replies.append(f"(The {other.shape} was {POSITION_PHRASES[asked][0]}, so {went}.)" if placed else
-                                    # an unplaced shape may stand anywhere in the picture
+                                    # its place was never said: say why it moved too
                                     f"(Two shapes stand side by side, never one in the middle, so {went} and the "
                                     f"{other.shape} {POSITION_PHRASES[other.position][0]}.)")
         colour = attrs.get("colour") or next(c for c in ("red", "blue", "yellow", "green") if c not in (self.background, other.colour))

@@ -86,7 +86,7 @@ def test_add_a_shape_beside_a_centred_one_makes_room():
 
 
 @pytest.mark.parametrize("first", ["a red circle in the center, on a blue background",
-                                   "a red circle, on a blue background"])  # unplaced: it may stand anywhere
+                                   "a red circle, on a blue background"])  # unplaced: painted in the center
 def test_an_add_where_the_other_shape_stands_says_where_the_new_one_went(first):
     result = shapeworld_edits.apply_message(first, "add a green square in the middle")
     assert result.prompt == "a red circle on the left and a green square on the right, on a blue background"
