@@ -125,6 +125,10 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "norman rockwell": "in the style of norman rockwell", "rockwell": "in the style of norman rockwell",
         **{f"{d}s": f"{d}s style" for d in range(1900, 2010, 10) if d not in (1980, 1970)},
         **{f"{d % 100:02d}s": f"19{d % 100:02d}s style" for d in (1920, 1930, 1940, 1950, 1960, 1990)},
+        "1970s": "1970s style",
+        # "like a 1970s photo", "a 50s photograph": a photo of that time
+        **{f"{era}s {photo}": f"{d}s vintage photo" for d in range(1920, 2000, 10)
+           for era in (str(d), f"{d % 100:02d}") for photo in ("photo", "photograph", "picture")},
     },
     "camera": {
         "bird's-eye view": "bird's-eye view", "birds-eye view": "bird's-eye view", "bird's eye view": "bird's-eye view",
@@ -248,6 +252,8 @@ _POLITE = re.compile(
     r"(?:(?:is it possible|would it be possible|is there a way|any chance you could|do you think you could|"
     r"it would be (?:nice|cool|great|better) if (?:you could|it was|it were|you)?|can we|could we|we should|"
     r"you should|i need you to|i'd prefer(?: it)?|i would prefer(?: it)?|i prefer|i'd rather(?: have)?|"
+    # "i want it at sunset", "i'd like it darker"; "i want a sunset instead" (what follows is the edit)
+    r"i (?:want|need) it|i(?:'d| would) like it|i (?:want|need)(?=\s.+\binstead[\s.!]*$)|"
     r"i think (?:it |this )?(?:would|will|might) look (?:better|nicer|cooler|good|great)(?: with| as| if| in)?|"
     r"i think(?: that)?|i feel like|i guess|how about we|what i want is|what i'd like is|"
     r"same(?: thing| picture| image| scene)?(?:,)? but|same but|keep (?:everything|the rest|it) (?:the same )?but|"
@@ -344,6 +350,9 @@ def normalise_request(message: str) -> str:
     text = _clean(message)
     text = _POLITE.sub("", text)
     text = _TRAILING.sub("", text)
+    # "a photo from the 70s", "an old 50s photograph" -> "70s photo", "50s photograph" (an era style)
+    text = re.sub(r"\b(?:an?\s+)?(?:old\s+)?(photo|photograph|picture)\s+from\s+the\s+((?:19)?[2-9]0s)\b", r"\2 \1", text, flags=re.I)
+    text = re.sub(r"\b(?:an?\s+)?old\s+((?:19)?[2-9]0s\s+(?:photo|photograph|picture))\b", r"\1", text, flags=re.I)
     text = re.sub(r"(?:^|(?<=\s))(?:even|still|a bit|a little|slightly|somewhat|a touch|much|way)\s+(?=[a-z]{2,}er\b)", "", _clean(text), flags=re.I)
     too = _TOO.match(_clean(text))
     if too:
@@ -804,8 +813,17 @@ def _apply_remove(prompt: str, text: str) -> RuleEdit | None:
             removed.append(_strip_det(part))
         return RuleEdit(prompt=new, kind="remove", target=", ".join(removed), removed=removed, negative=removed,
                         notes=[f"removed the {' and the '.join(removed)}" if found_any
-                               else f"there was no {', '.join(removed)} to remove"])
+                               else f"there {'were' if _plural(removed[-1]) else 'was'} no {', '.join(removed)} to remove"])
     return None
+
+
+_PLURAL_NOUNS = {"people", "children", "men", "women", "mice", "geese", "teeth", "feet", "sheep", "fish", "deer"}
+
+
+def _plural(phrase: str) -> bool:
+    """Whether a noun phrase's head reads as plural ("dogs", "people"), for "there were no dogs"."""
+    head = phrase.split()[-1].lower() if phrase.split() else ""
+    return head in _PLURAL_NOUNS or (head.endswith("s") and not head.endswith(("ss", "us", "is")))
 
 
 _MONO = re.compile(r"(?<![\w'-])(?:black(?:\s+and\s+|\s*&\s*|-and-)white|b&w|b/w|monochrome|monochromatic|grayscale|"
@@ -1183,6 +1201,13 @@ def _apply_modifier(prompt: str, text: str) -> RuleEdit | None:
     if value.lower() in _COMPARATIVES:
         value = _COMPARATIVES[value.lower()]
     if match.group("more") and match.group("more").lower() == "less":
+        opposite = _OPPOSITES.get(value.lower())
+        if opposite and not re.search(rf"\b{re.escape(value)}\b", prompt, re.I):
+            # "less saturated" with nothing saturated in the prompt: ask for the opposite ("muted colors")
+            edit = _apply_modifier(prompt, f"make it more {opposite.removeprefix('more ')}")
+            if edit is not None:
+                edit.negative.append(value)
+                return edit
         new = re.sub(rf",?\s*\b{re.escape(value)}\b", "", prompt, flags=re.I)
         return RuleEdit(prompt=_clean(new) or prompt, kind="modifier", target=value, removed=[value], negative=[value],
                         notes=[f"less {value}"])

@@ -445,12 +445,26 @@ CAFE = "a young woman with red hair reading a book in a cafe, photo"
     ("close-up on her face", CAFE, ["close-up"], ["on her face"]),
     ("in the 1950s", CAFE, ["1950s style"], []),
     ("1920s", CAFE, ["1920s style"], []),
+    ("make it 1970s", CAFE, ["1970s style"], []),
+    ("make it look like a photo from the 70s", CAFE, ["1970s vintage photo"], ["from the 70s"]),
+    ("like an old 50s photograph", CAFE, ["1950s vintage photo"], ["old 50s"]),
+    # "less X" with no X in the prompt asks for the opposite
+    ("less saturated", CAFE, ["muted colors"], []),
+    ("make it less gloomy", LIGHTHOUSE, ["cheerful"], []),
+    # "i want ... instead", "i want it ...": the request after the hedge
+    ("I want a sunrise instead", LIGHTHOUSE, ["sunrise"], ["sunset"]),
+    ("I want it at night", LIGHTHOUSE, ["night"], ["sunset", "it at night"]),
 ])
 def test_comparatives_views_and_eras(rewriter, message, prompt, words, gone):
     edit = run(rewriter, message, prompt)
     assert has(edit.prompt, *words), edit.prompt
     assert not any(g in edit.prompt for g in gone), edit.prompt
     assert "literally" not in edit.reply
+
+
+def test_nothing_to_remove_is_said_in_good_grammar(rewriter):
+    assert run(rewriter, "no people please", LIGHTHOUSE).reply == "There were no people to remove."
+    assert run(rewriter, "remove the cat", LIGHTHOUSE).reply == "There was no cat to remove."
 
 
 @pytest.mark.parametrize("message", ["what time of day is it?", "can you explain the picture?", "is it sunset?",
