@@ -20,7 +20,7 @@ from PIL import Image
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
-from chatimg.session import STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
+from chatimg.session import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -120,10 +120,37 @@ class ChatEngine:
         if cancel is not None and cancel.is_set():
             raise PaintCancelled()
 
+        llm = None if direct else self.llm_name
+        if edit.reroll and previous is not None and paint:
+            return self._reroll(message, edit, previous, llm=llm, rewrite_s=rewrite_s, callbacks=callbacks,
+                                cancel=cancel)
         seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
         return self._paint_and_record(message, edit, seed=seed, steps=settings.steps, guidance=settings.guidance,
-                                      llm=None if direct else self.llm_name, rewrite_s=rewrite_s, paint=paint,
-                                      callbacks=callbacks, cancel=cancel)
+                                      llm=llm, rewrite_s=rewrite_s, paint=paint, callbacks=callbacks, cancel=cancel)
+
+    def _reroll(self, message: str, edit: Edit, last: Turn, *, llm: str | None, rewrite_s: float,
+                callbacks: TurnCallbacks, cancel: threading.Event | None) -> TurnOutcome:
+        """"Try again": the last turn's edit painted once more with a new seed, from the picture
+        it started from, as its sibling (the old take stays in the session's tree). A cut and
+        paste, a retouch or a kept picture has no seed to change: that is said instead."""
+        if last.mode not in SEEDED_MODES:
+            kept = edit.model_copy(update={"reroll": False, "reply": (
+                "The last picture was not painted from noise (it was a cut and paste, a retouch or an earlier "
+                "picture), so a new seed would give the same; tell me what to change.")})
+            return self._paint_and_record(message, kept, seed=last.seed, steps=last.steps, guidance=last.guidance,
+                                          llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
+        seed = random.randrange(2**31)
+        while seed == last.seed:
+            seed = random.randrange(2**31)
+        again = last.edit.model_copy(update={"reply": edit.reply})
+        settings, head = self.session.settings, self.session.head
+        self.session.head = last.parent  # painted from the picture the last turn started from
+        try:
+            return self._paint_and_record(message, again, seed=seed, steps=settings.steps, guidance=settings.guidance,
+                                          llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
+        except BaseException:
+            self.session.head = head  # cancelled or failed: nothing changes
+            raise
 
     def replay_turn(self, turn: Turn, *, callbacks: TurnCallbacks | None = None,
                     cancel: threading.Event | None = None) -> TurnOutcome:

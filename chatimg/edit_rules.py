@@ -2219,6 +2219,20 @@ _FILLER_LEAD = re.compile(r"^\s*(?:no+|nah|nope|hmm+|hm+|wait|ok(?:ay)?|oops|who
                           r"alright|oh|great|perfect|cool|nice|thanks|thank you|thx|so|right|hey)\s*[,!.]+\s*(?=\S)", re.I)
 
 
+_REROLL = re.compile(
+    r"^(?:(?:ok(?:ay)?|hmm+|meh|nah|no|please|pls|can you|could you|let's|just)[,!. ]+)*"
+    r"(?:try (?:it )?again|try another(?: one| seed| take)?|re-?roll(?: it)?|re-?generate(?: it)?|new seed|"
+    r"(?:an?other|a different) (?:one|take|version|variation|seed|try|attempt)|"
+    r"(?:give me|show me|make|paint|draw) (?:an?other|a different)(?: one| take| version| variation)?|"
+    r"(?:try|use) a (?:new|different) seed)(?: please| pls)?[.!]*$", re.I)
+
+
+def is_reroll(message: str) -> bool:
+    """"try again", "another version", "reroll": the same picture asked for once more, which only a
+    new seed can give (the prompt would not change)."""
+    return _REROLL.match(" ".join(message.split())) is not None
+
+
 def small_talk(prompt: str, message: str) -> str | None:
     """A reply when ``message`` is not an edit at all: thanks, praise, greetings, "ok", "what is
     this?", "help". The whole message must be such words (emoji and punctuation aside), so
@@ -2259,8 +2273,8 @@ def _small_talk(prompt: str, message: str) -> str | None:
     if _only(_UNHAPPY + "|" + _NO + "|" + _ACK, text):
         return "Sorry about that. Say 'undo' to go back a step, or tell me what to change."
     if _only(_AGAIN + "|" + _ACK, text):
-        return ("The prompt is the same as before, so the picture would be too; /seed random gives a fresh take, "
-                "or tell me what to change.")
+        return ("The prompt is the same as before, so the picture would be too; say 'try again' for another take "
+                "with a new seed, or tell me what to change.")
     return None
 
 

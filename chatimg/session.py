@@ -116,6 +116,8 @@ class Edit(BaseModel):
                                               "an object name")
     negative_prompt: str = Field("", description="What the image must not show.")
     reply: str = Field("", description="One short sentence for the user.")
+    #: "try again": paint the last picture again with a new seed (the engine's job; never saved)
+    reroll: bool = Field(False, exclude=True)
 
     @field_validator("prompt", "instruction", "negative_prompt", "reply", mode="before")
     @classmethod
@@ -135,6 +137,8 @@ class Edit(BaseModel):
 #: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
 #: looks like that"), so the previous picture stands as it was instead of being repainted.
 PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "retouch", "restore", "keep", "none"]
+#: The modes that paint from noise, so another seed gives another picture ("try again").
+SEEDED_MODES = ("txt2img", "img2img", "inpaint")
 
 
 class Timings(BaseModel):

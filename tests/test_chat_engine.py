@@ -71,6 +71,37 @@ def test_a_whole_picture_at_full_strength_is_painted_from_text(engine):
     assert engine.run_turn("blue").turn.mode == "img2img"
 
 
+def test_try_again_repaints_the_last_turn_with_a_new_seed_as_its_sibling(engine):
+    from chatimg.session import Edit
+
+    first = engine.run_turn("a red circle")
+    second = engine.run_turn("make it green")
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+    again = engine.run_turn("try again")
+    assert again.turn.parent == first.turn.index and again.turn.seed != second.turn.seed
+    assert again.turn.edit.prompt == second.turn.edit.prompt and again.turn.edit.strength == second.turn.edit.strength
+    assert again.turn.edit.reply == "Another take."
+    request = engine.fake_painter.requests[-1]
+    assert request.seed == again.turn.seed and request.init_image.tobytes() == \
+        engine.store.load_image(engine.session, first.turn).tobytes()  # from the picture turn 1 started from
+    assert engine.session.head == again.turn.index and len(engine.session.turns) == 3  # the old take is kept
+    assert "reroll" not in (engine.store.root / engine.session.id / "session.json").read_text()
+
+
+def test_try_again_after_a_picture_without_a_seed_says_so(engine):
+    from chatimg.session import Edit
+
+    engine.run_turn("a red circle", direct=True)
+    engine.run_turn("a blue circle", direct=True)
+    back = engine.run_turn("a red circle", direct=True)  # shown as it was: no seed made it
+    assert back.turn.mode == "restore"
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+    again = engine.run_turn("try again")
+    assert again.turn.mode == "keep" and "new seed would give the same" in again.turn.edit.reply
+
+
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
     """"thanks!" (the same prompt at the lowest strength) repaints nothing: the picture stands."""
     from chatimg.session import Edit

@@ -462,6 +462,18 @@ def test_comparatives_views_and_eras(rewriter, message, prompt, words, gone):
     assert "literally" not in edit.reply
 
 
+@pytest.mark.parametrize("message", ["try again", "another version please", "ok, another take", "reroll",
+                                     "give me a different one", "new seed"])
+def test_try_again_asks_for_another_take_of_the_same_prompt(rewriter, message):
+    edit = run(rewriter, message, LIGHTHOUSE)
+    assert edit.reroll and edit.prompt == LIGHTHOUSE
+
+
+@pytest.mark.parametrize("message", ["add another lighthouse", "another boat", "again", "make it red again"])
+def test_other_agains_are_not_a_new_take(rewriter, message):
+    assert not rewriter.rewrite(message, prompt=LIGHTHOUSE, history=[(LIGHTHOUSE, LIGHTHOUSE)]).reroll
+
+
 def test_nothing_to_remove_is_said_in_good_grammar(rewriter):
     assert run(rewriter, "no people please", LIGHTHOUSE).reply == "There were no people to remove."
     assert run(rewriter, "remove the cat", LIGHTHOUSE).reply == "There was no cat to remove."

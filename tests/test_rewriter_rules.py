@@ -394,7 +394,7 @@ def turn(message, prompt, history=None):
     ("thanks!", "welcome"), ("thank you so much", "welcome"), ("nice!", "glad"), ("looks great", "glad"),
     ("wow, love it", "glad"), ("hello", "hi"), ("how are you?", "doing well"), ("ok", "what should i change"),
     ("what is this?", "it shows a red fox"), ("help", "make it night"), ("no", "undo"), ("this is wrong", "undo"),
-    ("try again", "/seed random"), ("👍 thx", "welcome"),
+    ("once more", "try again"), ("👍 thx", "welcome"),
 ])
 def test_small_talk_is_answered_without_a_change_and_is_not_a_failure(message, reply_has):
     edit, info = turn(message, FOX)
