@@ -134,9 +134,10 @@ class ChatEngine:
         it started from, as its sibling (the old take stays in the session's tree). A cut and
         paste, a retouch or a kept picture has no seed to change: that is said instead."""
         if last.mode not in SEEDED_MODES:
-            kept = edit.model_copy(update={"reroll": False, "reply": (
-                "The last picture was not painted from noise (it was a cut and paste, a retouch or an earlier "
-                "picture), so a new seed would give the same; tell me what to change.")})
+            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
+            kept = edit.model_copy(update={"reroll": False, "instruction": "no change", "reply": (
+                f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
+                "tell me what to change.")})
             return self._paint_and_record(message, kept, seed=last.seed, steps=last.steps, guidance=last.guidance,
                                           llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
         seed = random.randrange(2**31)
