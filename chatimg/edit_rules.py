@@ -326,8 +326,12 @@ _RESTATE = [
     (re.compile(r"^(?P<x>(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?),?\s+not\s+(?:an?\s+|the\s+)?(?P<y>[\w-]+(?:\s+[\w-]+)?)$", re.I),
      "{x} instead of {y}"),
     # "the cat looks sad", "the kite is red" (a wanted state of something in the picture)
-    (re.compile(r"^(?P<x>the [\w'-]+(?: [\w'-]+)?)\s+(?:is|are|looks?|seems?)\s+(?:now\s+)?(?P<y>[a-z-]+)(?:\s+now)?$", re.I),
+    (re.compile(r"^(?P<x>the [\w'-]+(?: (?!should|must|could|can|would|will|might|needs|has)[\w'-]+)?)\s+"
+                r"(?:is|are|looks?|seems?)\s+(?:now\s+)?(?P<y>[a-z-]+)(?:\s+now)?$", re.I),
      "the {x_bare} should be {y}"),
+    # "he should look angry", "the man should seem calmer": how it is to look
+    (re.compile(r"^(?P<x>he|she|they|it|the [\w'-]+(?: [\w'-]+)?)\s+(?:should|must|needs to|has to|ought to)\s+"
+                r"(?:look|seem|appear)\s+(?P<y>[a-z-]+)$", re.I), "make {pronoun} look {y}"),
 ]
 
 
@@ -619,7 +623,7 @@ class RuleEdit:
 _REMOVE_RE = [
     re.compile(r"^(?:remove|delete|erase|get rid of|take (?:away|out)|take off|drop|lose|eliminate|cut out|hide|ditch|"
                r"scrap|discard|trash|bin|kill|banish|leave out|strip out|strip away|"
-               r"clear away|clear|rub out|wipe out)\s+(?P<x>.+)$", re.I),
+               r"clear away|clear|rub out|wipe out|shave off|shave)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:no more|no longer any|no|without|minus)\s+(?P<x>.+)$", re.I),
     re.compile(r"^(?:there should(?: be)? no|there shouldn't be(?: any)?|i don't want(?: to see)?|don't show|"
                r"i do not want|i dont want|i don't wanna|i dont wanna|i don't need|i do not need|we don't need|no need for|lose|"

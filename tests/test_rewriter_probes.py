@@ -474,6 +474,19 @@ def test_other_agains_are_not_a_new_take(rewriter, message):
     assert not rewriter.rewrite(message, prompt=LIGHTHOUSE, history=[(LIGHTHOUSE, LIGHTHOUSE)]).reroll
 
 
+PORTRAIT = "a portrait of an old man with a grey beard wearing a hat, studio lighting, photo"
+
+
+@pytest.mark.parametrize("message, words, gone", [
+    ("he should look angry", ["angry man"], ["should"]),
+    ("the man should look sad", ["sad man"], ["should"]),
+    ("shave the beard", ["old man"], ["beard"]),
+])
+def test_how_someone_should_look_and_shaving(rewriter, message, words, gone):
+    edit = run(rewriter, message, PORTRAIT)
+    assert has(edit.prompt, *words) and not any(g in edit.prompt for g in gone), edit.prompt
+
+
 def test_nothing_to_remove_is_said_in_good_grammar(rewriter):
     assert run(rewriter, "no people please", LIGHTHOUSE).reply == "There were no people to remove."
     assert run(rewriter, "remove the cat", LIGHTHOUSE).reply == "There was no cat to remove."
