@@ -968,6 +968,27 @@ def _apply_replace(prompt: str, text: str) -> RuleEdit | None:
     return None
 
 
+_DETERMINER_WORDS = {"a", "an", "the", "some", "his", "her", "their", "its", "my", "our", "your", "this", "that",
+                     "these", "those", "two", "three", "four", "five", "several", "many"}
+#: English puts opinion, then size, then age before other adjectives and the colour ("a cozy
+#: big old frozen blue cabin"); a new adjective goes after those of the kinds before its own.
+_OPINION = {"beautiful", "lovely", "cute", "pretty", "ugly", "nice", "cozy", "cosy", "charming", "quaint", "gorgeous",
+            "stunning", "scary", "creepy", "elegant", "happy", "sad", "angry", "grumpy", "cheerful"}
+_SIZE = {"big", "small", "large", "tiny", "huge", "giant", "little", "tall", "short", "long"}
+_AGE = {"old", "young", "new", "ancient", "modern"}
+
+
+def _adjective_slot(words: list[str], start: int, adjective: str) -> int:
+    """Where ``adjective`` goes among ``words[start:]`` (the adjectives after a determiner)."""
+    first = adjective.split()[0].lower() if adjective.split() else ""
+    before = (set() if first in _OPINION else _OPINION if first in _SIZE else _OPINION | _SIZE if first in _AGE
+              else _OPINION | _SIZE | _AGE)
+    at = start
+    while at < len(words) and words[at].lower() in before:
+        at += 1
+    return at
+
+
 def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
     """Give ``thing`` the adjective(s) ``value``: swap its colour word, or put ``value`` before it."""
     value = " ".join(_COMPARATIVES.get(w.lower(), w) for w in value.split())
@@ -980,9 +1001,19 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
         return None
     before = match.group(1)
     is_colour = all(w.lower() in COLOUR_WORDS for w in value.split() if w.lower() != "and")
-    words = before.split()
+    said, words = value, before.split()
+    # the adjectives between the thing's determiner and its noun ("a [red sports] car")
+    det = max((i for i, w in enumerate(words) if w.lower() in _DETERMINER_WORDS), default=None)
     if is_colour:
-        words = [w for w in words if w.lower() not in COLOUR_WORDS]
+        colours = [i for i, w in enumerate(words) if w.lower() in COLOUR_WORDS and (det is None or i > det)]
+        at = colours[0] if colours else None  # the new colour goes where the old one was
+        words = [w for i, w in enumerate(words) if w.lower() not in COLOUR_WORDS or i == at]
+        if at is not None:
+            words[words.index(next(w for w in words if w.lower() in COLOUR_WORDS))] = value
+            value = ""
+        elif det is not None:  # after opinion, size and age words, before the rest: "a big blue wooden house"
+            words.insert(_adjective_slot(words, det + 1, value), value)
+            value = ""
     else:
         opposite = {"big": {"small", "tiny", "little"}, "small": {"big", "large", "huge", "giant"},
                     "large": {"small", "tiny", "little"}, "old": {"young", "new"}, "young": {"old"},
@@ -990,17 +1021,20 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
         clash = {value.lower()}
         for word in [value.lower()] + value.lower().split():
             clash |= opposite.get(word, set()) | _ANTONYMS.get(word, set()) | {word}
-        words = [w for w in words if w.lower() not in clash]
-    if words and words[-1].lower() in ("a", "an"):
-        words[-1] = _article_for(value)
-    elif words and words[-1].lower() not in ("the", "some", "his", "her", "their", "its") and \
-            len(words) >= 1 and words[-1].lower() in ("a", "an"):
-        pass
-    new_before = " ".join(words + [value]) + " "
+        kept = [(i, w) for i, w in enumerate(words) if w.lower() not in clash]
+        if det is not None and det < len(words) and words[det] in [w for _, w in kept]:
+            # in English order among the adjectives: "a big red sports car", "a cozy frozen cabin"
+            at = sum(1 for i, _ in kept if i <= det)
+            words = [w for _, w in kept]
+            words.insert(_adjective_slot(words, at, value), value)
+            value = ""
+        else:
+            words = [w for _, w in kept]
+    new_before = " ".join(words + ([value] if value else [])) + " "
     out = prompt[:match.start()] + new_before + prompt[match.start() + len(before):]
     out = re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", out)
     return RuleEdit(prompt=_clean(out), kind="colour" if is_colour else "attribute", target=head,
-                    added=[f"{value} {head}"], notes=[f"{head} → {value}"])
+                    added=[f"{said} {head}"], notes=[f"{head} → {said}"])
 
 
 _KNOWN_ADJECTIVES = {"big", "small", "large", "tiny", "huge", "tall", "short", "old", "young", "bright", "dark",

@@ -478,13 +478,27 @@ PORTRAIT = "a portrait of an old man with a grey beard wearing a hat, studio lig
 
 
 @pytest.mark.parametrize("message, words, gone", [
-    ("he should look angry", ["angry man"], ["should"]),
-    ("the man should look sad", ["sad man"], ["should"]),
+    ("he should look angry", ["angry old man"], ["should"]),
+    ("the man should look sad", ["sad old man"], ["should"]),
     ("shave the beard", ["old man"], ["beard"]),
 ])
 def test_how_someone_should_look_and_shaving(rewriter, message, words, gone):
     edit = run(rewriter, message, PORTRAIT)
     assert has(edit.prompt, *words) and not any(g in edit.prompt for g in gone), edit.prompt
+
+
+CAR = "a red sports car parked on a city street at night, neon signs, rain, cinematic"
+
+
+@pytest.mark.parametrize("message, prompt, phrase", [
+    ("make the car blue", CAR, "a blue sports car"),  # where the old colour was
+    ("make the car bigger", CAR, "a big red sports car"),  # size before colour
+    ("make the street wet", CAR, "a wet city street"),
+    ("make him look angry", PORTRAIT, "an angry old man"),
+    ("make the beard longer", PORTRAIT, "a long grey beard"),
+])
+def test_a_new_adjective_takes_its_place_in_english_order(rewriter, message, prompt, phrase):
+    assert phrase in run(rewriter, message, prompt).prompt
 
 
 def test_nothing_to_remove_is_said_in_good_grammar(rewriter):
