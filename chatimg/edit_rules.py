@@ -2392,6 +2392,46 @@ def literal_request(prompt: str, message: str) -> RuleEdit | None:
                     notes=[f"added '{phrase}'"])
 
 
-_HANDLERS = (_apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
+_KEEP_ONLY = re.compile(
+    r"^(?:(?:remove|delete|erase|clear|get rid of|take out|lose)\s+(?:everything|all|anything)(?:\s+else)?\s+"
+    r"(?:except(?: for)?|but|apart from|other than|besides|save for)\s+|(?:keep|leave|show)\s+(?:only|just)\s+|"
+    r"(?:only|just)\s+(?=(?:the|a|an)\s))(?P<x>.+)$", re.I)
+_NO_BACKGROUND = re.compile(r"^(?:remove|delete|erase|get rid of|clear|take out|lose|no)\s+(?:the\s+)?"
+                            r"(?:background|backdrop|scenery|surroundings)$", re.I)
+
+
+def _apply_keep_only(prompt: str, text: str) -> RuleEdit | None:
+    """"remove everything except the car", "keep only the car", "remove the background": that
+    thing alone (as the prompt describes it) on a plain background, in the same style."""
+    keep, bare = _KEEP_ONLY.match(text), _NO_BACKGROUND.match(text)
+    if not keep and not bare:
+        return None
+    segments = _segments(prompt)
+    head = _head(keep.group("x")) if keep else ""
+    if keep and not head:
+        return None
+    if keep and not mentions(prompt, keep.group("x")):
+        return RuleEdit(prompt=prompt, kind="isolate", target=head, notes=[f"there is no {head} in the prompt to keep"])
+    noun = _noun_pattern(head) if head else None
+    index = next((i for i, seg in enumerate(segments) if noun is None or re.search(noun, seg, re.I)), 0)
+    segment = segments[index]
+    if noun is not None:  # the thing's own words: back to its determiner, up to its noun
+        found = re.search(rf"(?:\b(?:a|an|the|some|two|three)\s+)?(?:[\w'-]+\s+){{0,3}}?{noun}", segment, re.I)
+        words = found.group(0).split()
+        dets = [i for i, w in enumerate(words) if w.lower() in _DETERMINER_WORDS]
+        thing = " ".join(words[dets[-1]:] if dets else words)
+    else:  # the subject: the first phrase, before where it stands or what it does
+        thing = re.split(r"\s+(?:(?:parked|sitting|standing|lying|resting|perched|floating)\s+)?"
+                         r"(?:on|in|at|under|near|beside|behind|against|inside|by)\s+(?:a|an|the)\b", segment, maxsplit=1)[0]
+    styles = [seg for i, seg in enumerate(segments) if i != index and find_terms(seg)
+              and all(cat == "style" for _, cat in find_terms(seg))]
+    new = _join([f"{_clean(thing)} on a plain background"] + styles)
+    if new == prompt:
+        return None
+    return RuleEdit(prompt=new, kind="isolate", target=_clean(thing), added=["plain background"],
+                    notes=[f"kept only {_clean(thing)}, on a plain background"])
+
+
+_HANDLERS = (_apply_keep_only, _apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
              _apply_scene_terms, _apply_named_style, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

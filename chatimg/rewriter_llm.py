@@ -44,7 +44,7 @@ MODES = ("rules-first", "llm-first", "llm-only")
 GENERAL_STRENGTHS = {
     "new": 1.0, "add": 0.6, "remove": 0.6, "replace": 0.65, "colour": 0.55, "attribute": 0.55,
     "position": 0.65, "style": 0.75, "time": 0.65, "weather": 0.6, "season": 0.65, "lighting": 0.55,
-    "mood": 0.55, "modifier": 0.55, "multi": 0.7, "llm": 0.6,
+    "mood": 0.55, "modifier": 0.55, "multi": 0.7, "llm": 0.6, "isolate": 0.75,
 }
 
 
@@ -339,10 +339,14 @@ class LLMRewriter:
         if rule.kind in ("colour", "attribute", "replace", "remove") and rule.target and ";" not in rule.target:
             region = edit_rules._head(rule.target.split(",")[0]) or "whole"
             region = region if prompt and re.search(rf"\b{re.escape(region)}", prompt, re.I) else "whole"
+        elif rule.kind == "isolate":  # "keep only the car": everything but it changes
+            region = "background"
         notes = "; ".join(dict.fromkeys(rule.notes))
         undone = [n[len("not done: "):] for n in rule.notes if n.startswith("not done: ")]
         if rule.prompt == prompt and not rule.negative:
-            reply = "It already looks like that."
+            # nothing to paint: the note says why when there is one ("there is no hat to keep")
+            reply = _sentence(notes) if rule.kind == "isolate" and notes else "It already looks like that."
+            strength = STRENGTH_MIN if rule.kind == "isolate" else strength
         else:
             reply = _sentence("; ".join(n for n in dict.fromkeys(rule.notes) if not n.startswith("not done: ")))
         if undone:  # a multi-part request done in part: say which part was left out

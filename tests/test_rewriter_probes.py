@@ -501,6 +501,22 @@ def test_a_new_adjective_takes_its_place_in_english_order(rewriter, message, pro
     assert phrase in run(rewriter, message, prompt).prompt
 
 
+@pytest.mark.parametrize("message, prompt, expected", [
+    ("get rid of everything except the car", CAR, "a red sports car on a plain background, cinematic"),
+    ("keep only the hat", PORTRAIT, "a hat on a plain background, photo"),
+    ("remove the background", PORTRAIT,
+     "a portrait of an old man with a grey beard wearing a hat on a plain background, photo"),
+])
+def test_keeping_one_thing_alone_puts_it_on_a_plain_background(rewriter, message, prompt, expected):
+    edit = run(rewriter, message, prompt)
+    assert edit.prompt == expected and edit.region == "background"
+
+
+def test_keeping_a_thing_that_is_not_there_says_so(rewriter):
+    edit = run(rewriter, "keep only the hat", CAR)
+    assert edit.prompt == CAR and "no hat" in edit.reply and edit.strength <= 0.05
+
+
 def test_nothing_to_remove_is_said_in_good_grammar(rewriter):
     assert run(rewriter, "no people please", LIGHTHOUSE).reply == "There were no people to remove."
     assert run(rewriter, "remove the cat", LIGHTHOUSE).reply == "There was no cat to remove."
