@@ -1209,6 +1209,10 @@ def _attach(prompt: str, subject: str | None, phrase: str) -> RuleEdit:
     return RuleEdit(prompt=_join(segments), kind="add", target=thing, added=[thing], notes=[f"added {thing}"])
 
 
+#: Where a thing is, not what it does: dropped with the old place when it moves.
+_POSTURES = {"sitting", "standing", "lying", "resting", "parked", "perched", "placed", "floating", "hanging"}
+
+
 def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
     parts = re.match(r"^(?P<obj>.+?)\s+(?P<where>(?:on|in|at|under|over|behind|beside|next to|near|inside|onto|into|in front of)\b.+)$", thing, re.I)
     if not parts:
@@ -1222,10 +1226,15 @@ def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
         if match:
             before = seg[:match.end()]
             after = seg[match.end():]
-            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+(?!(?:next|to|with|and|near|by|beside|in|on|at)\b)[\w-]+)?", "", after, flags=re.I)
+            doing = re.match(r"^\s*(?P<v>[a-z]+ing)\s+(?=(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\b)",
+                             after, re.I)
+            if doing and doing.group("v").lower() not in _POSTURES:  # "a cat sleeping on …": it sleeps on the sofa now
+                before, after = f"{before} {doing.group('v')}", after[doing.end():]
+            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting|parked|perched|placed|floating|hanging)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+(?!(?:next|to|with|and|near|by|beside|in|on|at|of)\b)[\w-]+)?", "", after, flags=re.I)
+            after = re.sub(r"^\s*of\s+(?:the|a|an)\s+[\w-]+(?:\s+[\w-]+)?", "", after, flags=re.I)  # "…porch of a wooden house"
             segments[i] = _clean(f"{before} {where} {after}")
             return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[where],
-                            notes=[f"moved the {head} {where}"])
+                            notes=[f"put the {head} {where}"])
     return None
 
 
@@ -2141,7 +2150,7 @@ def _apply_move_to(prompt: str, text: str) -> RuleEdit | None:
         rest = re.sub(rf"^\s+{position}\b", "", seg[found.end():], flags=re.I)
         segments[i] = _clean(f"{seg[:found.end()]} {place}{rest}")
         return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[place],
-                        notes=[f"moved the {head} {place.split(' ', 1)[1]}"])
+                        notes=[f"moved the {head} to {place.split(' ', 1)[1]}"])
     return None
 
 

@@ -512,6 +512,21 @@ def test_keeping_one_thing_alone_puts_it_on_a_plain_background(rewriter, message
     assert edit.prompt == expected and edit.region == "background"
 
 
+@pytest.mark.parametrize("message, prompt, expected, reply", [
+    ("put the car in the desert", CAR, "a red sports car in the desert at night, neon signs, rain, cinematic",
+     "Put the car in the desert."),
+    ("put the cat on the sofa", "a cat sleeping on a windowsill, photo", "a cat sleeping on the sofa, photo",
+     "Put the cat on the sofa."),
+    ("put the retriever on the beach", "a golden retriever sitting on a porch of a wooden house, photograph",
+     "a golden retriever on the beach, photograph", "Put the retriever on the beach."),
+    ("move the car to the left", CAR, "a red sports car on the left parked on a city street at night, neon signs, "
+     "rain, cinematic", "Moved the car to the left."),
+])
+def test_a_new_place_replaces_the_old_one(rewriter, message, prompt, expected, reply):
+    edit = run(rewriter, message, prompt)
+    assert (edit.prompt, edit.reply) == (expected, reply)
+
+
 def test_keeping_a_thing_that_is_not_there_says_so(rewriter):
     edit = run(rewriter, "keep only the hat", CAR)
     assert edit.prompt == CAR and "no hat" in edit.reply and edit.strength <= 0.05
