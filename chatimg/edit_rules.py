@@ -1981,7 +1981,11 @@ _VAGUE = {
         "4k", "8k", "hd", "uhd", "high res", "high resolution", "higher resolution", "hi res", "hi-res", "high-res", "sharp",
         "crisp", "more crisp", "more realistic looking"}),
     "pop": ("vibrant colors, high contrast", {"pop", "more striking", "striking", "eye-catching", "more eye-catching",
-                                               "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold"}),
+                                               "more punchy", "punchy", "more vivid", "vivid", "bolder", "more bold",
+                                               "more pop", "pop more"}),
+    "luxury": ("luxurious, elegant, premium", {"expensive", "more expensive", "luxurious", "more luxurious", "high-end",
+                                               "high end", "premium", "more premium", "classy", "classier", "less cheap",
+                                               "posh", "upscale"}),
     "subtle": ("subtle, muted colors", {"tone", "tone down", "subtler", "more subtle", "subtle", "less intense", "less loud",
                                         "quieter", "less garish", "softer colors"}),
     "simple": ("simple, minimalist, clean composition", {
@@ -1990,7 +1994,7 @@ _VAGUE = {
 }
 _VAGUE_WORDS = {word: (kind, phrase) for kind, (phrase, words) in _VAGUE.items() for word in words}
 _VAGUE_RE = re.compile(
-    r"^(?:(?:make|get|render|turn|can)\s+)?(?:(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|result)|"
+    r"^(?:(?:make|get|render|turn|can)\s+)?(?:(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing|result|colou?rs)|"
     r"everything)\s+)?(?:(?:look|feel|seem|be)\s+)?(?:a (?:bit|little|lot|tad)\s+|much\s+|way\s+|even\s+|slightly\s+|somewhat\s+)?"
     r"(?P<w>[a-z0-9 -]+?)(?:\s+(?:it|this|that|the (?:image|picture|scene|photo|painting|whole thing)))?"
     r"(?:\s+(?:a bit|a little|up|down|some|more|somehow|overall|please))*$", re.I)
@@ -2243,7 +2247,7 @@ _NO = r"(?:no+|nope|nah|no thanks|not really|meh|hmm+ no|not quite)"
 _LEAVE = (r"(?:never ?mind|nvm|leave it(?: (?:like that|as it is|as is|alone|be))?|do nothing|no changes?|"
           r"keep (?:it|that|this|the (?:colou?rs?|size|position|place|style|look|lighting|background|mood|composition))"
           r"(?: (?:like that|as it is|as is|that way|the same))?|it'?s fine(?: as it is)?|that'?s fine|fine as it is|wait|hold on|one (?:sec|second|moment)|"
-          r"let me think|hmm+ let me think|don'?t change (?:it|anything)|no need|skip|pass)")
+          r"let me think|hmm+ let me think|don'?t change (?:it|anything)|change nothing|no need|skip|pass)")
 _DESCRIBE = (r"(?:what(?:'s| is) (?:this|that|it|in (?:the|this|my) (?:picture|image|scene)|the (?:current )?prompt|"
              r"(?:in )?the (?:picture|image) now|on (?:the )?screen)|describe (?:it|this|the (?:picture|image|scene))|"
              r"what (?:do|can) (?:you|i) see|what (?:shapes|things|objects|colou?rs) are (?:there|in it|in the (?:picture|image))|"

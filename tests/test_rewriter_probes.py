@@ -527,6 +527,19 @@ def test_a_new_place_replaces_the_old_one(rewriter, message, prompt, expected, r
     assert (edit.prompt, edit.reply) == (expected, reply)
 
 
+@pytest.mark.parametrize("message, words", [
+    ("make the colors pop", ["vibrant colors"]), ("more pop", ["vibrant colors"]),
+    ("make it look expensive", ["luxurious"]), ("make it look less cheap", ["luxurious"]),
+])
+def test_vague_wishes_about_colour_and_class(rewriter, message, words):
+    assert has(run(rewriter, message, CAR).prompt, *words)
+
+
+def test_change_nothing_leaves_it(rewriter):
+    edit = run(rewriter, "change nothing", CAR)
+    assert edit.prompt == CAR and "leave it" in edit.reply
+
+
 def test_keeping_a_thing_that_is_not_there_says_so(rewriter):
     edit = run(rewriter, "keep only the hat", CAR)
     assert edit.prompt == CAR and "no hat" in edit.reply and edit.strength <= 0.05
