@@ -1625,7 +1625,7 @@ def apply_rules(prompt: str, message: str, *, partial: bool = False,
     ``partial=True`` (a later resort): the parts that fit are applied, a part that does not is
     added literally when it qualifies (``literal_request``), else left out and named in the notes
     ("not done: …"); None unless at least one part was applied."""
-    text = resolve_pronouns(prompt, normalise_request(message))
+    text = resolve_kinds(prompt, resolve_pronouns(prompt, normalise_request(message)))
     if not text:
         return None
     text = _bare_instead(text)
@@ -2035,6 +2035,35 @@ def _person(prompt: str) -> str | None:
         if base in _PEOPLE or (base.endswith(("man", "woman")) and len(base) > 5 and base not in ("human",)):
             return base
     return None
+
+
+#: A word people use for a kind of thing, and the more exact words a prompt may name it by.
+_KINDS = {
+    "dog": "retriever labrador poodle puppy corgi husky terrier beagle bulldog dachshund collie spaniel pug "
+           "chihuahua greyhound dalmatian rottweiler doberman shiba hound",
+    "cat": "kitten kitty tabby",
+    "car": "sedan convertible coupe hatchback suv jeep limousine taxi roadster",
+    "bird": "parrot sparrow robin eagle owl crow raven pigeon seagull gull hawk hummingbird swan duck goose flamingo "
+            "penguin",
+    "flower": "rose tulip daisy sunflower lily orchid poppy",
+    "boat": "ship sailboat yacht canoe kayak rowboat ferry",
+    "house": "cabin cottage hut mansion villa bungalow",
+    "horse": "pony stallion mare foal",
+    "bike": "bicycle",
+}
+
+
+def resolve_kinds(prompt: str, text: str) -> str:
+    """"make the dog black" -> "make the retriever black" when the prompt names no dog but one
+    kind of dog. Only a thing already there ("the dog", "his dog"): "add a dog" adds one."""
+    for kind, names in _KINDS.items():
+        said = re.compile(rf"\b(?P<d>the|that|this|his|her|its|their)\s+{kind}(?P<s>s?)\b", re.I)
+        if not said.search(text) or re.search(_noun_pattern(kind), prompt, re.I):
+            continue
+        found = [name for name in names.split() if re.search(_noun_pattern(name), prompt, re.I)]
+        if len(found) == 1:
+            text = said.sub(lambda m: f"{m.group('d')} {found[0]}{m.group('s')}", text)
+    return text
 
 
 def resolve_pronouns(prompt: str, text: str) -> str:

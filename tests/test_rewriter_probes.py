@@ -540,6 +540,19 @@ def test_change_nothing_leaves_it(rewriter):
     assert edit.prompt == CAR and "leave it" in edit.reply
 
 
+RETRIEVER = "a golden retriever sitting on a porch of a wooden house, afternoon light, photograph"
+
+
+@pytest.mark.parametrize("message, words, gone", [
+    ("make the dog black", ["black retriever"], ["black dog", "golden"]),
+    ("turn the dog into a cat", ["cat"], ["retriever", "dog"]),
+    ("add a dog", ["golden retriever", "a dog"], []),  # a new one: nothing there is meant
+])
+def test_a_kind_of_thing_names_the_one_the_prompt_calls_otherwise(rewriter, message, words, gone):
+    edit = run(rewriter, message, RETRIEVER)
+    assert has(edit.prompt, *words) and not any(g in edit.prompt for g in gone), edit.prompt
+
+
 def test_keeping_a_thing_that_is_not_there_says_so(rewriter):
     edit = run(rewriter, "keep only the hat", CAR)
     assert edit.prompt == CAR and "no hat" in edit.reply and edit.strength <= 0.05
