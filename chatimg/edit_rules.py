@@ -1005,15 +1005,12 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
     # the adjectives between the thing's determiner and its noun ("a [red sports] car")
     det = max((i for i, w in enumerate(words) if w.lower() in _DETERMINER_WORDS), default=None)
     if is_colour:
-        colours = [i for i, w in enumerate(words) if w.lower() in COLOUR_WORDS and (det is None or i > det)]
-        at = colours[0] if colours else None  # the new colour goes where the old one was
-        words = [w for i, w in enumerate(words) if w.lower() not in COLOUR_WORDS or i == at]
-        if at is not None:
-            words[words.index(next(w for w in words if w.lower() in COLOUR_WORDS))] = value
-            value = ""
-        elif det is not None:  # after opinion, size and age words, before the rest: "a big blue wooden house"
+        at = next((i for i, w in enumerate(words) if w.lower() in COLOUR_WORDS and (det is None or i > det)), None)
+        # the new colour goes where the old one was; the thing's other colour words go
+        words = [value if i == at else w for i, w in enumerate(words) if i == at or w.lower() not in COLOUR_WORDS]
+        if at is None and det is not None:  # after opinion, size and age words: "a big blue wooden house"
             words.insert(_adjective_slot(words, det + 1, value), value)
-            value = ""
+        value = "" if at is not None or det is not None else value
     else:
         opposite = {"big": {"small", "tiny", "little"}, "small": {"big", "large", "huge", "giant"},
                     "large": {"small", "tiny", "little"}, "old": {"young", "new"}, "young": {"old"},
@@ -1022,14 +1019,10 @@ def _recolour(prompt: str, thing: str, value: str) -> RuleEdit | None:
         for word in [value.lower()] + value.lower().split():
             clash |= opposite.get(word, set()) | _ANTONYMS.get(word, set()) | {word}
         kept = [(i, w) for i, w in enumerate(words) if w.lower() not in clash]
-        if det is not None and det < len(words) and words[det] in [w for _, w in kept]:
-            # in English order among the adjectives: "a big red sports car", "a cozy frozen cabin"
-            at = sum(1 for i, _ in kept if i <= det)
-            words = [w for _, w in kept]
-            words.insert(_adjective_slot(words, at, value), value)
+        words = [w for _, w in kept]
+        if det is not None:  # in English order among the adjectives: "a big red sports car", "a cozy frozen cabin"
+            words.insert(_adjective_slot(words, sum(1 for i, _ in kept if i <= det), value), value)
             value = ""
-        else:
-            words = [w for _, w in kept]
     new_before = " ".join(words + ([value] if value else [])) + " "
     out = prompt[:match.start()] + new_before + prompt[match.start() + len(before):]
     out = re.sub(r"\b(an?)\s+(\w)", lambda m: f"{_article_for(m.group(2))} {m.group(2)}", out)
