@@ -2467,6 +2467,23 @@ def _apply_keep_only(prompt: str, text: str) -> RuleEdit | None:
                     notes=[f"kept only {_clean(thing)}, on a plain background"])
 
 
-_HANDLERS = (_apply_keep_only, _apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
+_ALL_ONE_COLOUR = re.compile(r"^(?:make|turn|paint|colou?r|tint)\s+(?:everything|it all|all of it|the whole (?:thing|image|"
+                             r"picture|scene))\s+(?:in\s+)?(?P<c>[a-z]+)$", re.I)
+
+
+def _apply_all_one_colour(prompt: str, text: str) -> RuleEdit | None:
+    """"make everything blue": a palette for the whole picture, not a blue thing added."""
+    match = _ALL_ONE_COLOUR.match(text)
+    colour = match.group("c").lower() if match else ""
+    if colour not in COLOUR_WORDS:
+        return None
+    palette = f"monochromatic {colour} color palette"
+    segments = [seg for seg in _segments(prompt) if not re.fullmatch(r"monochromatic \w+ color palette", seg)]
+    body, style = _split_style_tail(segments)
+    return RuleEdit(prompt=_join(body + [palette] + style), kind="style", target=palette, added=[palette],
+                    notes=[f"everything in shades of {colour}"])
+
+
+_HANDLERS = (_apply_keep_only, _apply_all_one_colour, _apply_in_colour, _apply_place, _apply_remove, _apply_fewer, _apply_vague, _apply_count, _apply_move_to, _apply_modal_action, _apply_replace,
              _apply_scene_terms, _apply_named_style, _scene_with_extra, _apply_attribute, _apply_action, _apply_look_like, _apply_more_less, _apply_add,
              _apply_modifier, _apply_bare_attribute, _apply_bare_thing)

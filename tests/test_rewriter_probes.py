@@ -535,6 +535,13 @@ def test_vague_wishes_about_colour_and_class(rewriter, message, words):
     assert has(run(rewriter, message, CAR).prompt, *words)
 
 
+def test_everything_one_colour_is_a_palette(rewriter):
+    edit = run(rewriter, "make everything blue", CAR)
+    assert "monochromatic blue color palette" in edit.prompt and "literally" not in edit.reply
+    again = run(rewriter, "make it all green", edit.prompt).prompt
+    assert "monochromatic green color palette" in again and "blue" not in again  # one palette at a time
+
+
 def test_change_nothing_leaves_it(rewriter):
     edit = run(rewriter, "change nothing", CAR)
     assert edit.prompt == CAR and "leave it" in edit.reply
