@@ -1191,13 +1191,16 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
 
 def _attach(prompt: str, subject: str | None, phrase: str) -> RuleEdit:
     segments = _segments(prompt)
-    index = 0
+    index, at = 0, None
     if subject:
         for i, seg in enumerate(segments):
-            if re.search(_noun_pattern(subject), seg, re.I):
-                index = i
+            found = re.search(_noun_pattern(subject), seg, re.I)
+            if found:
+                index, at = i, found.end()
                 break
-    segments[index] = f"{segments[index]} {phrase}"
+    seg = segments[index]
+    # right after the thing it belongs to: "a robot with a hat in a garden", not "a garden with a hat"
+    segments[index] = f"{seg} {phrase}" if at is None else f"{seg[:at]} {phrase}{seg[at:]}"
     thing = _strip_det(re.sub(r"^with\s+", "", phrase))
     return RuleEdit(prompt=_join(segments), kind="add", target=thing, added=[thing], notes=[f"added {thing}"])
 

@@ -616,7 +616,7 @@ def test_new_words_do_not_drop_compatible_ones(rewriter):
     assert has(run(rewriter, "more christmassy", "a cozy living room with a fireplace, digital art").prompt, "cozy", "christmassy")
     # a pronoun for an animal names it with one word, so 'give him ...' stays readable
     assert run(rewriter, "give him a red collar", "a golden retriever playing in the snow, photo").prompt == \
-        "a golden retriever playing in the snow with a red collar, photo"
+        "a golden retriever with a red collar playing in the snow, photo"
 
 
 @pytest.mark.parametrize("message, words", [("warmer light please", ["warm lighting"]), ("warmer colors", ["warm colors"]),

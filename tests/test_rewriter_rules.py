@@ -438,7 +438,7 @@ def test_everyday_phrasings_are_understood(message, expected):
 
 @pytest.mark.parametrize("message, expected", [
     ("make him smile", "an old fisherman smiling and mending nets on a wooden pier, overcast, photo"),
-    ("give him a beard", "an old fisherman mending nets on a wooden pier with a beard, overcast, photo"),
+    ("give him a beard", "an old fisherman with a beard mending nets on a wooden pier, overcast, photo"),
     ("he should wear a red coat", "an old fisherman wearing a red coat and mending nets on a wooden pier, overcast, photo"),
 ])
 def test_pronouns_name_the_person_in_the_picture(message, expected):
