@@ -322,7 +322,7 @@ class LLMRewriter:
         notes = "; ".join(dict.fromkeys(shape.notes))
         reply = _sentence(notes) if shape.prompt != prompt else "It already looks like that."
         if shape.reply:  # what could not be done as asked, said honestly
-            reply = shape.reply if shape.prompt == prompt else f"{reply.rstrip('.')}. {shape.reply}"
+            reply = shape.reply if shape.prompt == prompt or not notes else f"{reply.rstrip('.')}. {shape.reply}"
         return make_edit(prompt=shape.prompt, instruction=notes, strength=strength, region=shape.region,
                          negative_prompt=", ".join(shape.removed), reply=reply, default_strength=default)[0]
 

@@ -1358,6 +1358,21 @@ def _says_no_value(toks: list[str]) -> bool:
                    t in ("background", "colour", "size", "position", "bigger", "smaller") for t in toks)
 
 
+_MAKE_LEAD = re.compile(r"^\s*(?P<lead>(?:make|turn|paint|colou?r)\s+(?:it|them|both|the\s+\w+)\s+)", re.I)
+
+
+def _carry_verb(clauses: list[str]) -> list[str]:
+    """"make it green and round": the second clause, a bare value, is "make it round" too."""
+    out: list[str] = []
+    for clause in clauses:
+        lead = _MAKE_LEAD.match(out[-1]) if out else None
+        words = _tokens(clause)
+        if lead and words and all(_kind(w) for w in words):
+            clause = lead.group("lead") + clause.strip()
+        out.append(clause)
+    return out
+
+
 def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     """Apply ``message`` to the shape-world scene in ``prompt``; None if not a shape-world edit
     or not understood. ``history`` ((message, prompt) pairs, oldest first, ending with the
@@ -1382,7 +1397,7 @@ def apply_message(prompt: str, message: str, history=()) -> ShapeEdit | None:
     if re.search(r"\bswap|switch\b", text) and not re.search(r"\b(?:swap|switch)\s+\w+\s+(?:with|for)\b", text):
         clauses = [text]
     else:
-        clauses = [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+        clauses = _carry_verb([c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()])
     understood = 0
     if _both(editor, _clean_both(text)):
         understood, clauses = 1, []

@@ -119,6 +119,23 @@ def test_darker_and_lighter_use_the_palette_or_say_why_not(rewriter, message, pr
     assert "dark" not in edit.prompt and "light" not in edit.prompt  # never a word the painter does not know
 
 
+SQUARE = "a big red square on the left, on a blue background"
+
+
+@pytest.mark.parametrize("message, prompt, expected", [
+    ("make it green and round", SQUARE, "a big green circle on the left, on a blue background"),
+    ("make it round and yellow", SQUARE, "a big yellow circle on the left, on a blue background"),
+    ("make the circle small and purple", ONE, "a small purple circle on the left, on a blue background"),
+])
+def test_a_bare_value_after_and_takes_the_verb_before_it(rewriter, message, prompt, expected):
+    assert run(rewriter, message, prompt).prompt == expected
+
+
+def test_an_unsaid_size_made_bigger_says_only_why_not(rewriter):
+    edit = run(rewriter, "bigger", "a red square, on a yellow background")
+    assert edit.reply == "The square is already big: the painter draws two sizes, small and big."
+
+
 @pytest.mark.parametrize("message, reply", [
     ("make the circle bigger", "The circle is already big"),
     ("it's too small", "The circle is already big"),
