@@ -177,8 +177,10 @@ class Turn(BaseModel):
             return "restore: an earlier picture, as it was"
         if self.mode == "keep":
             return "keep: nothing to change, the picture as it was"
-        # text to image starts from noise alone: a strength would say nothing
-        parts = [self.mode] + ([f"strength {self.edit.strength:.2f}"] if self.mode != "txt2img" else []) + [f"seed {self.seed}"]
+        parts = [self.mode]
+        if self.mode != "txt2img":  # text to image starts from noise alone: a strength would say nothing
+            parts.append(f"strength {self.edit.strength:.2f}")
+        parts.append(f"seed {self.seed}")
         parts += [f"steps {self.steps}"] if steps else []
         parts += [f"region {self.edit.region}"] if self.edit.region != "whole" else []
         return sep.join(parts)
