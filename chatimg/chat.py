@@ -132,7 +132,9 @@ class ChatEngine:
                 callbacks: TurnCallbacks, cancel: threading.Event | None) -> TurnOutcome:
         """"Try again": the last turn's edit painted once more with a new seed, from the picture
         it started from, as its sibling (the old take stays in the session's tree). A cut and
-        paste, a retouch or a kept picture has no seed to change: that is said instead."""
+        paste, a retouch or a restored picture has no seed to change: that is said instead."""
+        while last.mode == "keep" and last.parent is not None:  # "thanks!" changed nothing: the take before it
+            last = self.session.turns[last.parent]
         if last.mode not in SEEDED_MODES:
             how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
             kept = edit.model_copy(update={"reroll": False, "instruction": "no change", "reply": (

@@ -89,6 +89,20 @@ def test_try_again_repaints_the_last_turn_with_a_new_seed_as_its_sibling(engine)
     assert "reroll" not in (engine.store.root / engine.session.id / "session.json").read_text()
 
 
+def test_try_again_after_thanks_takes_the_picture_before_it_again(engine):
+    from chatimg.session import Edit
+
+    first = engine.run_turn("a red circle")
+    second = engine.run_turn("make it green")
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(prompt=prompt, strength=0.05)
+    assert engine.run_turn("thanks!").turn.mode == "keep"
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+    again = engine.run_turn("try again")
+    assert again.turn.parent == first.turn.index and again.turn.edit.prompt == second.turn.edit.prompt
+    assert again.turn.mode == "img2img" and again.turn.seed != second.turn.seed
+
+
 def test_try_again_after_a_picture_without_a_seed_says_so(engine):
     from chatimg.session import Edit
 
