@@ -1176,8 +1176,10 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
             thing = f"with {thing}" if not re.match(r"with\b", thing) else thing
             if subject and subject.group(1) and mentions(prompt, subject.group(1)):
                 return _attach(prompt, subject.group(1), thing)
-            if not subject.group(1):
-                return _attach(prompt, None, thing)
+            if not subject.group(1):  # "give it a hat": the picture's main subject gets it
+                main = _head(_subject(_depicted(prompt)) or "")
+                concrete = main and main.lower() not in _PLACEHOLDERS and not find_terms(main)
+                return _attach(prompt, main if concrete else None, thing)
         if not re.match(rf"^(?:{_DETERMINERS}|\d+|many|several|lots of|a few|few)\b", thing, re.I) and \
                 not find_terms(thing) and len(thing.split()) <= 3 and not thing.endswith("s"):
             thing = f"{_article_for(thing)} {thing}"
@@ -1187,6 +1189,17 @@ def _apply_add(prompt: str, text: str) -> RuleEdit | None:
         return RuleEdit(prompt=_join(segments + [thing] + tail), kind="add", target=_strip_det(thing),
                         added=[_strip_det(thing)], notes=[f"added {thing}"])
     return None
+
+
+_MEDIUM_OF = re.compile(r"^(?:an?\s+)?(?:[\w'-]+\s+){0,2}?(?:portrait|photo|photograph|picture|painting|image|drawing|"
+                        r"illustration|sketch|render|close-up|shot)\s+of\s+(?P<rest>.+)$", re.I)
+
+
+def _depicted(prompt: str) -> str:
+    """The prompt from what it shows: "a cat on a sofa" for "a photo of a cat on a sofa"."""
+    first = _segments(prompt)[0] if prompt else ""
+    medium = _MEDIUM_OF.match(first)
+    return medium.group("rest") if medium else prompt
 
 
 def _attach(prompt: str, subject: str | None, phrase: str) -> RuleEdit:

@@ -559,6 +559,15 @@ def test_everything_one_colour_is_a_palette(rewriter):
     assert "monochromatic green color palette" in again and "blue" not in again  # one palette at a time
 
 
+@pytest.mark.parametrize("message, prompt, expected", [
+    ("give it a hat", "a cute red robot in a garden", "a cute red robot with a hat in a garden"),
+    ("give it a bow tie", "a photo of a cat on a sofa", "a photo of a cat with a bow tie on a sofa"),
+    ("give it a vintage look", "a cute red robot in a garden", "a cute red robot in a garden, vintage photo"),
+])
+def test_give_it_means_the_pictures_subject(rewriter, message, prompt, expected):
+    assert run(rewriter, message, prompt).prompt == expected
+
+
 def test_change_nothing_leaves_it(rewriter):
     edit = run(rewriter, "change nothing", CAR)
     assert edit.prompt == CAR and "leave it" in edit.reply
