@@ -1219,7 +1219,11 @@ def _attach(prompt: str, subject: str | None, phrase: str) -> RuleEdit:
 
 
 #: Where a thing is, not what it does: dropped with the old place when it moves.
-_POSTURES = {"sitting", "standing", "lying", "resting", "parked", "perched", "placed", "floating", "hanging"}
+_POSTURES = ("sitting", "standing", "lying", "resting", "parked", "perched", "placed", "floating", "hanging")
+#: An old place after the thing ("… sitting on a porch"), removed when it is put somewhere else.
+_OLD_PLACE = re.compile(rf"^\s*(?:(?:is\s+)?(?:{'|'.join(_POSTURES)})\s+)?(?:on|in|at|under|over|behind|beside|next to|"
+                        r"near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+"
+                        r"(?:\s+(?!(?:next|to|with|and|near|by|beside|in|on|at|of)\b)[\w-]+)?", re.I)
 
 
 def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
@@ -1239,7 +1243,7 @@ def _apply_move(prompt: str, thing: str) -> RuleEdit | None:
                              after, re.I)
             if doing and doing.group("v").lower() not in _POSTURES:  # "a cat sleeping on …": it sleeps on the sofa now
                 before, after = f"{before} {doing.group('v')}", after[doing.end():]
-            after = re.sub(r"^\s*(?:(?:is\s+)?(?:sitting|standing|lying|resting|parked|perched|placed|floating|hanging)\s+)?(?:on|in|at|under|over|behind|beside|next to|near|inside|in front of)\s+(?:the|a|an)?\s*[\w-]+(?:\s+(?!(?:next|to|with|and|near|by|beside|in|on|at|of)\b)[\w-]+)?", "", after, flags=re.I)
+            after = _OLD_PLACE.sub("", after)
             after = re.sub(r"^\s*of\s+(?:the|a|an)\s+[\w-]+(?:\s+[\w-]+)?", "", after, flags=re.I)  # "…porch of a wooden house"
             segments[i] = _clean(f"{before} {where} {after}")
             return RuleEdit(prompt=_join(segments), kind="position", target=head, added=[where],

@@ -166,12 +166,12 @@ class LLMRewriter:
             return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",
                              strength=STRENGTH_MIN if prompt else 1.0, reply="Tell me what you'd like to see.")[0]
         use_rules = self.mode != "llm-only"
-        if use_rules and prompt is not None and edit_rules.is_reroll(text):
-            self.last.source = "rules"  # "try again": the engine repaints the last turn with a new seed
-            edit = make_edit(prompt=prompt, instruction="another take", strength=STRENGTH_MIN,
-                             reply="Another take on the last picture, with a new seed.")[0]
-            return edit.model_copy(update={"reroll": True})
-        if use_rules and prompt is not None:  # "thanks!", "what is this?": not an edit, so no change
+        if use_rules and prompt is not None:  # not an edit of the scene: "try again", "thanks!", "what is this?"
+            if edit_rules.is_reroll(text):
+                self.last.source = "rules"  # "try again": the engine repaints the last turn with a new seed
+                edit = make_edit(prompt=prompt, instruction="another take", strength=STRENGTH_MIN,
+                                 reply="Another take on the last picture, with a new seed.")[0]
+                return edit.model_copy(update={"reroll": True})
             chat = edit_rules.small_talk(prompt, text)
             if chat is not None:
                 return self._no_change(prompt, chat)

@@ -755,9 +755,8 @@ class _Editor:
             # saw such a pair, and big ones would overlap.
             self._make_room(other, room)
         elif not other.show_position and position not in (None, "center"):
-            if position == other.position:  # the unplaced shape makes room
-                side = next(p for p in ("center", "left", "right", "top", "bottom") if p != position)
-                self._make_room(other, side, say_place=False)
+            if position == other.position:  # the unplaced shape makes room, in the center (position is not)
+                self._make_room(other, "center", say_place=False)
         elif position is None or position == other.position:
             asked, position, placed = position, _OPPOSITE.get(other.position, "right"), other.show_position
             if other.position == "center":
