@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from chatimg.shapeworld.scene import room_for
+from chatimg.shapeworld.scene import OPPOSITE, room_for
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "rewriter_eval"
@@ -612,6 +612,8 @@ class ShapeSim:
             # no pair has one in the center: the unplaced shape goes left and the new one right (as
             # the rules do, saying so), a pair the painter knows
             shapes, sh = (replace(shapes[0], position="left"),), replace(sh, position="right")
+        elif len(shapes) == 1 and sh.position == "center" and shapes[0].position in OPPOSITE:  # opposite it, as the rules do
+            sh = replace(sh, position=OPPOSITE[shapes[0].position])
         return self.commit(Step(msg, replace(self.scene, shapes=shapes + (sh,)), "add",
                                 "add " + _article(f"{sh.colour} {sh.shape}"), sh.position, family="add"),
                            [(sh.sid, "exists", False, True)])

@@ -757,6 +757,12 @@ class _Editor:
         elif not other.show_position and position not in (None, "center"):
             if position == other.position:  # the unplaced shape makes room, in the center (position is not)
                 self._make_room(other, "center", say_place=False)
+        elif position == "center" and other.position in OPPOSITE:  # beside a placed shape: no pair has one in the middle
+            position = OPPOSITE[other.position]
+            from chatimg.shapeworld.captions import POSITION_PHRASES
+
+            self.replies.append(f"(Two shapes stand side by side or one above the other, never one in the middle, "
+                                f"so the new {attrs['shape']} went {POSITION_PHRASES[position][0]}.)")
         elif position is None or position == other.position:
             asked, position, placed = position, _OPPOSITE.get(other.position, "right"), other.show_position
             if other.position == "center":

@@ -94,6 +94,19 @@ def test_an_add_where_the_other_shape_stands_says_where_the_new_one_went(first):
     assert "so the new square went on the right" in result.reply
 
 
+@pytest.mark.parametrize("first, expected", [
+    ("a small purple circle at the top, on an orange background",
+     "a small purple circle at the top and a big green square at the bottom, on an orange background"),
+    ("a red circle on the right, on a white background",
+     "a big green square on the left and a red circle on the right, on a white background"),
+])
+def test_an_add_in_the_middle_beside_a_placed_shape_goes_opposite_it(first, expected):
+    """No pair has one in the middle (the painter never saw one, and the region painted would
+    miss the shape it draws): the new one goes opposite, and the reply says why."""
+    result = shapeworld_edits.apply_message(first, "add a big green square in the middle")
+    assert result.prompt == expected and "never one in the middle" in result.reply
+
+
 def test_a_move_where_the_other_shape_cannot_pair_makes_room_too():
     result = shapeworld_edits.apply_message("a big red circle on the left and a small blue square on the right, "
                                             "on a green background", "move the circle to the top")
