@@ -17,10 +17,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from chatimg.core.ops import Talk
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
-from chatimg.session import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
+from chatimg.session import SEEDED_MODES, STRENGTH_MAX, Edit, Session, Turn, Timings
 from chatimg.store import SessionStore
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -107,7 +108,7 @@ class ChatEngine:
         previous = self.session.current()
 
         if direct:
-            rewriter: Rewriter = DirectRewriter(strength=settings.strength or 0.6)
+            rewriter: Rewriter = DirectRewriter(strength=settings.strength)
         else:
             rewriter = self.load_rewriter(callbacks.status)  # loading is not rewriting time
             callbacks.status("rewriting…")
@@ -121,7 +122,7 @@ class ChatEngine:
             raise PaintCancelled()
 
         llm = None if direct else self.llm_name
-        if edit.reroll and previous is not None and paint:
+        if edit.intent == "reroll" and previous is not None and paint:
             return self._reroll(message, edit, previous, llm=llm, rewrite_s=rewrite_s, callbacks=callbacks,
                                 cancel=cancel)
         seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
@@ -137,9 +138,10 @@ class ChatEngine:
             last = self.session.turns[last.parent]
         if last.mode not in SEEDED_MODES:
             how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
-            kept = edit.model_copy(update={"reroll": False, "instruction": "no change", "reply": (
-                f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
-                "tell me what to change.")})
+            reply = (f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
+                     "tell me what to change.")
+            kept = edit.model_copy(update={"intent": "keep", "ops": [Talk(reply=reply)], "instruction": "no change",
+                                           "note": "no change", "reply": reply})
             return self._paint_and_record(message, kept, seed=last.seed, steps=last.steps, guidance=last.guidance,
                                           llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
         seed = random.randrange(2**31)
@@ -172,12 +174,12 @@ class ChatEngine:
         notes: list[str] = []
         paint_s = 0.0
         mode = "none"
-        earlier = self._earlier_picture_of(edit.prompt) if paint else None
+        earlier = self._earlier_picture_of(edit.prompt) if paint and edit.intent in ("paint", "restore") else None
         if earlier is not None:
             # "Go back to the red one": show the picture the person saw then, not a repaint of it.
             image, mode = self.store.load_image(self.session, earlier), "restore"
             notes.append(f"the picture of turn {earlier.index}, as it was")
-        elif paint and self._changes_nothing(edit):
+        elif paint and edit.intent == "keep" and self.session.current() is not None and self.session.current().image:
             # "thanks!": a repaint at the lowest strength would still redraw (and soften) the picture
             image, mode = self.current_image(), "keep"
         elif paint:
@@ -185,7 +187,7 @@ class ChatEngine:
             # A whole-image edit at full strength keeps nothing of the old picture ("start over with
             # a green triangle"): paint it from text, as img2img at 1.0 still lets the old one show
             # through on schedules without a zero-SNR last step.
-            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole"
+            fresh = edit.intent == "restart" or (edit.strength >= STRENGTH_MAX and edit.region == "whole")
             init = None if fresh else self.current_image()
             before = self.session.current_prompt()
             callbacks.status("painting…")
@@ -208,12 +210,6 @@ class ChatEngine:
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
-
-    def _changes_nothing(self, edit: Edit) -> bool:
-        """The rewriter's way of saying "no change": the same prompt at the lowest strength."""
-        turn = self.session.current()
-        return (turn is not None and turn.image is not None and edit.prompt == turn.edit.prompt
-                and edit.negative_prompt == turn.edit.negative_prompt and edit.strength <= STRENGTH_MIN)
 
     def _earlier_picture_of(self, prompt: str) -> Turn | None:
         """The newest earlier turn on this branch that painted exactly ``prompt``, when the edit

@@ -16,6 +16,7 @@ import click
 
 from chatimg import __version__
 from chatimg.chat import TurnCallbacks
+from chatimg.core.ops import describe
 from chatimg.painter import BUILTIN
 
 EPILOG = """\b
@@ -163,6 +164,8 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         "reply": turn.edit.reply, "mode": turn.mode, "seed": turn.seed, "steps": turn.steps,
         "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
         "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
+        "ops": [op.model_dump() for op in turn.edit.ops], "source": turn.edit.source, "intent": turn.edit.intent,
+        "note": turn.edit.note,
     }
     if as_json:
         click.echo(json.dumps(record))
@@ -170,6 +173,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
     notes = "".join(f"\n    note:     {note}" for note in outcome.notes)
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
                f"    edit:     {turn.painted_how(' ', steps=False)}\n"
+               f"    ops:      {describe(turn.edit.ops)} ({turn.edit.source or 'unknown'})\n"
                f"    reply:    {turn.edit.reply}\n    image:    {record['image']}{notes}")
 
 

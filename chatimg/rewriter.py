@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from chatimg.core.ops import EditOp, Restart, describe, imperative, intent_of
 from chatimg.session import Edit
 
 
@@ -26,24 +27,60 @@ class Rewriter(Protocol):
     def rewrite(self, message: str, *, prompt: str | None, history: Sequence[tuple[str, str]]) -> Edit: ...
 
 
+def prompt_ops(before: str | None, after: str) -> list[EditOp]:
+    """The ops that turn one prompt into the next: scene to scene for shape-world prompts,
+    phrase to phrase for any other; a ``Restart`` on the first turn."""
+    if before is None:
+        return [Restart(description=after)]
+    from chatimg.shapeworld import ops as scene_ops
+    from chatimg.understand import diff
+
+    scenes = _scenes(before, after)
+    return scene_ops.ops_between(*scenes) if scenes else diff.ops_between(before, after)
+
+
+def _scenes(before: str, after: str) -> tuple | None:
+    """Both prompts as shape-world scenes, or None when either is not one."""
+    from chatimg.shapeworld import parse_prompt
+
+    old, new = parse_prompt(before, defaults=True), parse_prompt(after, defaults=True)
+    return (old, new) if old is not None and new is not None else None
+
+
+#: The shape world's strength for each kind of op (``chatimg.shapeworld.strengths`` names the kinds).
+_SCENE_KINDS = {"recolour": "colour", "resize": "size", "replace": "shape", "move": "position", "swap": "position",
+                "add": "add", "remove": "remove", "set_background": "background"}
+
+
 class DirectRewriter:
-    """No LLM: the user's text is the full prompt, painted at the session strength."""
+    """No LLM: the user's text is the full prompt. What changed is read from the two prompts, so a
+    typed-in prompt gets the same region, recolour and move handling as an understood request."""
 
     name = "direct"
 
-    def __init__(self, strength: float = 0.6) -> None:
+    def __init__(self, strength: float | None = None) -> None:
         self.strength = strength
 
     def rewrite(self, message: str, *, prompt: str | None, history: Sequence[tuple[str, str]] = ()) -> Edit:
         text = " ".join(message.split())
         if not text:
             raise ValueError("empty prompt")
-        return Edit(
-            prompt=text,
-            instruction="set the prompt directly",
-            strength=self.strength,
-            reply="Painting exactly that prompt." if prompt else "Painting it.",
-        )
+        ops = prompt_ops(prompt, text)
+        if prompt is None:
+            return Edit(prompt=text, instruction=imperative(ops), note="new picture", strength=1.0, reply="Painting it.",
+                        ops=ops, source="direct", intent="restart")
+        if not ops:  # the same prompt typed again: painted again, as asked
+            return Edit(prompt=text, instruction="Paint the picture again.", note="repaint", strength=self.strength or 0.6,
+                        reply="Painting exactly that prompt.", source="direct")
+        region, strength = "whole", self.strength or 0.6
+        if _scenes(prompt, text):
+            from chatimg.shapeworld import DEFAULT_STRENGTH, EDIT_STRENGTHS
+            from chatimg.shapeworld_edits import prompt_region
+
+            if (region := prompt_region(prompt, text)) != "whole" or self.strength is None:
+                strength = self.strength or max(EDIT_STRENGTHS.get(_SCENE_KINDS[op.op], DEFAULT_STRENGTH) for op in ops)
+        return Edit(prompt=text, instruction=imperative(ops), note=describe(ops), strength=strength, region=region,
+                    reply="Painting exactly that prompt.", ops=ops, source="direct", intent=intent_of(ops))
 
 
 def builtin_adapter_dir() -> Path:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatimg import edit_rules, shapeworld_edits
+from chatimg.core.ops import Restart, Reroll, Revert, Talk, imperative
 from chatimg.edit_parsing import end_sentence, make_edit, parse_output, shorten
 from chatimg.session import STRENGTH_MIN, Edit
 from chatimg.typos import expand_shorthand, fix_typos
@@ -144,7 +145,29 @@ class LLMRewriter:
             self.last.source, self.last.usable = "fallback", False
             edit = self._not_understood(prompt, message, f"({type(error).__name__})")
         self.last.seconds = time.perf_counter() - start
-        return edit
+        return self._typed(edit, prompt, list(history or []))
+
+    def _typed(self, edit: Edit, prompt: str | None, history: list[tuple[str, str]]) -> Edit:
+        """The edit with its ops, intent and source: the new prompt read against the old one, a
+        picture from earlier in the conversation as a revert, an unchanged one as "keep"."""
+        from chatimg.rewriter import prompt_ops
+
+        intent, source = edit.intent, "llm" if self.last.source == "llm" else "rules"
+        earlier = [p for _, p in history[:-1]]
+        if intent == "reroll":
+            ops: list = [Reroll()]
+        elif prompt is not None and edit.prompt == prompt and edit.strength <= STRENGTH_MIN:
+            intent, ops = "keep", [Talk(reply=edit.reply)]
+        elif prompt is None or intent == "restart":
+            intent, ops = "restart", [Restart(description=edit.prompt)]
+        elif edit.prompt in earlier:
+            intent, source, ops = "restore", "history", [Revert(description=edit.prompt)]
+        else:
+            ops = prompt_ops(prompt, edit.prompt)
+        note = edit.instruction
+        instruction = imperative(ops) if intent == "paint" else note
+        return edit.model_copy(update={"ops": ops, "intent": intent, "source": source, "note": note,
+                                       "instruction": instruction})
 
     # ---------------------------------------------------------------------- internals
     def _ask_llm(self, message: str, prompt: str | None) -> str | None:
@@ -171,7 +194,7 @@ class LLMRewriter:
                 self.last.source = "rules"  # "try again": the engine repaints the last turn with a new seed
                 edit = make_edit(prompt=prompt, instruction="another take", strength=STRENGTH_MIN,
                                  reply="Another take on the last picture, with a new seed.")[0]
-                return edit.model_copy(update={"reroll": True})
+                return edit.model_copy(update={"intent": "reroll"})
             chat = edit_rules.small_talk(prompt, text)
             if chat is not None:
                 return self._no_change(prompt, chat)
@@ -309,7 +332,8 @@ class LLMRewriter:
     def _first(self, new_prompt: str, message: str, source: str, *, restart: bool = False) -> Edit:
         self.last.source = source
         reply = end_sentence(f"Starting a new picture: {_short(new_prompt)}" if restart else f"Painting {_short(new_prompt)}")
-        return make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole", reply=reply)[0]
+        edit = make_edit(prompt=new_prompt, instruction="new picture", strength=1.0, region="whole", reply=reply)[0]
+        return edit.model_copy(update={"intent": "restart"})
 
     def _from_shape(self, shape: shapeworld_edits.ShapeEdit, prompt: str | None, message: str, source: str) -> Edit:
         self.last.source = source

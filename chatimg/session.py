@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chatimg.core.ops import EditOp, Intent, Source
+
 FORMAT_VERSION = 1
 
 #: Regions a masked edit can target without naming an object. ``background`` is everything but
@@ -116,10 +118,12 @@ class Edit(BaseModel):
                                               "an object name")
     negative_prompt: str = Field("", description="What the image must not show.")
     reply: str = Field("", description="One short sentence for the user.")
-    #: "try again": paint the last picture again with a new seed (the engine's job; never saved)
-    reroll: bool = Field(False, exclude=True)
+    note: str = Field("", description="The change in a few words, for the transcript.")
+    ops: list[EditOp] = Field(default_factory=list, description="What was asked, as typed operations.")
+    source: Source | None = Field(None, description="What understood the message: llm, rules, direct or history.")
+    intent: Intent = Field("paint", description="What the engine does: paint, keep, restore, reroll or restart.")
 
-    @field_validator("prompt", "instruction", "negative_prompt", "reply", mode="before")
+    @field_validator("prompt", "instruction", "negative_prompt", "reply", "note", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:
         return " ".join(value.split()) if isinstance(value, str) else value

@@ -77,7 +77,7 @@ def test_try_again_repaints_the_last_turn_with_a_new_seed_as_its_sibling(engine)
     first = engine.run_turn("a red circle")
     second = engine.run_turn("make it green")
     engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
-        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
     again = engine.run_turn("try again")
     assert again.turn.parent == first.turn.index and again.turn.seed != second.turn.seed
     assert again.turn.edit.prompt == second.turn.edit.prompt and again.turn.edit.strength == second.turn.edit.strength
@@ -94,10 +94,10 @@ def test_try_again_after_thanks_takes_the_picture_before_it_again(engine):
 
     first = engine.run_turn("a red circle")
     second = engine.run_turn("make it green")
-    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(prompt=prompt, strength=0.05)
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(prompt=prompt, strength=0.05, intent="keep")
     assert engine.run_turn("thanks!").turn.mode == "keep"
     engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
-        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
     again = engine.run_turn("try again")
     assert again.turn.parent == first.turn.index and again.turn.edit.prompt == second.turn.edit.prompt
     assert again.turn.mode == "img2img" and again.turn.seed != second.turn.seed
@@ -111,18 +111,19 @@ def test_try_again_after_a_picture_without_a_seed_says_so(engine):
     back = engine.run_turn("a red circle", direct=True)  # shown as it was: no seed made it
     assert back.turn.mode == "restore"
     engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
-        prompt=prompt, strength=0.05, reply="Another take.", reroll=True)
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
     again = engine.run_turn("try again")
     assert again.turn.mode == "keep" and "new seed would give the same" in again.turn.edit.reply
 
 
 def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
-    """"thanks!" (the same prompt at the lowest strength) repaints nothing: the picture stands."""
+    """"thanks!" (intent keep) repaints nothing, whatever strength the session has set."""
     from chatimg.session import Edit
 
     first = engine.run_turn("a red circle")
+    engine.set_setting("strength", 0.6)
     engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
-        prompt=prompt, instruction="no change", strength=0.05, reply="You're welcome!")
+        prompt=prompt, instruction="no change", strength=0.05, reply="You're welcome!", intent="keep")
     thanks = engine.run_turn("thanks!")
     assert thanks.turn.mode == "keep" and len(engine.fake_painter.requests) == 1
     assert thanks.image.tobytes() == engine.store.load_image(engine.session, first.turn).tobytes()

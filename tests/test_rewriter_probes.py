@@ -483,12 +483,12 @@ def test_comparatives_views_and_eras(rewriter, message, prompt, words, gone):
                                      "give me a different one", "new seed"])
 def test_try_again_asks_for_another_take_of_the_same_prompt(rewriter, message):
     edit = run(rewriter, message, LIGHTHOUSE)
-    assert edit.reroll and edit.prompt == LIGHTHOUSE
+    assert edit.intent == "reroll" and edit.prompt == LIGHTHOUSE
 
 
 @pytest.mark.parametrize("message", ["add another lighthouse", "another boat", "again", "make it red again"])
 def test_other_agains_are_not_a_new_take(rewriter, message):
-    assert not rewriter.rewrite(message, prompt=LIGHTHOUSE, history=[(LIGHTHOUSE, LIGHTHOUSE)]).reroll
+    assert not rewriter.rewrite(message, prompt=LIGHTHOUSE, history=[(LIGHTHOUSE, LIGHTHOUSE)]).intent == "reroll"
 
 
 PORTRAIT = "a portrait of an old man with a grey beard wearing a hat, studio lighting, photo"

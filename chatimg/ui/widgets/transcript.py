@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from chatimg.core.ops import describe
 from chatimg.preview import fit_cells, halfblock
 from chatimg.session import Turn
 
@@ -42,7 +43,9 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table.add_column()
     table.add_row("prompt", Text(edit.prompt))
     table.add_row("edit", Text(turn.painted_how(" · ", steps=False) if compact else turn.painted_how()))
-    if edit.instruction and edit.instruction != edit.prompt:
+    if edit.ops:
+        table.add_row("ops", Text(f"{describe(edit.ops)}  ({edit.source})" if edit.source else describe(edit.ops)))
+    elif edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(edit.instruction))
     if edit.negative_prompt:
         table.add_row("avoid", Text(edit.negative_prompt))
