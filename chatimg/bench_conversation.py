@@ -68,8 +68,31 @@ def score_turn(prompt_before: str, prompt_after: str, image_before, image_after)
     return follows, keeps
 
 
-def play(engine, conversation: dict) -> list[TurnScore]:
-    """Type the conversation's messages into ``engine`` (a fresh session) and score each turn."""
+def typed_conversations(count: int, edits: int = 4, seed: int = 0) -> list[dict]:
+    """Held-out scenes edited one attribute at a time, each turn typed as a whole new prompt in one
+    of the captioner's many phrasings: how a person uses ``--no-llm`` or ``/prompt``."""
+    import random
+
+    from chatimg.shapeworld import EDIT_KINDS, caption, random_edit, random_scene
+
+    rng = random.Random(seed)
+    conversations = []
+    for number in range(count):
+        scene = random_scene(rng, split="held_out")
+        turns = [{"message": caption(scene, rng)}]
+        while len(turns) <= edits:
+            try:
+                scene = random_edit(scene, rng.choice(EDIT_KINDS), rng)
+            except ValueError:  # that kind does not fit this scene: draw another
+                continue
+            turns.append({"message": caption(scene, rng)})
+        conversations.append({"id": f"typed-{number:03d}", "domain": "shape", "turns": turns})
+    return conversations
+
+
+def play(engine, conversation: dict, direct: bool = False) -> list[TurnScore]:
+    """Type the conversation's messages into ``engine`` (a fresh session) and score each turn;
+    ``direct``: each message is the full prompt, as with ``--no-llm``."""
     from PIL import Image
 
     engine.new_session()
@@ -77,7 +100,7 @@ def play(engine, conversation: dict) -> list[TurnScore]:
     previous = None  # (prompt, image) of the last turn
     for turn in conversation["turns"]:
         started = time.perf_counter()
-        outcome = engine.run_turn(turn["message"])
+        outcome = engine.run_turn(turn["message"], direct=direct)
         seconds = time.perf_counter() - started
         image = Image.open(engine.image_path(outcome.turn)).convert("RGB")
         if previous is not None:
@@ -116,24 +139,29 @@ def summarise(scores: list[TurnScore]) -> dict:
 @click.option("--device", default="auto", show_default=True)
 @click.option("--failures", type=int, default=0, help="Print the first N turns that do not follow or keep.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write results here.")
+@click.option("--direct", is_flag=True, help="No LLM: held-out scenes edited one attribute a turn, each turn typed "
+                                             "as a whole new prompt (--no-llm, /prompt); --set and --split are ignored.")
 def conversation_command(model: str, llm: str, eval_set: str, split: str, limit: int | None, seed: int, device: str,
-                         failures: int, json_path: Path | None) -> None:
+                         failures: int, json_path: Path | None, direct: bool) -> None:
     """Play shape-world conversations through the app's loop and check every turn's image."""
     from chatimg.cli import make_engine
 
-    _, conversations = load_items("all" if eval_set == "fresh" else split, eval_set=eval_set)
+    if direct:
+        conversations, llm, eval_set = typed_conversations(limit or 24, seed=seed), "none (typed prompts)", "typed"
+    else:
+        _, conversations = load_items("all" if eval_set == "fresh" else split, eval_set=eval_set)
     conversations = [c for c in conversations if c.get("domain") == "shape"][:limit]
     if not conversations:
         raise click.ClickException("no shape-world conversations in that set and split")
     scores: list[TurnScore] = []
     with tempfile.TemporaryDirectory(prefix="chatimg-bench-") as sessions:
-        engine = make_engine(model, llm, device, sessions, seed=seed)
+        engine = make_engine(model, llm, device, sessions, seed=seed, no_llm=direct)
         with click.progressbar(conversations, label="conversations", file=click.get_text_stream("stderr")) as bar:
             for conversation in bar:
-                scores.extend(play(engine, conversation))
+                scores.extend(play(engine, conversation, direct=direct))
     summary = summarise(scores)
     click.echo(f"conversation benchmark — painter {model}, rewriter {llm}, {eval_set} set "
-               f"({split if eval_set == 'generated' else 'fresh'}): {summary['conversations']} conversations, "
+               f"({split if eval_set == 'generated' else eval_set}): {summary['conversations']} conversations, "
                f"{summary['turns']} edit turns")
     click.echo(f"  turns whose image follows the change     : {100 * summary['follows']:5.1f}%")
     click.echo(f"  turns whose image keeps everything else  : {100 * summary['keeps']:5.1f}%")

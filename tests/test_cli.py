@@ -32,6 +32,8 @@ def test_run_json_end_to_end_then_resume(tmp_path, tiny_pipeline_dir):
     assert [r["turn"] for r in records] == [0, 1] and records[1]["prompt"] == "a blue square"
     assert records[0]["seed"] == records[1]["seed"] == 5
     assert records[0]["session"] == records[1]["session"]
+    assert [(r["source"], r["intent"]) for r in records] == [("direct", "restart"), ("direct", "paint")]
+    assert records[1]["ops"] == [{"op": "recolour", "target": "red square", "colour": "blue"}]
     for r in records:
         assert Path(r["image"]).is_absolute() and Image.open(r["image"]).size == (32, 32)
 

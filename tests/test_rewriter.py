@@ -382,3 +382,18 @@ def test_long_replies_end_in_one_ellipsis_at_a_word_boundary():
     assert end_sentence("cut here….") == "cut here…"
     long = _sentence("; ".join(f"circle colour → colour{i}" for i in range(20)))
     assert long.endswith("…") and not long.endswith("….") and len(long) <= 152
+
+
+def test_a_prompt_typed_in_full_is_read_against_the_last_one():
+    """--no-llm and /prompt: the shape-world change gets its own region and op, not a whole-image repaint."""
+    from chatimg.core.ops import Recolour, Restart
+    from chatimg.rewriter import DirectRewriter
+
+    before = "a big red circle on the left and a small blue square on the right, on a green background"
+    after = before.replace("red circle", "yellow circle")
+    edit = DirectRewriter().rewrite(after, prompt=before)
+    assert edit.ops == [Recolour(target="red circle", colour="yellow")] and edit.region == "left"
+    assert (edit.source, edit.intent) == ("direct", "paint") and edit.instruction.startswith("Make the red circle yellow")
+    first = DirectRewriter().rewrite(before, prompt=None)
+    assert first.ops == [Restart(description=before)] and first.intent == "restart"
+    assert DirectRewriter(strength=0.3).rewrite(after, prompt=before).strength == 0.3

@@ -604,7 +604,7 @@ def test_typos_keep_most_of_the_tune_split_working():
 def test_a_multi_part_request_does_what_it_understands_and_says_what_it_did_not():
     edit, info = turn("make it daytime and then frobnicate the quux", ROOM)
     assert "during the day" in edit.prompt and "quux" not in edit.prompt and info.usable
-    assert "not done: frobnicate the quux" in edit.instruction
+    assert "not done: frobnicate the quux" in edit.note
     assert "couldn't do 'frobnicate the quux'" in edit.reply
 
 

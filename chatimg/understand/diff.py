@@ -17,21 +17,32 @@ def phrases(prompt: str) -> list[str]:
 
 
 def ops_between(before: str, after: str) -> list[EditOp]:
-    """Ops that turn ``before`` into ``after``; a ``Restart`` when nothing of it stays."""
+    """Ops that turn ``before`` into ``after``; a ``Restart`` when hardly anything of it stays."""
     old, new = phrases(before), phrases(after)
     keys_old, keys_new = [p.lower().rstrip(".") for p in old], [p.lower().rstrip(".") for p in new]
     if keys_old == keys_new:
         return []
-    matcher = SequenceMatcher(a=keys_old, b=keys_new, autojunk=False)
-    if old and new and not any(block.size for block in matcher.get_matching_blocks()) and len(old) > 1:
+    words = SequenceMatcher(a=before.lower().split(), b=after.lower().split(), autojunk=False)
+    if words.ratio() < 0.3:  # hardly a word stays: a new picture, not an edit of this one
         return [Restart(description=", ".join(new))]
+    matcher = SequenceMatcher(a=keys_old, b=keys_new, autojunk=False)
     ops: list[EditOp] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         gone, came = old[i1:i2], new[j1:j2]
         for a, b in zip(gone, came):
-            ops.append(Replace(old=a, new=b))
+            ops.append(Replace(old=_core(a, b), new=_core(b, a)))
         ops += [Remove(target=a) for a in gone[len(came):]]
         ops += [Add(thing=b) for b in came[len(gone):]]
     return ops
+
+
+def _core(phrase: str, other: str) -> str:
+    """``phrase`` without the trailing clause it shares with ``other`` (three words or more: "…
+    sitting on a porch"), so a replace names the thing that changed, not its whole phrase."""
+    words, others = phrase.split(), other.split()
+    shared = 0
+    while shared < min(len(words), len(others)) - 1 and words[-1 - shared].lower() == others[-1 - shared].lower():
+        shared += 1
+    return " ".join(words[:-shared]) if shared >= 3 else phrase
