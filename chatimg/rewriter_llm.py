@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatimg import edit_rules, shapeworld_edits
-from chatimg.core.ops import Restart, Reroll, Revert, Talk, imperative
+from chatimg.core.ops import Restart, Reroll, Revert, Talk, describe, imperative
 from chatimg.edit_parsing import end_sentence, make_edit, parse_output, shorten
 from chatimg.session import STRENGTH_MIN, Edit
 from chatimg.typos import expand_shorthand, fix_typos
+from chatimg.understand import instructions
+from chatimg.understand.apply import apply as apply_ops
 
 GenerateFn = Callable[[list[dict]], str]
 MODES = ("rules-first", "llm-first", "llm-only")
@@ -163,7 +165,7 @@ class LLMRewriter:
         elif edit.prompt in earlier:
             intent, source, ops = "restore", "history", [Revert(description=edit.prompt)]
         else:
-            ops = prompt_ops(prompt, edit.prompt)
+            ops = edit.ops or prompt_ops(prompt, edit.prompt)
         note = edit.instruction
         instruction = imperative(ops) if intent == "paint" else note
         return edit.model_copy(update={"ops": ops, "intent": intent, "source": source, "note": note,
@@ -200,6 +202,13 @@ class LLMRewriter:
                 return self._no_change(prompt, chat)
             if edit_rules.is_bare_restart(text):
                 return self._no_change(prompt, "Starting over: what should the new picture show?")
+        if use_rules and prompt is not None:
+            text, _kept = instructions.strip_keep(text)  # "…, keep the bear unchanged": the rest is kept anyway
+            if not shapeworld_edits.is_shapeworld_prompt(prompt) and \
+                    (ops := instructions.understand(prompt, text)) is not None:
+                typed = self._from_ops(ops, prompt)
+                if typed is not None:
+                    return typed
         shape = rule = None
         if use_rules:
             if prompt is None:
@@ -384,6 +393,25 @@ class LLMRewriter:
         region = shapeworld_edits.prompt_region(prompt, candidate) if shapeworld_edits.is_shapeworld_prompt(prompt) else "whole"
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
                          region=region, reply=end_sentence(f"Updated the picture: {_short(message, 60)}"))[0]
+
+    def _from_ops(self, ops: list, prompt: str) -> Edit | None:
+        """An edit the typed understander read as ops, applied phrase by phrase; None when an op
+        names nothing in the prompt."""
+        if not ops:
+            return self._no_change(prompt, "It already looks like that.")
+        new = apply_ops(ops, prompt)
+        if new is None:
+            return None
+        self.last.source = "rules"
+        kinds = {"recolour": "colour", "replace": "replace", "set_background": "style"}
+        strength = max(GENERAL_STRENGTHS.get(kinds.get(op.op, ""), 0.6) for op in ops)
+        region = "whole"
+        if len(ops) == 1 and ops[0].op in ("recolour", "replace"):
+            thing = ops[0].target if ops[0].op == "recolour" else ops[0].old
+            region = edit_rules._head(thing) or "whole"
+        edit = make_edit(prompt=new, instruction=describe(ops), strength=strength, region=region,
+                         reply=f"Done: {describe(ops)}.", previous_prompt=prompt)[0]
+        return edit.model_copy(update={"ops": ops})
 
     def _no_change(self, prompt: str, reply: str) -> Edit:
         """An answer to something that is not an edit ("thanks!", "what is this?"): picture unchanged."""

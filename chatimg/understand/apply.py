@@ -1,0 +1,58 @@
+"""Ops applied to a free-text prompt, phrase by phrase: what changes is rewritten where it stands,
+never appended beside the old description."""
+
+from __future__ import annotations
+
+import re
+
+from chatimg.core.ops import EditOp
+
+#: Phrases that say where a scene is, and so are what a new background replaces.
+_SETTING = re.compile(r"^(?:set\s+)?(?:in|at|inside)\s+(?:a|an|the)\s+", re.I)
+
+
+def _segments(prompt: str) -> list[str]:
+    return [s.strip() for s in prompt.split(",") if s.strip()]
+
+
+def _set_background(prompt: str, value: str) -> str:
+    """The prompt with ``value`` as its background: said in place where the prompt names one ("on
+    a white background"), else in place of the setting ("in a kitchen"), else added."""
+    from chatimg.edit_rules import _new_background, _split_style_tail, find_terms
+
+    value = " ".join(value.split())
+    segments, tail = _split_style_tail(_segments(prompt))
+    named = [i for i, s in enumerate(segments) if re.search(r"\b(?:background|backdrop)\b", s, re.I)]
+    if named:
+        segments[named[0]] = _new_background(segments[named[0]], re.sub(r"^(?:a|an|the)\s+", "", value, flags=re.I))
+        return ", ".join(segments + tail)
+    kept = [s for i, s in enumerate(segments) if i == 0 or not _SETTING.match(s) or find_terms(s)]
+    first = kept[0]
+    inside = re.search(r"\s+(?:in|at|inside)\s+(?:a|an|the)\s+[\w' -]+$", first, re.I)
+    if inside and len(first[:inside.start()].split()) >= 2 and not find_terms(inside.group(0)):
+        kept[0] = first[:inside.start()]  # "a chair in a kitchen": the kitchen was the background
+    article = re.match(r"^(?:a|an|the)\s+", value, re.I)
+    kept.append(f"in {value}" if article else f"{value} background")
+    return ", ".join(kept + tail)
+
+
+def apply(ops: list[EditOp], prompt: str) -> str | None:
+    """The prompt with every op applied, or None when an op names nothing in it."""
+    from chatimg.edit_rules import _recolour
+
+    for op in ops:
+        if op.op == "replace":
+            at = prompt.lower().find(op.old.lower())
+            if at < 0:
+                return None
+            prompt = prompt[:at] + op.new + prompt[at + len(op.old):]
+        elif op.op == "recolour":
+            done = _recolour(prompt, op.target, op.colour)
+            if done is None:
+                return None
+            prompt = done.prompt
+        elif op.op == "set_background":
+            prompt = _set_background(prompt, op.value)
+        else:
+            return None
+    return prompt
