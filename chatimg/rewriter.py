@@ -118,5 +118,6 @@ def load_rewriter(spec: str = "builtin", device: str | None = None,
         templates = templates.without_examples()
         name += "+lora"
     rewriter = LLMRewriter(generator, name=name, mode=mode, templates=templates)
+    rewriter.english_only = is_builtin
     rewriter.device = device
     return rewriter

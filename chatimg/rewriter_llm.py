@@ -136,6 +136,8 @@ class LLMRewriter:
         self.mode = mode
         self.templates = templates or PromptTemplates.load()
         self.last = RewriteInfo()
+        #: the built-in model reads English only: other scripts get an honest reply, not a guess
+        self.english_only = False
 
     # ------------------------------------------------------------------------ public
     def rewrite(self, message: str, *, prompt: str | None, history: Sequence[tuple[str, str]] = ()) -> Edit:
@@ -184,6 +186,22 @@ class LLMRewriter:
 
     def _rewrite(self, message: str, prompt: str | None, history: list[tuple[str, str]]) -> Edit:
         text = " ".join((message or "").split())
+        if _other_script(text):  # the rules read English only: a model that knows the language decides alone
+            if self.english_only or self.generate is None:
+                reply = ("I understand English only with the built-in model; for other languages start chatimg "
+                         "with a multilingual --llm (e.g. Qwen/Qwen2.5-1.5B-Instruct).")
+                if prompt is not None:
+                    return self._no_change(prompt, reply)
+                edit = self._first(text, text, "fallback")
+                return edit.model_copy(update={"reply": reply + " Painting the words as they are."})
+            candidate = self._ask_llm(text, prompt)
+            if candidate and prompt is None:
+                return self._first(candidate, text, "llm")
+            before, after = edit_rules.content_words(prompt or ""), edit_rules.content_words(candidate or "")
+            if candidate and candidate != prompt and len(before & after) >= 0.6 * len(before):
+                return self._from_llm(candidate, prompt, text)  # its words cannot be checked against the request's
+            self.last.source, self.last.usable = "fallback", False
+            return self._not_understood(prompt, text)
         if text and self.mode != "llm-only":
             text = fix_typos(expand_shorthand(text), edit_rules.content_words(prompt or ""))
         if not text:
@@ -426,6 +444,12 @@ class LLMRewriter:
         return make_edit(prompt=prompt, instruction="not understood", strength=STRENGTH_MIN,
                          reply=f"Sorry, I didn't understand that request, so the picture is unchanged{(' ' + detail) if detail else ''}. "
                                "Try e.g. 'add a …', 'remove the …', 'make it …'.".replace(". Try", "; try"))[0]
+
+
+def _other_script(text: str) -> bool:
+    """Whether most letters of ``text`` are outside the Latin alphabet ("車を青くして")."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(not ("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f") for c in letters) > len(letters) / 2
 
 
 def _stem(word: str) -> str:

@@ -397,3 +397,18 @@ def test_a_prompt_typed_in_full_is_read_against_the_last_one():
     first = DirectRewriter().rewrite(before, prompt=None)
     assert first.ops == [Restart(description=before)] and first.intent == "restart"
     assert DirectRewriter(strength=0.3).rewrite(after, prompt=before).strength == 0.3
+
+
+def test_another_script_is_left_to_a_model_that_knows_it():
+    """'車を青くして' ('make the car blue'): the English rules never answer it; the built-in model says
+    it reads English only, and any other model's answer is taken on its own."""
+    from chatimg.rewriter_llm import LLMRewriter
+
+    prompt = "a red car parked on a street"
+    builtin = LLMRewriter(lambda messages: "a blue car parked on a street", mode="rules-first")
+    builtin.english_only = True
+    kept = builtin.rewrite("車を青くして", prompt=prompt, history=[(prompt, prompt)])
+    assert kept.intent == "keep" and kept.prompt == prompt and "English only" in kept.reply
+    capable = LLMRewriter(lambda messages: "a blue car parked on a street", mode="llm-first")
+    edit = capable.rewrite("車を青くして", prompt=prompt, history=[(prompt, prompt)])
+    assert edit.prompt == "a blue car parked on a street" and edit.source == "llm" and edit.intent == "paint"
