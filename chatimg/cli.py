@@ -15,9 +15,9 @@ from typing import Any
 import click
 
 from chatimg import __version__
-from chatimg.chat import TurnCallbacks
+from chatimg.engine import TurnCallbacks
 from chatimg.core.ops import describe
-from chatimg.painter import BUILTIN
+from chatimg.paint.painter import BUILTIN
 
 EPILOG = """\b
 Examples:
@@ -56,31 +56,13 @@ def model_options(func: Callable) -> Callable:
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
                 resume: str | None = None, seed: int | None = None):
-    from chatimg.chat import ChatEngine
-    from chatimg.locations import sessions_dir as resolve_sessions_dir
-    from chatimg.store import SessionStore, StoreError
+    from chatimg.core.store import StoreError
+    from chatimg.wiring import make_engine as wire
 
-    def rewriter_factory(status: Callable[[str], None]):
-        from chatimg.rewriter import load_rewriter
-
-        return load_rewriter(llm, device=device, progress=status)
-
-    def painter_factory(status: Callable[[str], None]):
-        from chatimg.painter import load_painter
-
-        return load_painter(model, device=device, progress=status)
-
-    store = SessionStore(resolve_sessions_dir(sessions_dir))
-    engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,
-                        painter_factory=painter_factory, model_name=model, llm_name=None if no_llm else llm)
-    if resume:
-        try:
-            engine.resume(resume)
-        except StoreError as exc:
-            raise ChatimgError(str(exc)) from None
-    if seed is not None:
-        engine.set_setting("seed", seed)
-    return engine
+    try:
+        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    except StoreError as exc:
+        raise ChatimgError(str(exc)) from None
 
 
 class LazyGroup(click.Group):
@@ -231,7 +213,7 @@ def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, 
     the same model this reproduces the images; with another --model it re-renders the
     conversation in that model's style. --rewrite re-runs the messages through --llm.
     """
-    from chatimg.store import StoreError
+    from chatimg.core.store import StoreError
 
     source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=session_id)
     turns = source_engine.session.branch()
@@ -266,7 +248,7 @@ def sessions(ctx: click.Context, sessions_dir: str | None, as_json: bool) -> Non
     if ctx.invoked_subcommand is not None:
         return
     from chatimg.locations import sessions_dir as resolve
-    from chatimg.store import SessionStore
+    from chatimg.core.store import SessionStore
 
     store = SessionStore(resolve(sessions_dir))
     summaries = store.list()
@@ -289,7 +271,7 @@ def sessions(ctx: click.Context, sessions_dir: str | None, as_json: bool) -> Non
 def sessions_delete(sessions_dir: str | None, session_id: str) -> None:
     """Delete a saved session and its images."""
     from chatimg.locations import sessions_dir as resolve
-    from chatimg.store import SessionStore, StoreError
+    from chatimg.core.store import SessionStore, StoreError
 
     store = SessionStore(resolve(sessions_dir))
     try:
@@ -307,9 +289,9 @@ def sessions_delete(sessions_dir: str | None, session_id: str) -> None:
 @click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS")
 def export(session_id: str, destination: str, turn: int | None, sessions_dir: str | None) -> None:
     """Copy a session's image to DESTINATION (a .png file or a folder)."""
-    from chatimg.chat import ChatEngine
+    from chatimg.engine import ChatEngine
     from chatimg.locations import sessions_dir as resolve
-    from chatimg.store import SessionStore, StoreError
+    from chatimg.core.store import SessionStore, StoreError
 
     engine = ChatEngine(SessionStore(resolve(sessions_dir)))
     try:
@@ -321,9 +303,9 @@ def export(session_id: str, destination: str, turn: int | None, sessions_dir: st
         raise ChatimgError(str(exc)) from None
 
 
-@cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench_painter:painter_command",
-                                "rewriter": "chatimg.bench_rewriter:rewriter_command",
-                                "conversation": "chatimg.bench_conversation:conversation_command"})
+@cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench.painter:painter_command",
+                                "rewriter": "chatimg.bench.rewriter:rewriter_command",
+                                "conversation": "chatimg.bench.conversation:conversation_command"})
 def bench() -> None:
     """Benchmarks: painter fidelity and rewriter accuracy, with timings."""
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from chatimg.chat import ChatEngine
-from chatimg.store import StoreError
+from chatimg.engine import ChatEngine
+from chatimg.core.store import StoreError
 
 Action = Literal["none", "reload", "quit", "sessions", "paint"]
 

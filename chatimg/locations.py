@@ -40,6 +40,11 @@ def prompts_dir() -> Path:
     return PACKAGE_DIR / "data" / "prompts"
 
 
+def evals_dir() -> Path:
+    """The rewriter's evaluation sets (generated and hand-written), shipped with the package."""
+    return PACKAGE_DIR / "bench" / "data" / "rewriter_eval"
+
+
 def builtin_dir() -> Path:
     """Weights that ship inside the package (built-in painter, rewriter adapter)."""
     return PACKAGE_DIR / "builtin"

@@ -19,7 +19,7 @@ def tiny_pipeline_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_painter(tiny_pipeline_dir):
-    from chatimg.painter import DiffusersPainter
+    from chatimg.paint.painter import DiffusersPainter
 
     return DiffusersPainter(str(tiny_pipeline_dir), device="cpu").load()
 

@@ -7,8 +7,8 @@ import time
 
 from PIL import Image
 
-from chatimg.painter import PaintDefaults, PaintRequest, PaintResult, StepUpdate
-from chatimg.session import Edit
+from chatimg.paint.painter import PaintDefaults, PaintRequest, PaintResult, StepUpdate
+from chatimg.core.model import Edit
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 70, 220), "yellow": (245, 225, 30)}
 
@@ -38,7 +38,7 @@ class SolidPainter:
         self.requests: list[PaintRequest] = []
 
     def paint(self, request, on_step=None, cancel: threading.Event | None = None):
-        from chatimg.painter import PaintCancelled
+        from chatimg.paint.painter import PaintCancelled
 
         self.requests.append(request)
         words = [w.strip(",.") for w in request.prompt.lower().split()]

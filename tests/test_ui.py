@@ -9,8 +9,8 @@ pytest.importorskip("textual")
 
 from textual.widgets import Input  # noqa: E402
 
-from chatimg.chat import ChatEngine  # noqa: E402
-from chatimg.store import SessionStore  # noqa: E402
+from chatimg.engine import ChatEngine  # noqa: E402
+from chatimg.core.store import SessionStore  # noqa: E402
 from chatimg.ui.app import ChatApp  # noqa: E402
 from chatimg.ui.widgets.image_view import HalfblockImage  # noqa: E402
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage  # noqa: E402
@@ -164,7 +164,7 @@ async def test_session_picker_opens_a_saved_session(tmp_path):
 def test_a_move_turn_is_described_as_a_move_not_a_strength():
     from rich.console import Console
 
-    from chatimg.session import Edit, Turn
+    from chatimg.core.model import Edit, Turn
     from chatimg.ui.widgets.transcript import edit_table
 
     def shown(turn: Turn, compact: bool) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from chatimg.masks import nearest_anchor
+from chatimg.paint.masks import nearest_anchor
 from chatimg.shapeworld.scene import Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS
 

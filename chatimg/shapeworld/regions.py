@@ -1,12 +1,12 @@
 """Which part of the image an edit of a shape-world scene touches.
 
-The app repaints only that part (an inpainting pass on ``chatimg.masks.region_mask``) and
+The app repaints only that part (an inpainting pass on ``chatimg.paint.masks.region_mask``) and
 keeps the rest of the previous image pixel for pixel, so the region must cover everything the
 edit changes: a shape recoloured, resized, reshaped, added or removed at one position is that
 position; a background change alone is the background (everything but the shapes, found by
-colour: ``chatimg.masks.background_mask``); shapes that only moved are moves
+colour: ``chatimg.paint.masks.background_mask``); shapes that only moved are moves
 (``"left->right"``; a swap is ``"left->right, right->left"``: the shapes are cut out and pasted
-at their new places, ``chatimg.masks.move_objects``); anything else touching two positions, or
+at their new places, ``chatimg.paint.masks.move_objects``); anything else touching two positions, or
 the background and a shape, is the whole image.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from itertools import permutations
 
-from chatimg.session import format_moves
+from chatimg.core.model import format_moves
 from chatimg.shapeworld.scene import Scene
 from chatimg.shapeworld.vocab import POSITIONS
 

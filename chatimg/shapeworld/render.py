@@ -7,7 +7,7 @@ import random
 from PIL import Image, ImageDraw
 
 # Positions are drawn at the painter's anchors, so a shape the app moves lands where a render puts it.
-from chatimg.masks import ANCHORS
+from chatimg.paint.masks import ANCHORS
 from chatimg.shapeworld.scene import IMAGE_SIZE, RADII, Scene, Shape
 from chatimg.shapeworld.vocab import COLOURS
 

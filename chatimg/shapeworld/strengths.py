@@ -1,7 +1,7 @@
 """Strength the app uses for each kind of shape-world edit.
 
 Since the tenth sitting a colour or size edit on a flat backdrop is not repainted at all: the
-shape's pixels are recoloured or resized (``chatimg.retouch``). The colour and size strengths
+shape's pixels are recoloured or resized (``chatimg.paint.retouch``). The colour and size strengths
 below are for when that cannot be done (a busy backdrop, no room to grow, an unclear match),
 and for ``chatimg bench painter --path img2img``.
 

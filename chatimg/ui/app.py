@@ -19,9 +19,9 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
-from chatimg.chat import ChatEngine, TurnCallbacks
+from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, is_command, run_command
-from chatimg.painter import PaintCancelled
+from chatimg.paint.painter import PaintCancelled
 from chatimg.ui.screens.session_picker import SessionPicker
 from chatimg.ui.messages import ModelsReady, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep
 from chatimg.ui.widgets.image_view import image_widget

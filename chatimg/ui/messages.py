@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from chatimg.chat import TurnOutcome
-from chatimg.painter import StepUpdate
-from chatimg.session import Edit
+from chatimg.engine import TurnOutcome
+from chatimg.paint.painter import StepUpdate
+from chatimg.core.model import Edit
 
 
 class TurnStatus(Message):

@@ -18,7 +18,7 @@ def _segments(prompt: str) -> list[str]:
 def _set_background(prompt: str, value: str) -> str:
     """The prompt with ``value`` as its background: said in place where the prompt names one ("on
     a white background"), else in place of the setting ("in a kitchen"), else added."""
-    from chatimg.edit_rules import _new_background, _split_style_tail, find_terms
+    from chatimg.understand.rules.general import _new_background, _split_style_tail, find_terms
 
     value = " ".join(value.split())
     segments, tail = _split_style_tail(_segments(prompt))
@@ -38,7 +38,7 @@ def _set_background(prompt: str, value: str) -> str:
 
 def apply(ops: list[EditOp], prompt: str) -> str | None:
     """The prompt with every op applied, or None when an op names nothing in it."""
-    from chatimg.edit_rules import _recolour
+    from chatimg.understand.rules.general import _recolour
 
     for op in ops:
         if op.op == "replace":

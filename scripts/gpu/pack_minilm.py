@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from chatimg.builtin_painter import MAX_TOKENS, _load, minilm_path
-from chatimg.painter_training import scene_plan
+from chatimg.shapeworld.builtin import MAX_TOKENS, _load, minilm_path
+from chatimg.training.painter import scene_plan
 from chatimg.shapeworld import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 n_captions, renders = int(sys.argv[1]), int(sys.argv[2])

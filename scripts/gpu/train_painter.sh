@@ -25,11 +25,11 @@ fi
 $PY scripts/gpu/unpack_minilm.py
 $PY -c "import torch, diffusers, transformers; print('torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())"
 # the adopted (shipped) decoder counts as tuned DECODER_STEPS already: tune it DSTEPS more
-ADOPTED=$($PY -c "from chatimg.painter_training import DECODER_STEPS; print(DECODER_STEPS)")
+ADOPTED=$($PY -c "from chatimg.training.painter import DECODER_STEPS; print(DECODER_STEPS)")
 if [ "$SMOKE" = 1 ]; then CAP=300; DSTEPS=4; BATCH=8; DBATCH=4; else CAP=${CAPTIONS:-96000}; DSTEPS=${DSTEPS:-1200}; BATCH=${BATCH:-256}; DBATCH=64; fi
 if [ "$INIT" = 1 ]; then ADOPT=--init-from; LR=${LR:-5e-4}; UNET_NEW=(); else ADOPT=--init-vae-from; LR=${LR:-1e-3}; UNET_NEW=(--channels 64,128,192 --full-res-attention); fi
 R=/tmp/gpu-run; rm -rf $R
-$PY -m chatimg.painter_training data --run $R --captions $CAP --renders 2 --workers 16 --device cpu \
+$PY -m chatimg.training.painter data --run $R --captions $CAP --renders 2 --workers 16 --device cpu \
   $ADOPT chatimg/builtin/painter
 $PY - $R <<'PYEOF'
 import json, sys
@@ -44,15 +44,15 @@ print(f"{len(captions)} captions, {len(used)} distinct tokens, all packed")
 PYEOF
 NOW=$(date +%s); UB=$(( TOTAL - (NOW - T0) - DRESERVE )); [ "$SMOKE" = 1 ] && UB=25
 echo "data ready after $((NOW - T0)) s; UNet budget $UB s"
-$PY -m chatimg.painter_training all --run $R --device $DEV --captions $CAP --renders 2 \
+$PY -m chatimg.training.painter all --run $R --device $DEV --captions $CAP --renders 2 \
   "${UNET_NEW[@]}" --batch $BATCH --lr $LR --unet-steps 200000 \
   --time-budget $UB --decay-share ${DECAY:-0.3} --checkpoint-every 2500 --export-every 0 --decoder-steps 0 \
   --out $R/exports/unet
 tar -C $R -cf - exports/unet unet_loss.log | split -b 15M - "$OUT/unet.tar.part-"
 echo "unet exported after $(( $(date +%s) - T0 )) s"
 LEFT=$(( TOTAL - ($(date +%s) - T0) - 30 )); echo "decoder: $LEFT s at most"
-timeout ${LEFT}s $PY -m chatimg.painter_training decoder --run $R --device $DEV --vae-batch $DBATCH --decoder-edge-weight 4 \
+timeout ${LEFT}s $PY -m chatimg.training.painter decoder --run $R --device $DEV --vae-batch $DBATCH --decoder-edge-weight 4 \
   --decoder-painter $R/exports/unet --decoder-painted-steps 3 --decoder-steps $(( ADOPTED + DSTEPS )) || echo "decoder stopped early (its last save every 200 steps is kept)"
-$PY -m chatimg.painter_training export --run $R --out $R/exports/final
+$PY -m chatimg.training.painter export --run $R --out $R/exports/final
 tar -C $R -cf - exports/final decoder_loss.log vae | split -b 15M - "$OUT/final.tar.part-"
 echo "all done after $(( $(date +%s) - T0 )) s"; ls -la "$OUT"

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from chatimg.store import SessionSummary
+from chatimg.core.store import SessionSummary
 
 
 class SessionPicker(ModalScreen[str | None]):

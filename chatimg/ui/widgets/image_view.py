@@ -7,7 +7,7 @@ from rich.console import RenderableType
 from textual.widget import Widget
 from textual.widgets import Static
 
-from chatimg.preview import halfblock
+from chatimg.paint.preview import halfblock
 
 
 class HalfblockImage(Static):

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from chatimg.core.ops import describe
-from chatimg.preview import fit_cells, halfblock
-from chatimg.session import Turn
+from chatimg.paint.preview import fit_cells, halfblock
+from chatimg.core.model import Turn
 
 
 class UserMessage(Static):

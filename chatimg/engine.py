@@ -1,0 +1,255 @@
+"""The conversation engine: one turn = rewrite -> paint -> save. No UI in here.
+
+The TUI and ``chatimg run`` both drive a ``ChatEngine``; the engine is the only thing
+that writes the session, and it writes the turn's PNG before the JSON that names it,
+so a crash between the two never leaves a turn pointing at a missing image.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from chatimg.core.ops import Talk
+from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
+from chatimg.paint.retouch import retouch_of
+from chatimg.understand.rewriter import DirectRewriter, Rewriter
+from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, Edit, Session, Turn, Timings
+from chatimg.core.store import SessionStore
+
+RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
+PainterFactory = Callable[[Callable[[str], None]], Painter]
+
+
+@dataclass
+class TurnCallbacks:
+    """How a running turn reports to whoever shows it (all optional, called in the
+    worker thread: a UI must hop to its own thread itself)."""
+
+    status: Callable[[str], None] = lambda _msg: None
+    edit: Callable[[Edit], None] = lambda _edit: None
+    step: Callable[[StepUpdate], None] = lambda _update: None
+
+
+@dataclass
+class TurnOutcome:
+    turn: Turn
+    image: Image.Image | None
+    notes: list[str] = field(default_factory=list)
+
+
+class ChatEngine:
+    """Owns one session and the models; every mutation of the session goes through here."""
+
+    def __init__(self, store: SessionStore, session: Session | None = None, *,
+                 rewriter_factory: RewriterFactory | None = None, painter_factory: PainterFactory | None = None,
+                 model_name: str = "builtin", llm_name: str | None = "builtin") -> None:
+        self.store = store
+        self.session = session or Session(model=model_name, llm=llm_name)
+        self._rewriter_factory = rewriter_factory
+        self._painter_factory = painter_factory
+        self.rewriter: Rewriter | None = None
+        self.painter: Painter | None = None
+        self.model_name = model_name
+        self.llm_name = llm_name
+        self._load_lock = threading.Lock()
+
+    # -- models -------------------------------------------------------------------------
+    def load_rewriter(self, status: Callable[[str], None] = lambda _m: None) -> Rewriter:
+        return self._load("rewriter", self._rewriter_factory, status,
+                          "no LLM configured (started with --no-llm): use /prompt TEXT")
+
+    def load_painter(self, status: Callable[[str], None] = lambda _m: None) -> Painter:
+        return self._load("painter", self._painter_factory, status, "no painter configured")
+
+    def _load(self, attribute: str, factory: Callable | None, status: Callable[[str], None], missing: str):
+        """Build a model once, on first use, under one lock (the UI preloads while a turn may start)."""
+        with self._load_lock:
+            if getattr(self, attribute) is None:
+                if factory is None:
+                    raise RuntimeError(missing)
+                setattr(self, attribute, factory(status))
+            return getattr(self, attribute)
+
+    @property
+    def has_llm(self) -> bool:
+        return self._rewriter_factory is not None
+
+    # -- state --------------------------------------------------------------------------
+    def current_image(self) -> Image.Image | None:
+        turn = self.session.current()
+        return self.store.load_image(self.session, turn) if turn and turn.image else None
+
+    def image_path(self, turn: Turn) -> Path | None:
+        return self.store.image_path(self.session, turn)
+
+    def save(self) -> None:
+        self.store.save(self.session)
+
+    # -- the turn -----------------------------------------------------------------------
+    def run_turn(self, message: str, *, direct: bool = False, paint: bool = True,
+                 callbacks: TurnCallbacks | None = None, cancel: threading.Event | None = None) -> TurnOutcome:
+        """Rewrite ``message`` (or take it as the prompt when ``direct``), paint, save.
+
+        Raises ``PaintCancelled`` if ``cancel`` is set mid-paint (nothing is saved) and
+        lets model errors propagate (nothing is saved either)."""
+        callbacks = callbacks or TurnCallbacks()
+        message = " ".join(message.split())
+        if not message:
+            raise ValueError("say what to paint or change")
+        settings = self.session.settings
+        previous = self.session.current()
+
+        if direct:
+            rewriter: Rewriter = DirectRewriter(strength=settings.strength)
+        else:
+            rewriter = self.load_rewriter(callbacks.status)  # loading is not rewriting time
+            callbacks.status("rewriting…")
+        started = time.perf_counter()
+        edit = rewriter.rewrite(message, prompt=self.session.current_prompt(), history=self.session.history())
+        if settings.strength is not None:
+            edit = edit.model_copy(update={"strength": settings.strength})
+        rewrite_s = time.perf_counter() - started
+        callbacks.edit(edit)
+        if cancel is not None and cancel.is_set():
+            raise PaintCancelled()
+
+        llm = None if direct else self.llm_name
+        if edit.intent == "reroll" and previous is not None and paint:
+            return self._reroll(message, edit, previous, llm=llm, rewrite_s=rewrite_s, callbacks=callbacks,
+                                cancel=cancel)
+        seed = settings.seed if settings.seed is not None else (previous.seed if previous else random.randrange(2**31))
+        return self._paint_and_record(message, edit, seed=seed, steps=settings.steps, guidance=settings.guidance,
+                                      llm=llm, rewrite_s=rewrite_s, paint=paint, callbacks=callbacks, cancel=cancel)
+
+    def _reroll(self, message: str, edit: Edit, last: Turn, *, llm: str | None, rewrite_s: float,
+                callbacks: TurnCallbacks, cancel: threading.Event | None) -> TurnOutcome:
+        """"Try again": the last turn's edit painted once more with a new seed, from the picture
+        it started from, as its sibling (the old take stays in the session's tree). A cut and
+        paste, a retouch or a restored picture has no seed to change: that is said instead."""
+        while last.mode == "keep" and last.parent is not None:  # "thanks!" changed nothing: the take before it
+            last = self.session.turns[last.parent]
+        if last.mode not in SEEDED_MODES:
+            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
+            reply = (f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
+                     "tell me what to change.")
+            kept = edit.model_copy(update={"intent": "keep", "ops": [Talk(reply=reply)], "instruction": "no change",
+                                           "note": "no change", "reply": reply})
+            return self._paint_and_record(message, kept, seed=last.seed, steps=last.steps, guidance=last.guidance,
+                                          llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
+        seed = random.randrange(2**31)
+        while seed == last.seed:
+            seed = random.randrange(2**31)
+        again = last.edit.model_copy(update={"reply": edit.reply})
+        settings, head = self.session.settings, self.session.head
+        self.session.head = last.parent  # painted from the picture the last turn started from
+        try:
+            return self._paint_and_record(message, again, seed=seed, steps=settings.steps, guidance=settings.guidance,
+                                          llm=llm, rewrite_s=rewrite_s, paint=True, callbacks=callbacks, cancel=cancel)
+        except BaseException:
+            self.session.head = head  # cancelled or failed: nothing changes
+            raise
+
+    def replay_turn(self, turn: Turn, *, callbacks: TurnCallbacks | None = None,
+                    cancel: threading.Event | None = None) -> TurnOutcome:
+        """Repaint a recorded turn (its edit, seed, steps and guidance) on top of this
+        session's head: with the same model this reproduces the recorded pixels."""
+        callbacks = callbacks or TurnCallbacks()
+        callbacks.edit(turn.edit)
+        return self._paint_and_record(turn.user, turn.edit, seed=turn.seed, steps=turn.steps,
+                                      guidance=turn.guidance, llm=turn.llm, rewrite_s=0.0, paint=True,
+                                      callbacks=callbacks, cancel=cancel)
+
+    def _paint_and_record(self, message: str, edit: Edit, *, seed: int, steps: int | None, guidance: float | None,
+                          llm: str | None, rewrite_s: float, paint: bool, callbacks: TurnCallbacks,
+                          cancel: threading.Event | None) -> TurnOutcome:
+        image = None
+        notes: list[str] = []
+        paint_s = 0.0
+        mode = "none"
+        earlier = self._earlier_picture_of(edit.prompt) if paint and edit.intent in ("paint", "restore") else None
+        if earlier is not None:
+            # "Go back to the red one": show the picture the person saw then, not a repaint of it.
+            image, mode = self.store.load_image(self.session, earlier), "restore"
+            notes.append(f"the picture of turn {earlier.index}, as it was")
+        elif paint and edit.intent == "keep" and self.session.current() is not None and self.session.current().image:
+            # "thanks!": a repaint at the lowest strength would still redraw (and soften) the picture
+            image, mode = self.current_image(), "keep"
+        elif paint:
+            painter = self.load_painter(callbacks.status)
+            # A whole-image edit at full strength keeps nothing of the old picture ("start over with
+            # a green triangle"): paint it from text, as img2img at 1.0 still lets the old one show
+            # through on schedules without a zero-SNR last step.
+            fresh = edit.intent == "restart" or (edit.strength >= STRENGTH_MAX and edit.region == "whole")
+            init = None if fresh else self.current_image()
+            before = self.session.current_prompt()
+            callbacks.status("painting…")
+            result = painter.paint(
+                PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
+                             strength=edit.strength, region=edit.region, seed=seed, steps=steps,
+                             guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None),
+                on_step=callbacks.step, cancel=cancel)
+            image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
+            notes = result.notes
+        if cancel is not None and cancel.is_set():
+            raise PaintCancelled()
+
+        index = self.session.next_index()
+        turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
+                    steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
+                    timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
+        if image is not None:
+            turn.image = self.store.save_image(self.session, index, image)
+        self.session.add_turn(turn)
+        self.save()
+        return TurnOutcome(turn=turn, image=image, notes=notes)
+
+    def _earlier_picture_of(self, prompt: str) -> Turn | None:
+        """The newest earlier turn on this branch that painted exactly ``prompt``, when the edit
+        goes back to it (the prompt differs from the current one); else ``None``."""
+        chain = self.session.branch()
+        if not chain or chain[-1].edit.prompt == prompt:
+            return None
+        return next((t for t in reversed(chain[:-1]) if t.edit.prompt == prompt and t.image), None)
+
+    # -- commands -----------------------------------------------------------------------
+    def undo(self) -> Turn | None:
+        turn = self.session.undo()
+        self.save()
+        return turn
+
+    def new_session(self) -> Session:
+        self.session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy())
+        return self.session
+
+    def resume(self, session_id: str) -> Session:
+        self.session = self.store.load(session_id)
+        return self.session
+
+    def set_setting(self, name: str, value: object) -> None:
+        self.session.settings = self.session.settings.model_validate(
+            {**self.session.settings.model_dump(), name: value})
+        if self.session.turns:
+            self.save()
+
+    def export(self, destination: str | Path) -> Path:
+        """Copy the current image to ``destination`` (a file, or a folder to put it in)."""
+        turn = self.session.current()
+        if turn is None or not turn.image:
+            raise ValueError("there is no image to export yet")
+        source = self.image_path(turn)
+        target = Path(destination).expanduser()
+        if target.is_dir() or str(destination).endswith(("/", "\\")):
+            target = target / f"{self.session.id}-turn-{turn.index:03d}.png"
+        if target.suffix.lower() != ".png":
+            raise ValueError(f"export writes PNG files: {target.name!r} should end in .png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return target.resolve()

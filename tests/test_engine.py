@@ -1,0 +1,215 @@
+"""The engine: rewrite -> paint -> save, commands, export, resume — with real files."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from chatimg.engine import ChatEngine, TurnCallbacks
+from chatimg.commands import CommandError, run_command
+from chatimg.paint.painter import PaintCancelled
+from chatimg.paint.retouch import SIZE_STEP, Retouch
+from chatimg.core.store import SessionStore
+from tests.fakes import AppendRewriter, SolidPainter
+
+
+@pytest.fixture
+def engine(tmp_path):
+    rewriter, painter = AppendRewriter(), SolidPainter()
+    eng = ChatEngine(SessionStore(tmp_path / "sessions"), rewriter_factory=lambda status: rewriter,
+                     painter_factory=lambda status: painter, model_name="solid", llm_name="append")
+    eng.fake_rewriter, eng.fake_painter = rewriter, painter
+    return eng
+
+
+def test_turns_flow_history_and_previous_image(engine):
+    edits, steps = [], []
+    first = engine.run_turn("a red circle", callbacks=TurnCallbacks(edit=edits.append, step=steps.append))
+    assert first.turn.mode == "txt2img" and first.turn.image == "turn-000.png"
+    second = engine.run_turn("make it green")
+    assert second.turn.edit.prompt == "a red circle, make it green"
+    assert engine.fake_rewriter.calls[1][1] == "a red circle"
+    assert engine.fake_rewriter.calls[1][2] == [("a red circle", "a red circle")]
+    assert engine.fake_painter.requests[1].init_image is not None
+    assert second.turn.seed == first.turn.seed  # a session keeps its seed
+    assert [e.prompt for e in edits] == ["a red circle"] and [s.step for s in steps] == [1, 2, 3]
+    reloaded = SessionStore(engine.store.root).load(engine.session.id)
+    assert [t.user for t in reloaded.branch()] == ["a red circle", "make it green"]
+
+
+def test_going_back_to_an_earlier_prompt_shows_that_picture_as_it_was(engine):
+    first = engine.run_turn("a red circle", direct=True)
+    engine.run_turn("a blue circle", direct=True)
+    back = engine.run_turn("a red circle", direct=True)
+    assert back.turn.mode == "restore" and len(engine.fake_painter.requests) == 2  # nothing repainted
+    assert back.image.tobytes() == engine.store.load_image(engine.session, first.turn).tobytes()
+    assert back.turn.image == "turn-002.png" and any("turn 0" in note for note in back.notes)
+    again = engine.run_turn("a red circle", direct=True)  # the same prompt as now: a repaint, not a restore
+    assert again.turn.mode == "img2img" and len(engine.fake_painter.requests) == 3
+
+
+def test_a_colour_or_size_only_turn_asks_the_painter_to_retouch(engine):
+    engine.run_turn("a small red square on the left", direct=True)
+    engine.run_turn("a small blue square on the left", direct=True)
+    engine.run_turn("a big blue square on the left", direct=True)
+    engine.run_turn("a big blue circle on the left", direct=True)
+    assert [r.retouch for r in engine.fake_painter.requests] == [None, Retouch((("red", "blue"),)), Retouch(
+        (), ("blue",), SIZE_STEP), None]
+
+
+def test_a_whole_picture_at_full_strength_is_painted_from_text(engine):
+    """Nothing of the old picture is wanted, so none is handed over (img2img at 1.0 still shows
+    it through on most schedules); a region edit at 1.0 still needs the picture it edits."""
+    engine.run_turn("a red circle")
+    run_command(engine, "/strength 1")
+    fresh = engine.run_turn("a green triangle")
+    assert fresh.turn.mode == "txt2img" and engine.fake_painter.requests[-1].init_image is None
+    assert fresh.turn.painted_how() == f"txt2img  seed {fresh.turn.seed}  steps 3"  # no strength to show
+    run_command(engine, "/strength 0.9")
+    assert engine.run_turn("blue").turn.mode == "img2img"
+
+
+def test_try_again_repaints_the_last_turn_with_a_new_seed_as_its_sibling(engine):
+    from chatimg.core.model import Edit
+
+    first = engine.run_turn("a red circle")
+    second = engine.run_turn("make it green")
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
+    again = engine.run_turn("try again")
+    assert again.turn.parent == first.turn.index and again.turn.seed != second.turn.seed
+    assert again.turn.edit.prompt == second.turn.edit.prompt and again.turn.edit.strength == second.turn.edit.strength
+    assert again.turn.edit.reply == "Another take."
+    request = engine.fake_painter.requests[-1]
+    assert request.seed == again.turn.seed and request.init_image.tobytes() == \
+        engine.store.load_image(engine.session, first.turn).tobytes()  # from the picture turn 1 started from
+    assert engine.session.head == again.turn.index and len(engine.session.turns) == 3  # the old take is kept
+    assert "reroll" not in (engine.store.root / engine.session.id / "session.json").read_text()
+
+
+def test_try_again_after_thanks_takes_the_picture_before_it_again(engine):
+    from chatimg.core.model import Edit
+
+    first = engine.run_turn("a red circle")
+    second = engine.run_turn("make it green")
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(prompt=prompt, strength=0.05, intent="keep")
+    assert engine.run_turn("thanks!").turn.mode == "keep"
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
+    again = engine.run_turn("try again")
+    assert again.turn.parent == first.turn.index and again.turn.edit.prompt == second.turn.edit.prompt
+    assert again.turn.mode == "img2img" and again.turn.seed != second.turn.seed
+
+
+def test_try_again_after_a_picture_without_a_seed_says_so(engine):
+    from chatimg.core.model import Edit
+
+    engine.run_turn("a red circle", direct=True)
+    engine.run_turn("a blue circle", direct=True)
+    back = engine.run_turn("a red circle", direct=True)  # shown as it was: no seed made it
+    assert back.turn.mode == "restore"
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, strength=0.05, reply="Another take.", intent="reroll")
+    again = engine.run_turn("try again")
+    assert again.turn.mode == "keep" and "new seed would give the same" in again.turn.edit.reply
+
+
+def test_a_turn_that_changes_nothing_keeps_the_picture(engine):
+    """"thanks!" (intent keep) repaints nothing, whatever strength the session has set."""
+    from chatimg.core.model import Edit
+
+    first = engine.run_turn("a red circle")
+    engine.set_setting("strength", 0.6)
+    engine.fake_rewriter.rewrite = lambda message, *, prompt, history=(): Edit(
+        prompt=prompt, instruction="no change", strength=0.05, reply="You're welcome!", intent="keep")
+    thanks = engine.run_turn("thanks!")
+    assert thanks.turn.mode == "keep" and len(engine.fake_painter.requests) == 1
+    assert thanks.image.tobytes() == engine.store.load_image(engine.session, first.turn).tobytes()
+    assert thanks.turn.painted_how() == "keep: nothing to change, the picture as it was"
+
+
+def test_direct_turn_skips_the_llm(engine):
+    outcome = engine.run_turn("a blue square", direct=True)
+    assert outcome.turn.edit.prompt == "a blue square" and outcome.turn.llm is None
+    assert engine.fake_rewriter.calls == []
+
+
+def test_rewrite_only_paints_nothing(engine):
+    outcome = engine.run_turn("a red circle", paint=False)
+    assert outcome.image is None and outcome.turn.image is None and outcome.turn.mode == "none"
+
+
+def test_cancel_saves_nothing(engine):
+    cancel = threading.Event()
+    engine.fake_painter.delay = 0.01
+    with pytest.raises(PaintCancelled):
+        engine.run_turn("a red circle", callbacks=TurnCallbacks(step=lambda u: cancel.set()), cancel=cancel)
+    assert engine.session.turns == []
+    assert not (engine.store.root / engine.session.id / "session.json").exists()
+
+
+def test_commands_change_settings_and_undo(engine, tmp_path):
+    engine.run_turn("a red circle")
+    engine.run_turn("green")
+    assert "seed set to 42" in run_command(engine, "/seed 42").message
+    run_command(engine, "/strength 0.3")
+    third = engine.run_turn("blue")
+    assert third.turn.seed == 42 and third.turn.edit.strength == 0.3
+    result = run_command(engine, "/undo")
+    assert result.action == "reload" and engine.session.current().user == "green"
+    assert run_command(engine, "/prompt a yellow star").action == "paint"
+    for bad in ["/strength 3", "/steps x", "/bogus", "/export", "/goto 99"]:
+        with pytest.raises(CommandError):
+            run_command(engine, bad)
+    assert "/undo" in run_command(engine, "/help").message
+    engine.run_turn("yellow")  # branches from "green"
+    listing = run_command(engine, "/turns").message.splitlines()
+    assert listing[0].startswith("•") and listing[2].startswith(" ") and listing[3].startswith("▶")
+    assert "(after 1)" in listing[3]
+
+
+def test_export_writes_the_current_png(engine, tmp_path):
+    with pytest.raises(ValueError):
+        engine.export(tmp_path / "x.png")
+    engine.run_turn("a green circle")
+    path = engine.export(tmp_path / "out" / "circle.png")
+    from PIL import Image
+
+    assert np.asarray(Image.open(path))[0, 0].tolist() == [30, 170, 50]
+    assert run_command(engine, f"/export {tmp_path}/").message.startswith("exported ")
+
+
+def test_resume_and_sessions_listing(engine):
+    engine.run_turn("a red circle")
+    sid = engine.session.id
+    run_command(engine, "/new")
+    assert engine.session.id != sid and engine.session.turns == []
+    assert sid in run_command(engine, "/sessions").message
+    assert run_command(engine, "/resume latest").action == "reload"
+    assert engine.session.id == sid and engine.current_image() is not None
+
+
+def test_real_tiny_pipeline_end_to_end(tmp_path, tiny_painter):
+    eng = ChatEngine(SessionStore(tmp_path), rewriter_factory=lambda s: AppendRewriter(),
+                     painter_factory=lambda s: tiny_painter, model_name="tiny")
+    eng.run_turn("a red circle")
+    second = eng.run_turn("make it green")
+    assert second.turn.mode == "img2img" and second.image.size == (32, 32)
+    assert (tmp_path / eng.session.id / "turn-001.png").is_file()
+
+
+def test_replay_reproduces_pixels_with_the_same_model(tmp_path, tiny_painter):
+    store = SessionStore(tmp_path)
+    original = ChatEngine(store, rewriter_factory=lambda s: AppendRewriter(), painter_factory=lambda s: tiny_painter)
+    original.run_turn("a red circle")
+    original.run_turn("make it green")
+    copy = ChatEngine(store, painter_factory=lambda s: tiny_painter)
+    for turn in original.session.branch():
+        copy.replay_turn(turn)
+    assert [t.edit for t in copy.session.turns] == [t.edit for t in original.session.turns]
+    for a, b in zip(original.session.turns, copy.session.turns):
+        pa = np.asarray(store.load_image(original.session, a))
+        pb = np.asarray(store.load_image(copy.session, b))
+        assert np.array_equal(pa, pb)
