@@ -8,7 +8,6 @@ between denoising steps.
 from __future__ import annotations
 
 import sys
-import termios
 import threading
 
 from PIL import Image
@@ -34,7 +33,11 @@ WELCOME = ("Describe an image to start, e.g. “a big red circle on the left, bl
 
 def terminal_alive(fd: int) -> bool:
     """Whether the terminal on ``fd`` is still there: once its window is closed every tty call
-    fails with EIO."""
+    fails with EIO. (termios is POSIX-only: on Windows the terminal is taken as alive.)"""
+    try:
+        import termios
+    except ImportError:
+        return True
     try:
         termios.tcgetattr(fd)
     except (termios.error, OSError):

@@ -104,10 +104,8 @@ class PromptTemplates:
 
 
 def _edit_strengths() -> tuple[dict[str, float], float]:
-    try:
-        from chatimg.shapeworld.strengths import DEFAULT_STRENGTH, EDIT_STRENGTHS
-    except ImportError:
-        return {}, 0.6
+    from chatimg.shapeworld.strengths import DEFAULT_STRENGTH, EDIT_STRENGTHS
+
     return dict(EDIT_STRENGTHS), float(DEFAULT_STRENGTH)
 
 

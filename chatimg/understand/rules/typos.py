@@ -99,10 +99,8 @@ _FUNCTION_WORDS = {"the", "that", "this", "these", "those", "last", "time", "bac
 @lru_cache(maxsize=1)
 def _rule_words() -> frozenset[str]:
     """The words the general edit rules know (scene terms, colours, edit verbs), read lazily."""
-    try:
-        from chatimg.understand.rules import general as edit_rules
-    except ImportError:  # pragma: no cover
-        return frozenset()
+    from chatimg.understand.rules import general as edit_rules
+
     words = set(edit_rules._TERM_WORDS) | set(edit_rules.COLOUR_WORDS) | set(edit_rules._EDIT_WORDS)
     return frozenset(w.lower() for w in words if w.isalpha() and len(w) >= 3)
 
@@ -110,10 +108,8 @@ def _rule_words() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _shape_words() -> frozenset[str]:
     """The shape world's vocabulary (colours, shapes, sizes, positions and their synonyms)."""
-    try:
-        from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
-    except ImportError:  # pragma: no cover
-        return frozenset()
+    from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
+
     return frozenset(w for group in (COLOURS, SHAPES, SIZES, POSITIONS, SYNONYMS) for w in group if w.isalpha())
 
 
