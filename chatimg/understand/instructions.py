@@ -34,6 +34,8 @@ _MAKE = re.compile(r"^(?:please\s+)?(?:make|turn|paint|change)\s+(?P<x>(?:the|th
                    r"(?:into\s+|to\s+)?(?P<y>[\w-]+)$", re.I)
 _MAKE_SHADE = re.compile(r"^(?:please\s+)?(?:make|turn|paint|change)\s+(?P<x>(?:the|that|this|those|these)\s+[\w' -]+?)\s+"
                          r"(?:into\s+|to\s+)?(?P<y>[\w-]+\s+[\w-]+)$", re.I)
+_MAKE_IT = re.compile(r"^(?:now\s+|then\s+|and\s+|ok\s+|okay\s+)*(?:please\s+)?(?:make|turn|paint|colou?r|change)\s+"
+                      r"(?:it|him|her)\s+(?:to\s+|into\s+)?(?P<y>[\w-]+(?:\s+[\w-]+)?)(?:\s+instead)?(?:\s+please)?$", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|some|all|all the|those|these|that|this)\s+", re.I)
 _STOP = ("with|and|or|on|in|at|of|to|by|from|for|near|next|under|over|behind|beside|holding|wearing|carrying|"
          "sitting|standing|lying|the|a|an|is|are|its|his|her|their|it")
@@ -111,6 +113,12 @@ def understand(prompt: str, message: str) -> list[EditOp] | None:
         return _material(prompt, match["x"], match["y"])
     if (match := _MAKE_SHADE.match(text)) and is_colour(match["y"]) and _noun_phrase(prompt, match["x"]):
         return [Recolour(target=_DETERMINER.sub("", match["x"]), colour=match["y"])]  # "pastel pink"
+    if (match := _MAKE_IT.match(text)) and is_colour(match["y"]):
+        from chatimg.edit_rules import _subject
+
+        subject = _subject(prompt)  # "it" is the picture's subject: "make it red" recolours the car
+        subject = re.sub(r"(?:\s+\w+ed)+$", "", subject or "")  # "a car parked": the car
+        return [Recolour(target=_DETERMINER.sub("", subject), colour=match["y"])] if subject else None
     for pattern in _COUNTS:
         if match := pattern.match(text):
             return _count(prompt, match["x"], match["n"])

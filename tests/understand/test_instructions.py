@@ -41,3 +41,9 @@ def test_keep_unchanged_is_taken_off_the_request():
         ("Change the background to a park", "the bear")
     assert strip_keep("make it blue and leave the sky as it is") == ("make it blue", "the sky")
     assert strip_keep("keep it unchanged") == ("keep it unchanged", "")
+
+
+def test_it_is_the_pictures_subject_for_a_colour():
+    assert understand("a blue vintage car parked on a city street", "now make it red") == \
+        [Recolour(target="blue vintage car", colour="red")]
+    assert understand("a blue vintage car parked on a city street", "make it bigger") is None

@@ -39,6 +39,7 @@ from chatimg.understand.llm.output import end_sentence, make_edit, parse_output,
 from chatimg.core.model import STRENGTH_MIN, Edit
 from chatimg.understand.rules.typos import expand_shorthand, fix_typos
 from chatimg.understand import instructions
+from chatimg.understand.history import described_turn
 from chatimg.understand.apply import apply as apply_ops
 
 GenerateFn = Callable[[list[dict]], str]
@@ -200,7 +201,7 @@ class LLMRewriter:
             self.last.source, self.last.usable = "fallback", False
             return self._not_understood(prompt, text)
         if text and self.mode != "llm-only":
-            text = fix_typos(expand_shorthand(text), edit_rules.content_words(prompt or ""))
+            text = fix_typos(expand_shorthand(text), edit_rules.content_words(prompt or ""), describing=prompt is None)
         if not text:
             self.last.source = "fallback"
             return make_edit(prompt=prompt or "a blank canvas", instruction="nothing asked",
@@ -219,6 +220,10 @@ class LLMRewriter:
                 return self._no_change(prompt, "Starting over: what should the new picture show?")
         if use_rules and prompt is not None:
             text, _kept = instructions.strip_keep(text)  # "…, keep the bear unchanged": the rest is kept anyway
+            if (back := described_turn(text, prompt, history)) is not None:
+                self.last.source = "history"
+                return make_edit(prompt=back, instruction="go back to an earlier picture", strength=0.7,
+                                 reply=f"Back to the earlier picture: {_short(back)}.")[0]
             if not shapeworld_edits.is_shapeworld_prompt(prompt) and \
                     (ops := instructions.understand(prompt, text)) is not None:
                 typed = self._from_ops(ops, prompt)

@@ -113,9 +113,11 @@ def _shape_words() -> frozenset[str]:
     return frozenset(w for group in (COLOURS, SHAPES, SIZES, POSITIONS, SYNONYMS) for w in group if w.isalpha())
 
 
-def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> str:
+def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset(), *, describing: bool = False) -> str:
     """``text`` with unknown words replaced by the one request word they are a typo of.
-    ``vocabulary`` adds the words of the current prompt as targets ("the foxx" -> "the fox")."""
+    ``vocabulary`` adds the words of the current prompt as targets ("the foxx" -> "the fox").
+    A word the person names after "a"/"the", or anywhere in a first description (``describing``),
+    is taken as meant unless it is one letter from a request or shape word: "a latte" stays a latte."""
     words = english_words()
     if len(words) <= len(TARGETS) + len(_EXTRA_WORDS):  # no word list: do nothing
         return text
@@ -129,7 +131,9 @@ def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) ->
         low = word.lower()
         if len(low) < 3 or low in known:
             return word
-        for targets in tiers:
+        named = describing or re.search(r"\b(?:a|an|the|some|my|this|that|these|those|his|her|their)\s+$",
+                                        text[:match.start()], re.I)
+        for targets in tiers[:1] if named else tiers:
             candidates = sorted({_SPELLINGS.get(t, t) for t in targets if _one_edit(low, t)})
             if len(candidates) > 1:  # "balck": black (two letters swapped) rather than back (one dropped)
                 candidates = [t for t in candidates if len(t) == len(low)] or candidates

@@ -1,0 +1,23 @@
+from chatimg.understand.history import described_turn
+
+CARS = [("a vintage car", "a vintage car"), ("make the car blue", "a blue vintage car"),
+        ("now make it red", "a red vintage car")]
+
+
+def test_go_back_finds_the_newest_picture_that_showed_it():
+    assert described_turn("go back to the blue one", "a red vintage car", CARS) == "a blue vintage car"
+    assert described_turn("ok, I liked the blue one better", "a red vintage car", CARS) == "a blue vintage car"
+    assert described_turn("the blue one was better", "a red vintage car", CARS) == "a blue vintage car"
+
+
+def test_it_better_with_a_detail_names_that_detail():
+    history = [("a cabin", "a cabin in the woods, at night"), ("make it daytime", "a cabin in the woods, during the day")]
+    assert described_turn("i liked it better at night", "a cabin in the woods, during the day", history) == \
+        "a cabin in the woods, at night"
+
+
+def test_nothing_to_go_back_to_is_left_to_the_other_understanders():
+    assert described_turn("go back to the green one", "a red vintage car", CARS) is None
+    assert described_turn("go back to the red one", "a red vintage car", CARS) is None  # it is red now
+    assert described_turn("make it blue", "a red vintage car", CARS) is None
+    assert described_turn("go back to the previous one", "a red vintage car", CARS) is None
