@@ -114,7 +114,7 @@ def understand(prompt: str, message: str) -> list[EditOp] | None:
     if (match := _MAKE_SHADE.match(text)) and is_colour(match["y"]) and _noun_phrase(prompt, match["x"]):
         return [Recolour(target=_DETERMINER.sub("", match["x"]), colour=match["y"])]  # "pastel pink"
     if (match := _MAKE_IT.match(text)) and is_colour(match["y"]):
-        from chatimg.edit_rules import _subject
+        from chatimg.understand.rules.general import _subject
 
         subject = _subject(prompt)  # "it" is the picture's subject: "make it red" recolours the car
         subject = re.sub(r"(?:\s+\w+ed)+$", "", subject or "")  # "a car parked": the car
