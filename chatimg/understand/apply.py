@@ -36,9 +36,16 @@ def _set_background(prompt: str, value: str) -> str:
     return ", ".join(kept + tail)
 
 
+def _add(prompt: str, phrase: str) -> str:
+    from chatimg.understand.rules.general import _split_style_tail
+
+    segments, tail = _split_style_tail(_segments(prompt))
+    return ", ".join(segments + [phrase] + tail)
+
+
 def apply(ops: list[EditOp], prompt: str) -> str | None:
     """The prompt with every op applied, or None when an op names nothing in it."""
-    from chatimg.understand.rules.general import _recolour
+    from chatimg.understand.rules.general import _apply_scene_terms, _recolour, remove_object
 
     for op in ops:
         if op.op == "replace":
@@ -53,6 +60,21 @@ def apply(ops: list[EditOp], prompt: str) -> str | None:
             prompt = done.prompt
         elif op.op == "set_background":
             prompt = _set_background(prompt, op.value)
+        elif op.op == "resize":
+            done = _recolour(prompt, op.target, op.size)
+            if done is None:
+                return None
+            prompt = done.prompt
+        elif op.op == "remove":
+            prompt, found = remove_object(prompt, op.target)
+            if not found:
+                return None
+        elif op.op == "add":
+            prompt = _add(prompt, f"{op.thing} {op.where}".strip() if op.where in ("", None) or " " in op.where
+                          else f"{op.thing} on the {op.where}")
+        elif op.op == "set_aspect":
+            done = _apply_scene_terms(prompt, op.value)  # a known time, weather, style…: replaces the old one
+            prompt = done.prompt if done is not None else _add(prompt, op.value)
         else:
             return None
     return prompt

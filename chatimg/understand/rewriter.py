@@ -117,5 +117,9 @@ def load_rewriter(spec: str = "builtin", device: str | None = None,
         name += "+lora"
     rewriter = LLMRewriter(generator, name=name, mode=mode, templates=templates)
     rewriter.english_only = is_builtin
+    if mode == "rules-first":
+        from chatimg.understand.llm.ops import OpReader
+
+        rewriter.read_ops = OpReader(model, tokenizer)
     rewriter.device = device
     return rewriter

@@ -1,4 +1,4 @@
-from chatimg.core.ops import Add, Recolour, Replace, SetBackground
+from chatimg.core.ops import Add, Recolour, Replace, SetBackground, Swap
 from chatimg.understand.apply import apply
 
 KITCHEN = "a wooden chair next to a table with two cups on it, in a kitchen"
@@ -19,4 +19,16 @@ def test_a_new_background_replaces_the_old_setting_and_keeps_the_rest():
 
 def test_a_recolour_and_an_op_it_cannot_apply():
     assert apply([Recolour(target="table", colour="white")], KITCHEN).startswith("a wooden chair next to a white table")
-    assert apply([Add(thing="a cat")], KITCHEN) is None
+    assert apply([Swap(a="chair", b="table")], KITCHEN) is None  # a free prompt has no places to swap
+
+
+def test_adds_removes_aspects_and_sizes():
+    from chatimg.core.ops import Remove, Resize, SetAspect
+
+    cabin = "a cabin in the woods, during the day, photo"
+    assert apply([Add(thing="a deer")], cabin) == "a cabin in the woods, during the day, a deer, photo"
+    assert apply([SetAspect(slot="time", value="night")], cabin) == "a cabin in the woods at night, photo"
+    assert apply([Remove(target="lamp")], "a teddy bear holding a glove, on a bed, a lamp on the left") == \
+        "a teddy bear holding a glove, on a bed"
+    assert apply([Remove(target="dog")], KITCHEN) is None
+    assert "big table" in apply([Resize(target="table", size="bigger")], KITCHEN)

@@ -412,3 +412,17 @@ def test_another_script_is_left_to_a_model_that_knows_it():
     capable = LLMRewriter(lambda messages: "a blue car parked on a street", mode="llm-first")
     edit = capable.rewrite("車を青くして", prompt=prompt, history=[(prompt, prompt)])
     assert edit.prompt == "a blue car parked on a street" and edit.source == "llm" and edit.intent == "paint"
+
+
+def test_what_the_rules_do_not_know_the_model_reads_as_an_op():
+    from chatimg.core.ops import Remove, SetAspect
+    from chatimg.understand.llm.rewriter import LLMRewriter
+
+    prompt = "a teddy bear holding a glove, on a bed, a lamp on the left"
+    rewriter = LLMRewriter(None, mode="rules-first")
+    rewriter.read_ops = lambda p, m: [Remove(target="lamp")]
+    edit = rewriter.rewrite("yeet the lamp outta here", prompt=prompt, history=[(prompt, prompt)])
+    assert edit.prompt == "a teddy bear holding a glove, on a bed" and edit.source == "llm"
+    assert edit.ops == [Remove(target="lamp")] and edit.instruction.startswith("Remove the lamp")
+    rewriter.read_ops = lambda p, m: [SetAspect(slot="time", value="yeet")]  # not a time: not taken
+    assert rewriter.rewrite("yeet the lamp outta here", prompt=prompt, history=[(prompt, prompt)]).source != "llm"

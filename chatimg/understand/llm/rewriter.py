@@ -136,6 +136,9 @@ class LLMRewriter:
         self.last = RewriteInfo()
         #: the built-in model reads English only: other scripts get an honest reply, not a guess
         self.english_only = False
+        #: ``read_ops(prompt, message) -> [op] | None``: the model reading a request as an op under
+        #: constrained decoding (``chatimg.understand.llm.ops``), for what the rules do not understand
+        self.read_ops: Callable[[str, str], list | None] | None = None
 
     # ------------------------------------------------------------------------ public
     def rewrite(self, message: str, *, prompt: str | None, history: Sequence[tuple[str, str]] = ()) -> Edit:
@@ -264,6 +267,10 @@ class LLMRewriter:
                 return self._from_rule(rule, prompt, "rules")
             if prompt is None:
                 return self._first(edit_rules.first_prompt(text), text, "rules")
+            if self.read_ops is not None and not shapeworld_edits.is_shapeworld_prompt(prompt):
+                read = self._read_by_model(prompt, text)  # what the rules do not know, the model reads as an op
+                if read is not None:
+                    return read
 
         candidate = self._ask_llm(text, prompt)
         if shape is not None:
@@ -414,16 +421,30 @@ class LLMRewriter:
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
                          region=region, reply=end_sentence(f"Updated the picture: {_short(message, 60)}"))[0]
 
-    def _from_ops(self, ops: list, prompt: str) -> Edit | None:
-        """An edit the typed understander read as ops, applied phrase by phrase; None when an op
-        names nothing in the prompt."""
+    def _read_by_model(self, prompt: str, text: str) -> Edit | None:
+        """The model's op for a request, taken when it changes something and any aspect it sets is
+        one the vocabulary knows for that slot (a 135M model without an op adapter guesses the slot)."""
+        ops = self.read_ops(prompt, text)
+        self.last.llm_ran = True
+        if not ops or ops[0].op == "talk":
+            return None
+        if ops[0].op == "set_aspect":
+            slots = {"light": "lighting", "medium": "style", "era": "style"}
+            if not any(c == slots.get(ops[0].slot, ops[0].slot) for _, c in edit_rules.find_terms(ops[0].value)):
+                return None
+        edit = self._from_ops(ops, prompt, source="llm")
+        return edit if edit is not None and edit.prompt != prompt else None
+
+    def _from_ops(self, ops: list, prompt: str, source: str = "rules") -> Edit | None:
+        """An edit read as ops, applied phrase by phrase; None when an op names nothing in the prompt."""
         if not ops:
             return self._no_change(prompt, "It already looks like that.")
         new = apply_ops(ops, prompt)
         if new is None:
             return None
-        self.last.source = "rules"
-        kinds = {"recolour": "colour", "replace": "replace", "set_background": "style"}
+        self.last.source = source
+        kinds = {"recolour": "colour", "replace": "replace", "set_background": "style", "add": "add",
+                 "remove": "remove", "resize": "attribute", "set_aspect": "style"}
         strength = max(GENERAL_STRENGTHS.get(kinds.get(op.op, ""), 0.6) for op in ops)
         region = "whole"
         if len(ops) == 1 and ops[0].op in ("recolour", "replace"):
