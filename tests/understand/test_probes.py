@@ -673,3 +673,22 @@ def test_compound_nouns_seasons_and_chibi(rewriter, message, words):
 def test_gibberish_still_falls_back(rewriter):
     edit = rewriter.rewrite("flurbgrotz", prompt=CAR, history=[(CAR, CAR)])
     assert edit.prompt == CAR and not rewriter.last.usable
+
+
+@pytest.mark.parametrize("steps, expected", [
+    (["a golden retriever on a porch", "swap the dog for a tabby cat"], "a tabby cat on a porch"),
+    (["a vintage car parked on a city street", "make the car blue", "now make it red", "go back to the blue one"],
+     "a blue vintage car parked on a city street"),
+    (["three ducks in a pond", "actually just one duck"], "one duck in a pond"),
+    (["a latte on a wooden table"], "a latte on a wooden table"),
+    (["a wooden chair next to a table with two cups on it, in a kitchen", "Change the count of the cups to 3",
+      "Change the background to a park, keep the chair unchanged"],
+     "a wooden chair next to a table with 3 cups on it, in a park"),
+])
+def test_a_conversation_rewrites_instead_of_appending(rewriter, steps, expected):
+    prompt, history = None, []
+    for message in steps:
+        edit = rewriter.rewrite(message, prompt=prompt, history=history)
+        prompt = edit.prompt
+        history.append((message, prompt))
+    assert prompt == expected

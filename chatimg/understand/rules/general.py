@@ -2075,7 +2075,13 @@ def resolve_kinds(prompt: str, text: str) -> str:
             continue
         found = [name for name in names.split() if re.search(_noun_pattern(name), prompt, re.I)]
         if len(found) == 1:
-            text = said.sub(lambda m: f"{m.group('d')} {found[0]}{m.group('s')}", text)
+            # a swap replaces the whole name, with a colour word that is part of it ("golden retriever"),
+            # so it does not leave "a golden tabby cat"
+            named = re.search(rf"\b([a-z]+)\s+{re.escape(found[0])}\b", prompt, re.I)
+            swap = re.match(r"^(?:swap|replace|exchange|switch|trade|change)\b", text, re.I)
+            name = f"{named.group(1)} {found[0]}" if swap and named and named.group(1).lower() in COLOUR_WORDS \
+                else found[0]
+            text = said.sub(lambda m: f"{m.group('d')} {name}{m.group('s')}", text)
     return text
 
 
