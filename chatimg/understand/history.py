@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _ASKS = [re.compile(p, re.I) for p in (
     r"^(?:(?:ok|okay|no|hmm+|actually|please|sorry),?\s+)*(?:can you\s+|could you\s+|let'?s\s+|please\s+)?"
@@ -23,17 +24,34 @@ def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in re.findall(r"[a-z][a-z'-]*", text.lower())}
 
 
-def described_turn(message: str, prompt: str, history: Sequence[tuple[str, str]]) -> str | None:
+@dataclass(frozen=True)
+class GoingBack:
+    """An earlier prompt the message points at; ``whole``: the picture ("the blue one"), else only
+    what it described ("go back to digital art": that phrase, the later changes kept)."""
+
+    prompt: str
+    phrase: str
+    whole: bool
+
+
+def described_turn(message: str, prompt: str, history: Sequence[tuple[str, str]]) -> GoingBack | None:
     """The newest earlier prompt of the branch that shows what ``message`` describes and the current
     one does not; None when the message does not ask to go back, or nothing matches."""
     text = " ".join(message.split()).rstrip(" .!?")
     for pattern in _ASKS:
         if match := pattern.match(text):
-            wanted = _words(f"{match['d']} {match.groupdict().get('e') or ''}") - _VAGUE
+            said = f"{match['d']} {match.groupdict().get('e') or ''}".strip()
+            wanted = _words(said) - _VAGUE
             break
     else:
         return None
     if not wanted or wanted <= _words(prompt):
         return None
     earlier = [p for _, p in history[:-1]] if history and history[-1][1] == prompt else [p for _, p in history]
-    return next((p for p in reversed(earlier) if p != prompt and wanted <= _words(p)), None)
+    found = next((p for p in reversed(earlier) if p != prompt and wanted <= _words(p)), None)
+    if found is None:
+        return None
+    phrase = next((s.strip() for s in found.split(",") if wanted <= _words(s)), "")
+    whole = not phrase or bool(re.match(r"^(?:the|that|this)\b", match["d"], re.I)) or \
+        bool(re.search(r"\b(?:one|ones|version|picture|image|pic)\b", said, re.I))
+    return GoingBack(prompt=found, phrase=phrase, whole=whole)

@@ -5,15 +5,15 @@ CARS = [("a vintage car", "a vintage car"), ("make the car blue", "a blue vintag
 
 
 def test_go_back_finds_the_newest_picture_that_showed_it():
-    assert described_turn("go back to the blue one", "a red vintage car", CARS) == "a blue vintage car"
-    assert described_turn("ok, I liked the blue one better", "a red vintage car", CARS) == "a blue vintage car"
-    assert described_turn("the blue one was better", "a red vintage car", CARS) == "a blue vintage car"
+    for message in ("go back to the blue one", "ok, I liked the blue one better", "the blue one was better"):
+        back = described_turn(message, "a red vintage car", CARS)
+        assert back.prompt == "a blue vintage car" and back.whole
 
 
 def test_it_better_with_a_detail_names_that_detail():
     history = [("a cabin", "a cabin in the woods, at night"), ("make it daytime", "a cabin in the woods, during the day")]
-    assert described_turn("i liked it better at night", "a cabin in the woods, during the day", history) == \
-        "a cabin in the woods, at night"
+    back = described_turn("i liked it better at night", "a cabin in the woods, during the day", history)
+    assert back.prompt == "a cabin in the woods, at night" and back.phrase == "at night" and not back.whole
 
 
 def test_nothing_to_go_back_to_is_left_to_the_other_understanders():

@@ -692,3 +692,14 @@ def test_a_conversation_rewrites_instead_of_appending(rewriter, steps, expected)
         prompt = edit.prompt
         history.append((message, prompt))
     assert prompt == expected
+
+
+def test_going_back_to_a_style_keeps_the_later_changes(rewriter):
+    steps = ["an astronaut with a guitar sitting on the moon, digital art", "make it a pencil sketch",
+             "swap the guitar for a violin", "go back to digital art"]
+    prompt, history = None, []
+    for message in steps:
+        edit = rewriter.rewrite(message, prompt=prompt, history=history)
+        prompt = edit.prompt
+        history.append((message, prompt))
+    assert "violin" in prompt and "digital art" in prompt and "pencil" not in prompt and edit.source == "history"

@@ -157,7 +157,7 @@ class LLMRewriter:
         picture from earlier in the conversation as a revert, an unchanged one as "keep"."""
         from chatimg.understand.rewriter import prompt_ops
 
-        intent, source = edit.intent, "llm" if self.last.source == "llm" else "rules"
+        intent, source = edit.intent, self.last.source if self.last.source in ("llm", "history") else "rules"
         earlier = [p for _, p in history[:-1]]
         if intent == "reroll":
             ops: list = [Reroll()]
@@ -225,8 +225,12 @@ class LLMRewriter:
             text, _kept = instructions.strip_keep(text)  # "…, keep the bear unchanged": the rest is kept anyway
             if (back := described_turn(text, prompt, history)) is not None:
                 self.last.source = "history"
-                return make_edit(prompt=back, instruction="go back to an earlier picture", strength=0.7,
-                                 reply=f"Back to the earlier picture: {_short(back)}.")[0]
+                if not back.whole:  # "go back to digital art": that phrase again, the later changes kept
+                    again = edit_rules._apply_scene_terms(prompt, back.phrase)
+                    if again is not None and again.prompt != prompt:
+                        return self._from_rule(again, prompt, "history")
+                return make_edit(prompt=back.prompt, instruction="go back to an earlier picture", strength=0.7,
+                                 reply=f"Back to the earlier picture: {_short(back.prompt)}.")[0]
             if not shapeworld_edits.is_shapeworld_prompt(prompt) and \
                     (ops := instructions.understand(prompt, text)) is not None:
                 typed = self._from_ops(ops, prompt)
