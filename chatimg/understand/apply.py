@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from chatimg.core.ops import EditOp
+from chatimg.understand.lexicon import ON_PLACES
 
 #: Phrases that say where a scene is, and so are what a new background replaces.
 _SETTING = re.compile(r"^(?:set\s+)?(?:in|at|inside)\s+(?:a|an|the)\s+", re.I)
@@ -32,7 +33,8 @@ def _set_background(prompt: str, value: str) -> str:
     if inside and len(first[:inside.start()].split()) >= 2 and not find_terms(inside.group(0)):
         kept[0] = first[:inside.start()]  # "a chair in a kitchen": the kitchen was the background
     article = re.match(r"^(?:a|an|the)\s+", value, re.I)
-    kept.append(f"in {value}" if article else f"{value} background")
+    on = value.lower().split()[-1] in ON_PLACES
+    kept.append(f"{'on' if on else 'in'} {value}" if article else f"{value} background")
     return ", ".join(kept + tail)
 
 

@@ -36,6 +36,11 @@ _MAKE_SHADE = re.compile(r"^(?:please\s+)?(?:make|turn|paint|change)\s+(?P<x>(?:
                          r"(?:into\s+|to\s+)?(?P<y>[\w-]+\s+[\w-]+)$", re.I)
 _MAKE_IT = re.compile(r"^(?:now\s+|then\s+|and\s+|ok\s+|okay\s+)*(?:please\s+)?(?:make|turn|paint|colou?r|change)\s+"
                       r"(?:it|him|her)\s+(?:to\s+|into\s+)?(?P<y>[\w-]+(?:\s+[\w-]+)?)(?:\s+instead)?(?:\s+please)?$", re.I)
+_CHANGE_TO = re.compile(r"^(?:please\s+)?(?:change|turn|switch|swap|replace|make)\s+(?P<x>(?:the|that|those|these|this)\s+"
+                        r"[\w' -]+?)\s+(?:to|into|for|with)\s+(?P<y>[\w' -]+?)(?:\s+instead)?$", re.I)
+_ONE_LESS = re.compile(r"^(?:please\s+)?(?:remove|delete|take away|take out|get rid of|drop)\s+(?:just\s+)?(?:one|a single)\s+"
+                       r"(?:of\s+the\s+)?(?P<x>[\w' -]+?)$", re.I)
+_ONE_MORE = re.compile(r"^(?:please\s+)?(?:add|put|draw|give me)\s+(?:one|1)\s+more\s+(?P<x>[\w' -]+?)$", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|some|all|all the|those|these|that|this)\s+", re.I)
 _STOP = ("with|and|or|on|in|at|of|to|by|from|for|near|next|under|over|behind|beside|holding|wearing|carrying|"
          "sitting|standing|lying|the|a|an|is|are|its|his|her|their|it")
@@ -96,9 +101,10 @@ def _material(prompt: str, thing: str, value: str) -> list[EditOp] | None:
     return [Replace(old=found.group(0), new=new)]
 
 
-def understand(prompt: str, message: str) -> list[EditOp] | None:
+def understand(prompt: str, message: str, *, it_is_subject: bool = True) -> list[EditOp] | None:
     """The ops for ``message`` when it is one of these instructions, else None (an empty list: it
-    is one, and the prompt already says so)."""
+    is one, and the prompt already says so). ``it_is_subject``: "it" means the picture's subject
+    (not so right after an add, when it is the thing just added)."""
     text = " ".join(message.split()).rstrip(" .!")
     if match := _OF.match(text):
         attribute, thing, value = match["a"].lower(), match["x"], match["y"]
@@ -113,13 +119,42 @@ def understand(prompt: str, message: str) -> list[EditOp] | None:
         return _material(prompt, match["x"], match["y"])
     if (match := _MAKE_SHADE.match(text)) and is_colour(match["y"]) and _noun_phrase(prompt, match["x"]):
         return [Recolour(target=_DETERMINER.sub("", match["x"]), colour=match["y"])]  # "pastel pink"
-    if (match := _MAKE_IT.match(text)) and is_colour(match["y"]):
+    if it_is_subject and (match := _MAKE_IT.match(text)) and is_colour(match["y"]):
         from chatimg.understand.rules.general import _subject
 
         subject = _subject(prompt)  # "it" is the picture's subject: "make it red" recolours the car
         subject = re.sub(r"(?:\s+\w+ed)+$", "", subject or "")  # "a car parked": the car
         return [Recolour(target=_DETERMINER.sub("", subject), colour=match["y"])] if subject else None
+    if (match := _ONE_LESS.match(text) or _ONE_MORE.match(text)) and (found := _noun_phrase(prompt, match["x"])):
+        have = number_of(found["q"] or "one") if found["q"] and found["q"].lower() != "the" else None
+        if have is not None:  # "remove one cat" from three cats: two cats, not none
+            n = have + (1 if match.re is _ONE_MORE else -1)
+            words = {v: k for k, v in NUMBERS.items() if " " not in k and k not in ("a", "an", "single", "both")}
+            return _count(prompt, match["x"], words.get(n, str(n))) if n >= 1 else None
+    if (match := _CHANGE_TO.match(text)) and (found := _noun_phrase(prompt, match["x"])) and _names_a_thing(match["y"]):
+        return [Replace(old=found.group(0), new=_as_replacement(found, match["y"]))]
     for pattern in _COUNTS:
         if match := pattern.match(text):
             return _count(prompt, match["x"], match["n"])
     return None
+
+
+def _names_a_thing(value: str) -> bool:
+    """"oranges", "a panda", "a metal bench": a thing, not a colour or a quality ("stormy", "red")."""
+    words = value.lower().split()
+    if not words or is_colour(value) or words[-1] in ("one", "ones") or words[-1] in MATERIALS:
+        return False
+    return words[0] in ("a", "an", "some") or (words[-1].endswith("s") and not words[-1].endswith(("ss", "ous")))
+
+
+def _as_replacement(found: re.Match, value: str) -> str:
+    """``value`` said the way the old phrase was counted: "three roses" -> "three tulips"."""
+    value = value.strip()
+    quantity = (found["q"] or "").lower()
+    if _DETERMINER.match(value) or not quantity:
+        return value
+    if quantity == "the":
+        return f"the {value}"
+    if quantity in ("a", "an"):
+        return ("an " if value[:1].lower() in "aeiou" else "a ") + value
+    return f"{found['q']} {value}"

@@ -63,3 +63,8 @@ def is_colour(phrase: str) -> bool:
     """"pink", "pastel pink", "dark blue-green": shades, then colour names."""
     words = phrase.lower().replace("-", " ").split()
     return bool(words) and words[-1] in COLOURS and all(w in COLOURS or w in SHADES or w == "and" for w in words)
+
+#: Places one is *on*, not *in* ("on a beach", "in a park").
+ON_PLACES = {"beach", "shore", "coast", "field", "hill", "hillside", "mountain", "mountaintop", "lake", "river", "sea",
+             "ocean", "street", "road", "rooftop", "roof", "island", "meadow", "lawn", "grass", "moon", "mars", "stage",
+             "bridge", "boat", "ship", "train", "pier", "dock", "farm", "plain", "glacier", "cliff", "runway", "track"}

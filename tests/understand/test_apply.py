@@ -32,3 +32,7 @@ def test_adds_removes_aspects_and_sizes():
         "a teddy bear holding a glove, on a bed"
     assert apply([Remove(target="dog")], KITCHEN) is None
     assert "big table" in apply([Resize(target="table", size="bigger")], KITCHEN)
+
+
+def test_a_beach_is_something_one_is_on():
+    assert apply([SetBackground(value="a beach")], "three ducks, in a pond") == "three ducks, on a beach"

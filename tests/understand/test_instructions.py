@@ -47,3 +47,16 @@ def test_it_is_the_pictures_subject_for_a_colour():
     assert understand("a blue vintage car parked on a city street", "now make it red") == \
         [Recolour(target="blue vintage car", colour="red")]
     assert understand("a blue vintage car parked on a city street", "make it bigger") is None
+
+
+def test_one_less_one_more_and_a_thing_changed_into_another():
+    cats = "two cats sleeping on a red sofa"
+    assert understand(cats, "remove one cat") == [Replace(old="two cats", new="one cat")]
+    assert understand(cats, "add one more cat") == [Replace(old="two cats", new="three cats")]
+    assert understand("a bowl of apples on a counter", "Change the apples to oranges") == \
+        [Replace(old="apples", new="oranges")]
+    assert understand("a vase with three roses", "change the roses to tulips") == \
+        [Replace(old="three roses", new="three tulips")]
+    assert understand("a teddy bear on a bench", "replace the teddy bear with a panda") == \
+        [Replace(old="a teddy bear", new="a panda")]
+    assert understand("a castle under a blue sky", "change the sky to stormy") is None  # a quality: the rules'

@@ -232,7 +232,7 @@ class LLMRewriter:
                 return make_edit(prompt=back.prompt, instruction="go back to an earlier picture", strength=0.7,
                                  reply=f"Back to the earlier picture: {_short(back.prompt)}.")[0]
             if not shapeworld_edits.is_shapeworld_prompt(prompt) and \
-                    (ops := instructions.understand(prompt, text)) is not None:
+                    (ops := instructions.understand(prompt, text, it_is_subject=not self._just_added(history))) is not None:
                 typed = self._from_ops(ops, prompt)
                 if typed is not None:
                     return typed
@@ -425,6 +425,13 @@ class LLMRewriter:
         return make_edit(prompt=candidate, instruction=_short(message, 80), strength=GENERAL_STRENGTHS["llm"],
                          region=region, reply=end_sentence(f"Updated the picture: {_short(message, 60)}"))[0]
 
+    @staticmethod
+    def _just_added(history: list[tuple[str, str]]) -> bool:
+        """Whether the last turn added a thing (then "it" is that thing, not the picture's subject)."""
+        from chatimg.understand.rewriter import prompt_ops
+
+        return len(history) >= 2 and any(op.op == "add" for op in prompt_ops(history[-2][1], history[-1][1]))
+
     def _read_by_model(self, prompt: str, text: str) -> Edit | None:
         """The model's op for a request, taken when it changes something and any aspect it sets is
         one the vocabulary knows for that slot (a 135M model without an op adapter guesses the slot)."""
@@ -450,7 +457,7 @@ class LLMRewriter:
         kinds = {"recolour": "colour", "replace": "replace", "set_background": "style", "add": "add",
                  "remove": "remove", "resize": "attribute", "set_aspect": "style"}
         strength = max(GENERAL_STRENGTHS.get(kinds.get(op.op, ""), 0.6) for op in ops)
-        region = "whole"
+        region = "background" if [op.op for op in ops] == ["set_background"] else "whole"
         if len(ops) == 1 and ops[0].op in ("recolour", "replace"):
             thing = ops[0].target if ops[0].op == "recolour" else ops[0].old
             region = edit_rules._head(thing) or "whole"

@@ -129,8 +129,8 @@ def fix_typos(text: str, vocabulary: set[str] | frozenset[str] = frozenset(), *,
     def fix(match: re.Match) -> str:
         word = match.group(0)
         low = word.lower()
-        if len(low) < 3 or low in known:
-            return word
+        if len(low) < 3 or low in known or (low.endswith("s") and (low[:-1] in known or low[:-2] in known)):
+            return word  # a plural of a known word ("oranges") is not a typo of another ("orange")
         named = describing or re.search(r"\b(?:a|an|the|some|my|this|that|these|those|his|her|their)\s+$",
                                         text[:match.start()], re.I)
         for targets in tiers[:1] if named else tiers:
