@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 #: A terminal redraws a half-block picture a few times a second at best; more previews than
@@ -119,15 +120,19 @@ def fit_projection(vae: Any, size: int = 64, seed: int = 0, steps: int = 200, ca
 
 def project(latents: Any, weights: dict, scale: int = 1) -> Image.Image:
     """The RGB picture ``weights`` (from ``fit_projection``) see in the first latent of a batch,
-    enlarged ``scale`` times (a VAE's scale factor gives the painting's own size)."""
-    import torch
-    import torch.nn.functional as F  # noqa: N812
-
-    pixels = latents[0].float().cpu().permute(1, 2, 0)
-    rgb = F.silu(pixels @ weights["w1"] + weights["b1"]) @ weights["w2"] + weights["b2"]
-    array = (rgb.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-    image = Image.fromarray(array)
+    enlarged ``scale`` times (a VAE's scale factor gives the painting's own size). Plain numpy:
+    a torch op here would wake torch's OpenMP pool, which on a busy CPU costs tens of ms."""
+    pixels = _numpy(latents)[0].astype(np.float32).transpose(1, 2, 0)
+    w = {k: _numpy(v) for k, v in weights.items()}
+    hidden = pixels @ w["w1"] + w["b1"]
+    hidden = hidden / (1.0 + np.exp(-np.clip(hidden, -60, 60)))  # SiLU
+    rgb = hidden @ w["w2"] + w["b2"]
+    image = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
     return image.resize((image.width * scale, image.height * scale), Image.Resampling.BILINEAR) if scale > 1 else image
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return value if isinstance(value, np.ndarray) else value.detach().float().cpu().numpy()
 
 
 class LatentPreviewer:
@@ -136,7 +141,8 @@ class LatentPreviewer:
 
     def __init__(self, weights: Any, on_preview: Callable[[int, int, Image.Image], None],
                  scale: int = 1) -> None:
-        self.weights, self.on_preview, self.scale = weights, on_preview, scale
+        self.weights = None if weights is None else {k: _numpy(v) for k, v in weights.items()}
+        self.on_preview, self.scale = on_preview, scale
         self._pending: tuple[int, int, Any] | None = None
         self._closed = False
         self._wake = threading.Condition()
@@ -154,7 +160,7 @@ class LatentPreviewer:
         self._thread.join()
 
     def submit(self, step: int, total: int, latents: Any) -> None:
-        copy = latents[:1].detach().to("cpu", copy=True)
+        copy = latents[:1].detach().float().cpu().numpy().copy()
         with self._wake:
             self._pending = (step, total, copy)  # an older one not yet shown is dropped
             self._wake.notify()
