@@ -319,9 +319,10 @@ def export(session_id: str, destination: str, turn: int | None, sessions_dir: st
 
 @cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench_painter:painter_command",
                                 "rewriter": "chatimg.bench_rewriter:rewriter_command",
-                                "conversation": "chatimg.bench_conversation:conversation_command"})
+                                "conversation": "chatimg.bench_conversation:conversation_command",
+                                "turn": "chatimg.bench_turn:turn_command"})
 def bench() -> None:
-    """Benchmarks: painter fidelity and rewriter accuracy, with timings."""
+    """Benchmarks: painter fidelity, rewriter accuracy, and turn speed on a busy CPU."""
 
 
 def main() -> None:

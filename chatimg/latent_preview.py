@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-#: A terminal redraws a half-block picture a few times a second at best; more previews than
-#: that are work nobody sees.
-PREVIEW_FPS = 8.0
+#: Previews a second. Each one is a full redraw of the picture by the UI thread (Textual's
+#: compositor: tens of ms on a busy CPU, and the GIL meanwhile), so a few a second look live
+#: and leave the painting and the keyboard alone.
+PREVIEW_FPS = 4.0
 
 
 class PreviewThrottle:
@@ -120,7 +121,7 @@ def fit_projection(vae: Any, size: int = 64, seed: int = 0, steps: int = 200, ca
 
 def project(latents: Any, weights: dict, scale: int = 1) -> Image.Image:
     """The RGB picture ``weights`` (from ``fit_projection``) see in the first latent of a batch,
-    enlarged ``scale`` times (a VAE's scale factor gives the painting's own size). Plain numpy:
+    enlarged ``scale`` times in blocks (the painting's own size; blocks draw cheaply). Plain numpy:
     a torch op here would wake torch's OpenMP pool, which on a busy CPU costs tens of ms."""
     pixels = _numpy(latents)[0].astype(np.float32).transpose(1, 2, 0)
     w = {k: _numpy(v) for k, v in weights.items()}
@@ -128,7 +129,7 @@ def project(latents: Any, weights: dict, scale: int = 1) -> Image.Image:
     hidden = hidden / (1.0 + np.exp(-np.clip(hidden, -60, 60)))  # SiLU
     rgb = hidden @ w["w2"] + w["b2"]
     image = Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
-    return image.resize((image.width * scale, image.height * scale), Image.Resampling.BILINEAR) if scale > 1 else image
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST) if scale > 1 else image
 
 
 def _numpy(value: Any) -> np.ndarray:

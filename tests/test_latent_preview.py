@@ -17,7 +17,7 @@ def test_throttle_keeps_to_the_frame_rate_and_skips_the_last_step():
         now[0] += 0.05
         if throttle.due(step, 16):
             due.append(step)
-    assert due == [1, 4, 7, 10, 13]  # one per 125 ms at most, and never step 16
+    assert due == [1, 4, 7, 10, 13]  # one per 125 ms at most (8 a second), and never step 16
 
 
 def test_projection_of_the_builtin_vae_sees_the_colours_and_is_cached(tmp_path):

@@ -48,7 +48,7 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
 
     from chatimg.cli import make_engine
     from chatimg.ui.app import ChatApp
-    from chatimg.ui.widgets.transcript import AssistantMessage, Note
+    from chatimg.ui.widgets.transcript import Note
 
     engine = make_engine("builtin", "builtin", "cpu", sessions_dir, no_llm=True, seed=1)
     engine.set_setting("strength", 1.0)  # every turn paints from text: the same work each time
@@ -57,13 +57,17 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
     deadline = time.monotonic() + timeout
 
     async def until(predicate) -> None:
+        """Wait for ``predicate``, looking rarely: a DOM query every few ms is load of its own."""
+        polls = 0
         while not predicate():
             if time.monotonic() > deadline:
                 raise TimeoutError("the TUI did not get there in time")
-            errors = [n for n in app.query(Note) if n.has_class("error")]
-            if errors:
-                raise RuntimeError(str(errors[-1].render()))
-            await asyncio.sleep(0.005)
+            polls += 1
+            if polls % 50 == 0:
+                errors = [n for n in app.query(Note) if n.has_class("error")]
+                if errors:
+                    raise RuntimeError(str(errors[-1].render()))
+            await asyncio.sleep(0.01)
 
     async with app.run_test(size=(120, 40)) as pilot:
         first_frame = time.time() - started
@@ -72,11 +76,11 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
         prompt = app.query_one("#prompt", Input)
 
         async def turn(text: str) -> float:
-            count = len(app.query(AssistantMessage))
+            before = app.turns_done
             prompt.value = text
             begun = time.perf_counter()
             await pilot.press("enter")
-            await until(lambda: len(app.query(AssistantMessage)) > count and not app.busy)
+            await until(lambda: app.turns_done > before)
             return time.perf_counter() - begun
 
         first = await turn(PROMPTS[0])
@@ -88,7 +92,7 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
         echoes: list[float] = []
         lags: list[float] = []
         app.watch(prompt, "value", lambda _value: echoes.append(time.perf_counter()), init=False)
-        count = len(app.query(AssistantMessage))
+        before = app.turns_done
         prompt.value = PROMPTS[-1]
         await pilot.press("enter")
         echoes.clear()
@@ -110,7 +114,7 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
                 else:
                     app.transcript.scroll_end(animate=False)
             await asyncio.sleep(KEY_EVERY_S)
-        await until(lambda: len(app.query(AssistantMessage)) > count)
+        await until(lambda: app.turns_done > before)
         painted = time.perf_counter() - painting
         await ticker
         echo = []
