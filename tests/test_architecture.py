@@ -49,3 +49,14 @@ def test_start_up_modules_do_not_import_heavy_libraries():
 def test_cli_help_does_not_load_torch():
     code = "import sys; from chatimg import cli; assert 'torch' not in sys.modules, 'torch loaded'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_help_and_sessions_never_import_torch(tmp_path):
+    for args in (["--help"], ["sessions"], ["bench", "--help"], ["bench", "turn", "--help"]):
+        code = ("import sys; from chatimg.cli import main; sys.argv = ['chatimg', *sys.argv[1:]]\n"
+                "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+                "assert 'torch' not in sys.modules, 'torch loaded'")
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "CHATIMG_SESSIONS": str(tmp_path),
+                                   "PYTHONPATH": str(PACKAGE.parent)})
+        assert done.returncode == 0, (args, done.stderr[-500:])
