@@ -98,14 +98,16 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
         echoes.clear()
         painting = time.perf_counter()
 
+        finished = lambda: app.turns_done > before  # noqa: E731
+
         async def frames() -> None:
-            while app.busy:
+            while not finished():
                 due = time.perf_counter() + FRAME_S
                 await asyncio.sleep(FRAME_S)
                 lags.append(max(0.0, time.perf_counter() - due))
 
         ticker = asyncio.create_task(frames())
-        while app.busy and time.monotonic() < deadline:
+        while not pressed or (not finished() and time.monotonic() < deadline):  # at least one key
             pressed.append(time.perf_counter())
             await pilot.press("x")
             if len(pressed) % 5 == 0:
@@ -114,7 +116,7 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
                 else:
                     app.transcript.scroll_end(animate=False)
             await asyncio.sleep(KEY_EVERY_S)
-        await until(lambda: app.turns_done > before)
+        await until(finished)
         painted = time.perf_counter() - painting
         await ticker
         echo = []
