@@ -101,7 +101,7 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
         finished = lambda: app.turns_done > before  # noqa: E731
 
         async def frames() -> None:
-            while not finished():
+            while not lags or not finished():  # at least one frame
                 due = time.perf_counter() + FRAME_S
                 await asyncio.sleep(FRAME_S)
                 lags.append(max(0.0, time.perf_counter() - due))
