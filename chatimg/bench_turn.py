@@ -75,7 +75,7 @@ def time_calls(painter: Any, init: Any, repeats: int, bare: bool = True) -> dict
                      negative_prompt="", generator=torch.Generator().manual_seed(1))
             times["bare"].append(time.perf_counter() - started)
     return {"app_s": round(median(times["app"]), 4), "bare_s": round(median(times["bare"]), 4) if bare else None,
-            "threads": painter._policy.last.threads, "previews_per_turn": round(previews / repeats, 1)}
+            "threads": painter.thread_choice.threads, "previews_per_turn": round(previews / repeats, 1)}
 
 
 def run_probe(steps: int, ui_steps: int, warm_turns: int, timeout: float) -> dict[str, Any]:

@@ -242,6 +242,11 @@ class DiffusersPainter:
             self.warmed_up = True
         return time.perf_counter() - started
 
+    @property
+    def thread_choice(self) -> Any:
+        """The ``ThreadChoice`` the last paint ran with (``None`` before the first)."""
+        return None if self._policy is None else self._policy.last
+
     def preview_projection(self) -> Any:
         """The latent -> RGB weights for previews (``None`` for a model without a 4-D latent VAE)."""
         if self._projection is None:

@@ -206,3 +206,17 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
     # an edit is completed too, silently (the first picture's note said what unsaid means)
     edit = painter.paint(PaintRequest(prompt="a blue square", init_image=result.image, strength=0.5, seed=0))
     assert not any(n.startswith("painted as") for n in edit.notes)
+
+
+def test_threads_are_chosen_again_before_every_paint(tiny_painter, monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        for threads in (2, 1):
+            monkeypatch.setenv("CHATIMG_THREADS", str(threads))
+            tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=1))
+            assert tiny_painter.thread_choice.threads == threads == torch.get_num_threads()
+            assert tiny_painter.thread_choice.forced
+    finally:
+        torch.set_num_threads(before)
