@@ -74,7 +74,7 @@ def fit_projection(vae: Any, size: int = 64, seed: int = 0, steps: int = 200, ca
 
     target_file = None
     if cache is not None:
-        target_file = cache / f"preview-{vae_fingerprint(vae)}.safetensors"
+        target_file = cache / f"preview-v2-{vae_fingerprint(vae)}.safetensors"
         if target_file.is_file():
             from safetensors.torch import load_file
 
@@ -105,7 +105,10 @@ def fit_projection(vae: Any, size: int = 64, seed: int = 0, steps: int = 200, ca
             loss.backward()
             optimizer.step()
     weights = {"w1": model[0].weight.detach().T.contiguous(), "b1": model[0].bias.detach().clone(),
-               "w2": model[2].weight.detach().T.contiguous(), "b2": model[2].bias.detach().clone()}
+               "w2": model[2].weight.detach().T.contiguous(), "b2": model[2].bias.detach().clone(),
+               # The latents' range on real pictures: early, noisy steps are clipped to it, so
+               # the map shows muted noise instead of extrapolating to garish colours.
+               "lo": x.min(dim=0).values, "hi": x.max(dim=0).values}
     if target_file is not None:
         from safetensors.torch import save_file
 
@@ -125,6 +128,8 @@ def project(latents: Any, weights: dict, scale: int = 1) -> Image.Image:
     a torch op here would wake torch's OpenMP pool, which on a busy CPU costs tens of ms."""
     pixels = _numpy(latents)[0].astype(np.float32).transpose(1, 2, 0)
     w = {k: _numpy(v) for k, v in weights.items()}
+    if "lo" in w:
+        pixels = np.clip(pixels, w["lo"], w["hi"])
     hidden = pixels @ w["w1"] + w["b1"]
     hidden = hidden / (1.0 + np.exp(-np.clip(hidden, -60, 60)))  # SiLU
     rgb = hidden @ w["w2"] + w["b2"]
@@ -134,6 +139,19 @@ def project(latents: Any, weights: dict, scale: int = 1) -> Image.Image:
 
 def _numpy(value: Any) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else value.detach().float().cpu().numpy()
+
+
+def denoised_estimate(scheduler: Any, latents: Any) -> Any:
+    """What the picture will look like, when the scheduler keeps its estimate of the clean
+    latents (DPM-Solver++ keeps the model's x0 predictions); else ``latents`` themselves, which
+    early on are mostly noise."""
+    outputs = getattr(scheduler, "model_outputs", None)
+    algorithm = getattr(getattr(scheduler, "config", None), "algorithm_type", "")
+    if outputs and algorithm in ("dpmsolver++", "sde-dpmsolver++") and outputs[-1] is not None:
+        estimate = outputs[-1]
+        if getattr(estimate, "shape", None) == getattr(latents, "shape", None):
+            return estimate
+    return latents
 
 
 class LatentPreviewer:

@@ -272,7 +272,7 @@ class DiffusersPainter:
                cancel: threading.Event | None) -> PaintResult:
         import torch
 
-        from chatimg.latent_preview import LatentPreviewer, PreviewThrottle
+        from chatimg.latent_preview import LatentPreviewer, PreviewThrottle, denoised_estimate
 
         notes: list[str] = []
         steps = request.steps or self.defaults.steps
@@ -359,7 +359,7 @@ class DiffusersPainter:
                 on_step(StepUpdate(step=step + 1, total=total))
                 latents = callback_kwargs.get("latents")
                 if not cancelled() and weights is not None and latents is not None and latents.ndim == 4 and throttle.due(step + 1, total):
-                    previewer.submit(step + 1, total, latents)
+                    previewer.submit(step + 1, total, denoised_estimate(pipeline.scheduler, latents))
             return callback_kwargs
 
         if guidance > 1.0:

@@ -69,3 +69,23 @@ def test_previewer_shows_the_newest_and_nothing_after_it_closes():
     assert after[:2] == [1, 3] and set(after[2:]) <= {4, 5}
     threading.Event().wait(0.1)
     assert shown == after  # closed: nothing more arrives
+
+
+@pytest.mark.slow
+def test_builtin_previews_show_the_picture_to_come_not_noise(monkeypatch, tmp_path):
+    """DPM-Solver++ keeps the model's estimate of the clean picture: the preview shows that, so
+    even the first one looks like the final image (the noisy latents would show confetti)."""
+    np = pytest.importorskip("numpy")
+    from chatimg.painter import DiffusersPainter, PaintRequest
+
+    monkeypatch.setenv("CHATIMG_CACHE", str(tmp_path))
+    monkeypatch.setattr("chatimg.latent_preview.PREVIEW_FPS", 1e6)
+    painter = DiffusersPainter("builtin", device="cpu").load()
+    updates = []
+    result = painter.paint(PaintRequest(prompt="a big red circle on the left, blue background", seed=3, steps=8),
+                           on_step=updates.append)
+    final = np.asarray(result.image, dtype=float)
+    previews = [u.preview for u in updates if u.preview is not None]
+    assert len(previews) == 7  # every step but the last
+    differences = [np.abs(np.asarray(p.resize(result.image.size), dtype=float) - final).mean() for p in previews]
+    assert differences[0] < 50 and differences[-1] < 35, differences
