@@ -64,16 +64,22 @@ def time_calls(painter: Any, init: Any, repeats: int, bare: bool = True) -> dict
         nonlocal previews
         previews += update.preview is not None
 
-    for _ in range(repeats):
+    def app_call() -> None:
         started = time.perf_counter()
         painter.paint(PaintRequest(prompt=EDIT, init_image=init, strength=0.6, seed=1), on_step=on_step)
         times["app"].append(time.perf_counter() - started)
-        if bare:  # same thread, so the same torch threads the app just chose
-            started = time.perf_counter()
-            with torch.inference_mode():
-                pipe(prompt=prompt, image=init, strength=0.6, num_inference_steps=steps, guidance_scale=guidance,
-                     negative_prompt="", generator=torch.Generator().manual_seed(1))
-            times["bare"].append(time.perf_counter() - started)
+
+    def bare_call() -> None:  # same thread, so the same torch threads the app chose
+        started = time.perf_counter()
+        with torch.inference_mode():
+            pipe(prompt=prompt, image=init, strength=0.6, num_inference_steps=steps, guidance_scale=guidance,
+                 negative_prompt="", generator=torch.Generator().manual_seed(1))
+        times["bare"].append(time.perf_counter() - started)
+
+    for index in range(repeats):
+        calls = [app_call, bare_call] if bare else [app_call]
+        for call in calls if index % 2 == 0 else reversed(calls):  # neither side always goes first
+            call()
     return {"app_s": round(median(times["app"]), 4), "bare_s": round(median(times["bare"]), 4) if bare else None,
             "threads": painter.thread_choice.threads, "previews_per_turn": round(previews / repeats, 1)}
 
