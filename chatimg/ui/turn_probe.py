@@ -1,7 +1,7 @@
 """The TUI measured from the outside, with Textual's pilot: start-up to the first frame and to
 models ready, the first painted turn against warm ones, and how the UI answers while a long
-turn paints (keys typed every 30 ms against their echo, the event loop's lateness per frame,
-the transcript scrolled now and then).
+turn paints: a key posted every 30 ms (as the terminal driver posts it) against its echo, the
+event loop's lateness per frame, and the transcript scrolled now and then.
 
 ``chatimg bench turn`` runs it in a fresh process, so imports, model loading and the first
 turn are as cold as a user's::
@@ -44,6 +44,7 @@ def percentiles(values: list[float]) -> dict[str, float | int]:
 
 async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, warm_turns: int,
                 timeout: float = 600.0) -> dict:
+    from textual import events
     from textual.widgets import Input
 
     from chatimg.cli import make_engine
@@ -108,8 +109,10 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
 
         ticker = asyncio.create_task(frames())
         while not pressed or (not finished() and time.monotonic() < deadline):  # at least one key
+            key = events.Key("x", "x")  # as the terminal driver posts it; pilot.press would wait for idle
+            key.set_sender(app)
             pressed.append(time.perf_counter())
-            await pilot.press("x")
+            app.post_message(key)
             if len(pressed) % 5 == 0:
                 if len(pressed) % 10:
                     app.transcript.scroll_home(animate=False)
