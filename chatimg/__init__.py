@@ -14,3 +14,6 @@ _os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 _os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 _os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# Idle OpenMP threads sleep instead of spinning: a spinning pool steals the cores the UI and
+# other programs need between (and during) denoising steps. Read once, when torch loads.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -305,9 +305,10 @@ def export(session_id: str, destination: str, turn: int | None, sessions_dir: st
 
 @cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench.painter:painter_command",
                                 "rewriter": "chatimg.bench.rewriter:rewriter_command",
-                                "conversation": "chatimg.bench.conversation:conversation_command"})
+                                "conversation": "chatimg.bench.conversation:conversation_command",
+                                "turn": "chatimg.bench.turn:turn_command"})
 def bench() -> None:
-    """Benchmarks: painter fidelity and rewriter accuracy, with timings."""
+    """Benchmarks: painter fidelity, rewriter accuracy, and turn speed on a busy CPU."""
 
 
 def main() -> None:

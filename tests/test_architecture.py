@@ -24,7 +24,7 @@ ALLOWED = {
     "engine": {"core", "understand", "paint", "shapeworld"},
     "commands": {"core", "engine"},
     "wiring": {"core", "engine", "understand", "paint", "shapeworld"},
-    "ui": {"core", "engine", "commands", "understand", "paint", "shapeworld"},
+    "ui": {"core", "engine", "commands", "wiring", "understand", "paint", "shapeworld"},
     "cli": {"core", "engine", "commands", "wiring", "understand", "paint", "shapeworld", "ui", "bench", "training"},
     "bench": {"core", "engine", "commands", "wiring", "understand", "paint", "shapeworld", "training", "ui"},
     "training": {"core", "understand", "paint", "shapeworld"},
@@ -148,3 +148,14 @@ def test_no_module_is_over_800_lines():
 def test_cli_help_does_not_load_torch():
     code = "import sys; from chatimg import cli; assert 'torch' not in sys.modules, 'torch loaded'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_help_and_sessions_never_import_torch(tmp_path):
+    for args in (["--help"], ["sessions"], ["bench", "--help"], ["bench", "turn", "--help"]):
+        code = ("import sys; from chatimg.cli import main; sys.argv = ['chatimg', *sys.argv[1:]]\n"
+                "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+                "assert 'torch' not in sys.modules, 'torch loaded'")
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "CHATIMG_SESSIONS": str(tmp_path),
+                                   "PYTHONPATH": str(PACKAGE.parent)})
+        assert done.returncode == 0, (args, done.stderr[-500:])

@@ -195,3 +195,49 @@ def test_a_closed_terminal_is_noticed():
         assert not terminal_alive(slave)
     finally:
         os.close(slave)
+
+
+class WarmingPainter(SolidPainter):
+    """Counts warm-ups; ``loaded`` lets a test hold the load back to see the UI meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warm_ups = 0
+
+    def warm_up(self) -> float:
+        self.warm_ups += 1
+        return 0.0
+
+
+async def test_first_frame_at_once_models_load_and_warm_up_while_the_user_types(tmp_path):
+    import threading
+
+    painter, release = WarmingPainter(), threading.Event()
+
+    def slow_factory(status):
+        release.wait(10)  # a painter that takes its time to load
+        return painter
+
+    engine = ChatEngine(SessionStore(tmp_path), painter_factory=slow_factory, model_name="solid", llm_name=None)
+    app = ChatApp(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "loading models" in str(app.query_one("#status").render()) and not app.models_ready
+        await pilot.press("a", " ", "r", "e", "d")  # typing works while the models load
+        assert app.query_one("#prompt", Input).value == "a red"
+        release.set()
+        await wait_until(pilot, lambda: app.models_ready)
+        assert painter.warm_ups == 1 and str(app.query_one("#status").render()) == "ready"
+
+
+async def test_a_live_preview_redraws_the_picture_in_place(tmp_path):
+    from PIL import Image
+
+    app = ChatApp(make_engine(tmp_path), preload=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await say(pilot, app, "a red circle")
+        await wait_until(pilot, lambda: app.turns_done == 1)
+        shown = app.query_one("#image-slot").query_one(HalfblockImage)
+        app.show_image(Image.new("RGB", (16, 16), (0, 0, 255)), preview=True)
+        await pilot.pause(0.05)
+        assert app.query_one("#image-slot").query_one(HalfblockImage) is shown
+        assert shown.image.getpixel((0, 0)) == (0, 0, 255)

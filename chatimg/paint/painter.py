@@ -4,7 +4,10 @@ The first turn is text-to-image; later turns run img2img on the previous image, 
 inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste, and
 an edit that only recolours or resizes things changes their pixels (``chatimg.paint.masks``), with no
 repainting. All three pipelines share one set of weights (loaded once). Progress, live previews
-and cancellation go through diffusers' ``callback_on_step_end``.
+and cancellation go through diffusers' ``callback_on_step_end``; previews are a cheap latent
+projection made off the denoising thread (``chatimg.paint.latent_preview``). Before each paint the
+``ThreadPolicy`` sets torch's threads for the cores that are free right now; ``warm_up`` runs
+one tiny pass so the first real turn is as fast as a warm one.
 """
 
 from __future__ import annotations
@@ -132,17 +135,21 @@ class DiffusersPainter:
         self._lock = threading.Lock()
         self.device: str | None = None
         self.defaults = PaintDefaults()
-        self._small_vae: bool | None = None
+        self._paint_lock = threading.RLock()  # one paint (or warm-up) at a time: pipelines share a scheduler
+        self._policy: Any = None
+        self._projection: Any = None  # latent -> RGB preview weights, fitted once
+        self.warmed_up = False
 
     # -- loading ------------------------------------------------------------------------
     def load(self) -> DiffusersPainter:
         with self._lock:
             if self._pipes:
                 return self
-            from chatimg.devices import apply_thread_limit, default_dtype, resolve_device
+            from chatimg.devices import ThreadPolicy, default_dtype, resolve_device
 
-            apply_thread_limit()
             self.device = resolve_device(self._requested_device)
+            self._policy = ThreadPolicy(self.device)
+            self._policy.apply()
             dtype = self._dtype or default_dtype(self.device)
             self._progress(f"loading painter {self.spec} on {self.device}…")
             base = self._load_base(dtype)
@@ -221,11 +228,52 @@ class DiffusersPainter:
         return pipe
 
     # -- painting -----------------------------------------------------------------------
+    def warm_up(self) -> float:
+        """One tiny pass through text-to-image and image-to-image (and the preview projection),
+        so the first real turn finds every kernel built and runs as fast as a warm one. Seconds."""
+        started = time.perf_counter()
+        with self._paint_lock:
+            self.load()
+            first = self.paint(PaintRequest(prompt="a red circle", seed=0, steps=2), on_step=lambda _u: None)
+            if self.pipeline("img2img") is not None:
+                self.paint(PaintRequest(prompt="a blue square", init_image=first.image, strength=1.0, seed=0,
+                                        steps=2), on_step=lambda _u: None)
+            self.pipeline("inpaint")
+            self.warmed_up = True
+        return time.perf_counter() - started
+
+    @property
+    def thread_choice(self) -> Any:
+        """The ``ThreadChoice`` the last paint ran with (``None`` before the first)."""
+        return None if self._policy is None else self._policy.last
+
+    def preview_projection(self) -> Any:
+        """The latent -> RGB weights for previews (``None`` for a model without a 4-D latent VAE)."""
+        if self._projection is None:
+            vae = getattr(self._pipes.get("base"), "vae", None)
+            if vae is None or not hasattr(vae, "encode"):
+                self._projection = False
+            else:
+                from chatimg.paint.latent_preview import fit_projection
+                from chatimg.locations import cache_dir
+
+                self._projection = fit_projection(vae, cache=cache_dir() / "previews")
+        return self._projection if self._projection is not False else None
+
     def paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None = None,
               cancel: threading.Event | None = None) -> PaintResult:
+        self.load()
+        with self._paint_lock:
+            if self._policy is not None:
+                self._policy.apply()  # this thread, the load of the last second
+            return self._paint(request, on_step, cancel)
+
+    def _paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None,
+               cancel: threading.Event | None) -> PaintResult:
         import torch
 
-        self.load()
+        from chatimg.paint.latent_preview import LatentPreviewer, PreviewThrottle, denoised_estimate
+
         notes: list[str] = []
         steps = request.steps or self.defaults.steps
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
@@ -294,13 +342,24 @@ class DiffusersPainter:
         # img2img denoises only the last ``strength`` share of the schedule.
         total = max(1, int(steps * request.strength)) if "strength" in kwargs else steps
         generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
+        throttle = PreviewThrottle()
+        weights = self.preview_projection() if on_step is not None else None
+        cancelled = lambda: cancel is not None and cancel.is_set()  # noqa: E731
+
+        def show_preview(step: int, total: int, image: Image.Image) -> None:
+            if not cancelled():
+                on_step(StepUpdate(step, total, image))
+
+        previewer = LatentPreviewer(weights, show_preview, scale=int(getattr(pipe, "vae_scale_factor", 8)))
 
         def on_step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
-            if cancel is not None and cancel.is_set():
+            if cancelled():
                 pipeline._interrupt = True
             elif on_step is not None:
-                preview = self._preview(pipeline, callback_kwargs.get("latents"), step, total)
-                on_step(StepUpdate(step=step + 1, total=total, preview=preview))
+                on_step(StepUpdate(step=step + 1, total=total))
+                latents = callback_kwargs.get("latents")
+                if not cancelled() and weights is not None and latents is not None and latents.ndim == 4 and throttle.due(step + 1, total):
+                    previewer.submit(step + 1, total, denoised_estimate(pipeline.scheduler, latents))
             return callback_kwargs
 
         if guidance > 1.0:
@@ -308,7 +367,7 @@ class DiffusersPainter:
             kwargs["negative_prompt"] = request.negative_prompt or ""
         started = time.perf_counter()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), previewer:
                 output = pipe(prompt=prompt, num_inference_steps=steps, guidance_scale=guidance,
                               generator=generator, callback_on_step_end=on_step_end, **kwargs)
         except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - GPU only
@@ -354,30 +413,6 @@ class DiffusersPainter:
             return prompt
         notes.append(f"painted as: {completed}")
         return completed
-
-    def _preview(self, pipe: Any, latents: Any, step: int, total: int) -> Image.Image | None:
-        """A cheap look at the latents: full VAE decode for small VAEs, a linear RGB
-        approximation for big 4-channel ones, every few steps only."""
-        if latents is None or (step + 1) % max(1, total // 8) and step + 1 != total:
-            return None
-        import torch
-
-        vae = getattr(pipe, "vae", None)
-        if self._small_vae is None:  # counted once, not on every previewed step
-            self._small_vae = vae is not None and sum(p.numel() for p in vae.parameters()) < 10_000_000
-        with torch.inference_mode():
-            if self._small_vae:
-                decoded = vae.decode(latents.to(vae.dtype) / vae.config.scaling_factor).sample
-                rgb = (decoded[0].float().clamp(-1, 1) + 1) / 2
-            elif latents.shape[1] == 4:
-                factors = torch.tensor([[0.298, 0.207, 0.208], [0.187, 0.286, 0.173],
-                                        [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]])
-                rgb = torch.einsum("chw,cr->rhw", latents[0].float().cpu(), factors)
-                rgb = ((rgb + 1) / 2).clamp(0, 1)
-            else:
-                return None
-        array = (rgb.permute(1, 2, 0).cpu().numpy() * 255).round().astype("uint8")
-        return Image.fromarray(array)
 
 
 def _call_params(pipe: Any) -> set[str]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from chatimg.paint.masks import nearest_anchor
 from chatimg.shapeworld.scene import Scene, Shape
@@ -67,6 +66,8 @@ def _classify_shape(region: np.ndarray) -> str:
 
 def read_image(image: Image.Image | np.ndarray) -> Reading:
     """Parse an RGB image (PIL or HxWx3 uint8 array) into a background and its shapes."""
+    from scipy import ndimage  # here, not at import: the TUI's first frame does not wait for scipy
+
     arr = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
     side_h, side_w = arr.shape[:2]
     border = np.concatenate([arr[:2].reshape(-1, 3), arr[-2:].reshape(-1, 3),

@@ -1,8 +1,9 @@
 """The chatimg TUI: transcript on the left, the current image large on the right.
 
 Model loading and every turn run in thread workers; they report with messages
-(``post_message`` is thread-safe), so the UI never blocks. Esc cancels the running turn
-between denoising steps.
+(``post_message`` is thread-safe), so the UI never blocks. The first frame comes at once:
+models load, and run one tiny warm-up pass, while the user types the first message. Esc
+cancels the running turn between denoising steps.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from chatimg.commands import CommandError, is_command, run_command
 from chatimg.paint.painter import PaintCancelled
 from chatimg.ui.screens.session_picker import SessionPicker
 from chatimg.ui.messages import ModelsReady, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep
-from chatimg.ui.widgets.image_view import image_widget
+from chatimg.ui.widgets.image_view import HalfblockImage, image_widget
 from chatimg.ui.widgets.prompt_input import PromptInput
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage, edit_table
 
@@ -72,6 +73,8 @@ class ChatApp(App):
         self.preview_mode = preview_mode
         self.preload = preload
         self.busy = False
+        self.models_ready = False
+        self.turns_done = 0  # painted turns shown, for whoever waits on one (tests, the bench's probe)
         self._cancel = threading.Event()
 
     # -- layout -------------------------------------------------------------------------
@@ -118,9 +121,15 @@ class ChatApp(App):
         self.transcript.mount(Note(text, error=error))
         self.transcript.scroll_end(animate=False)
 
-    def show_image(self, image: Image.Image | None) -> None:
-        """Swap in a fresh widget for ``image`` (never reuse one: no stale frames)."""
+    def show_image(self, image: Image.Image | None, preview: bool = False) -> None:
+        """Swap in a fresh widget for ``image`` (never reuse one: no stale frames). A live
+        preview in half-blocks redraws the widget already there instead: no layout pass."""
         slot = self.query_one("#image-slot", Container)
+        current = slot.children[0] if len(slot.children) == 1 else None
+        if preview and image is not None and isinstance(current, HalfblockImage):
+            current.image = image
+            current.refresh()
+            return
         slot.remove_children()
         if image is not None:
             widget = image_widget(image, self.preview_mode, classes="image")
@@ -203,7 +212,11 @@ class ChatApp(App):
         try:
             if self.engine.has_llm:
                 self.engine.load_rewriter(status)
-            self.engine.load_painter(status)
+            painter = self.engine.load_painter(status)
+            warm_up = getattr(painter, "warm_up", None)
+            if callable(warm_up) and not self.busy:  # a turn already running warms it up anyway
+                status("warming up…")
+                warm_up()
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app stays up
             self.post_message(TurnFailed(f"could not load models: {exc}"))
             return
@@ -230,6 +243,7 @@ class ChatApp(App):
         self.set_status(message.text)
 
     def on_models_ready(self, message: ModelsReady) -> None:
+        self.models_ready = True
         if not self.busy:
             self.set_status("ready")
 
@@ -239,10 +253,12 @@ class ChatApp(App):
 
     def on_turn_step(self, message: TurnStep) -> None:
         update = message.update
-        self.query_one("#bar", ProgressBar).update(total=update.total, progress=update.step)
-        self.set_status(f"painting… step {update.step}/{update.total}")
         if update.preview is not None:
-            self.show_image(update.preview)
+            self.show_image(update.preview, preview=True)
+        bar = self.query_one("#bar", ProgressBar)
+        if update.step >= bar.progress or bar.total != update.total:  # a preview may come after later steps
+            bar.update(total=update.total, progress=update.step)
+            self.set_status(f"painting… step {update.step}/{update.total}")
 
     def on_turn_done(self, message: TurnDone) -> None:
         outcome = message.outcome
@@ -252,6 +268,7 @@ class ChatApp(App):
         self.show_image(outcome.image)
         self.query_one("#caption", Static).update(edit_table(outcome.turn))
         self.update_title()
+        self.turns_done += 1
 
     def update_title(self) -> None:
         session = self.engine.session

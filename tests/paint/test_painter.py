@@ -107,12 +107,38 @@ def test_background_region_on_a_busy_image_edits_the_whole_image(tiny_painter):
     assert any("background" in note for note in result.notes)
 
 
-def test_progress_reports_every_step_with_previews(tiny_painter):
+def test_progress_reports_every_step_with_previews(tiny_painter, monkeypatch):
+    monkeypatch.setattr("chatimg.paint.latent_preview.PREVIEW_FPS", 1e6)  # a preview on every step it may
     updates = []
     tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=4), on_step=updates.append)
-    assert [u.step for u in updates] == [1, 2, 3, 4]
-    assert all(u.total == 4 for u in updates)
-    assert updates[-1].preview is not None and updates[-1].preview.size == (32, 32)
+    progress = [u for u in updates if u.preview is None]
+    previews = [u for u in updates if u.preview is not None]
+    assert [u.step for u in progress] == [1, 2, 3, 4] and all(u.total == 4 for u in updates)
+    assert previews and all(u.step < 4 and u.preview.size == (32, 32) for u in previews)
+
+
+def test_previews_are_throttled_and_never_decode_with_the_vae(tiny_painter, monkeypatch):
+    vae = tiny_painter.pipeline("txt2img").vae
+    decodes = []
+    original = vae.decode
+    monkeypatch.setattr(vae, "decode", lambda *a, **k: decodes.append(1) or original(*a, **k))
+    monkeypatch.setattr("chatimg.paint.latent_preview.PREVIEW_FPS", 1e6)
+    updates = []
+    tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=6), on_step=updates.append)
+    assert len(decodes) == 1  # the final image only: previews are a latent projection
+    assert sum(u.preview is not None for u in updates) >= 1
+    monkeypatch.setattr("chatimg.paint.latent_preview.PREVIEW_FPS", 1e-6)  # a terminal that shows one frame, ever
+    updates.clear()
+    tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=6), on_step=updates.append)
+    assert sum(u.preview is not None for u in updates) == 1 and len(decodes) == 2
+
+
+def test_warm_up_builds_every_pipeline_and_the_preview_projection(tiny_pipeline_dir, sessions_root):
+    painter = DiffusersPainter(str(tiny_pipeline_dir), device="cpu").load()
+    assert not painter.warmed_up and set(painter._pipes) == {"base"}
+    painter.warm_up()
+    assert painter.warmed_up and {"txt2img", "img2img", "inpaint"} <= set(painter._pipes)
+    assert painter.preview_projection()["w1"].shape == (4, 32)
 
 
 def test_cancel_discards_the_image(tiny_painter):
@@ -180,3 +206,17 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
     # an edit is completed too, silently (the first picture's note said what unsaid means)
     edit = painter.paint(PaintRequest(prompt="a blue square", init_image=result.image, strength=0.5, seed=0))
     assert not any(n.startswith("painted as") for n in edit.notes)
+
+
+def test_threads_are_chosen_again_before_every_paint(tiny_painter, monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        for threads in (2, 1):
+            monkeypatch.setenv("CHATIMG_THREADS", str(threads))
+            tiny_painter.paint(PaintRequest(prompt="a circle", seed=0, steps=1))
+            assert tiny_painter.thread_choice.threads == threads == torch.get_num_threads()
+            assert tiny_painter.thread_choice.forced
+    finally:
+        torch.set_num_threads(before)
