@@ -8,16 +8,18 @@ so a crash between the two never leaves a turn pointing at a missing image.
 from __future__ import annotations
 
 import random
-import shutil
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
-from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
+from chatimg.painter import BUILTIN, DEFAULTS_FILE, PaintCancelled, Painter, PaintRequest, StepUpdate, guess_defaults
+from chatimg.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture, shapeworld_prompt
+from chatimg.provenance import PAINTED_MODES, turn_pnginfo
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
 from chatimg.session import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
@@ -55,6 +57,9 @@ class ChatEngine:
         self._rewriter_factory = rewriter_factory
         self._painter_factory = painter_factory
         self.rewriter: Rewriter | None = None
+        #: Builds an image-to-text model that reads an opened picture into its first prompt.
+        self.captioner_factory: Callable[[Callable[[str], None]], Any] | None = None
+        self.captioner: Any = None
         self.painter: Painter | None = None
         self.model_name = model_name
         self.llm_name = llm_name
@@ -185,8 +190,11 @@ class ChatEngine:
             # A whole-image edit at full strength keeps nothing of the old picture ("start over with
             # a green triangle"): paint it from text, as img2img at 1.0 still lets the old one show
             # through on schedules without a zero-SNR last step.
-            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole"
+            # A picture the person opened is always the start of the next edit, never thrown away.
+            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole" and not self._after_import()
             init = None if fresh else self.current_image()
+            if init is not None:
+                init = fit_for_model(init, painter)
             before = self.session.current_prompt()
             callbacks.status("painting…")
             result = painter.paint(
@@ -204,10 +212,23 @@ class ChatEngine:
                     steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
                     timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
         if image is not None:
-            turn.image = self.store.save_image(self.session, index, image)
+            turn.image = self._save_image(turn, image)
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
+
+    def _save_image(self, turn: Turn, image: Image.Image) -> str:
+        """The turn's PNG, carrying how it was made (``chatimg.provenance``)."""
+        sampler = getattr(self.painter, "sampler", "") if turn.mode in PAINTED_MODES else ""
+        info = turn_pnginfo(self.session, turn, image.size, sampler if isinstance(sampler, str) else "")
+        return self.store.save_image(self.session, turn.index, image, pnginfo=info)
+
+    def _after_import(self) -> bool:
+        """Whether the head is a picture the person opened, shown as it was since."""
+        turn = self.session.current()
+        while turn is not None and turn.mode == "keep" and turn.parent is not None:
+            turn = self.session.turns[turn.parent]
+        return turn is not None and turn.mode == "import"
 
     def _changes_nothing(self, edit: Edit) -> bool:
         """The rewriter's way of saying "no change": the same prompt at the lowest strength."""
@@ -229,6 +250,57 @@ class ChatEngine:
         self.save()
         return turn
 
+    def open_picture(self, path: str | Path, *, status: Callable[[str], None] = lambda _m: None,
+                     kept_original: bool = False) -> TurnOutcome:
+        """Start a new session whose turn 0 is the picture at ``path``, normalised (the file's
+        bytes are kept beside it untouched). Its prompt is read from the picture: by the
+        captioner when the engine has one (``captioner_factory``), else the shape world's checker for a shape-world painter;
+        otherwise it stays ``UNKNOWN_PROMPT`` and the next message says what to change.
+
+        Raises ``PictureError`` (nothing is written) for a file that is not a usable picture, or
+        one inside the sessions folder (unless ``kept_original``: a replay of a session's own copy)."""
+        picture = open_picture(path, sessions_root=None if kept_original else self.store.root)
+        notes: list[str] = []
+        prompt, reader = None, None
+        if self.captioner_factory is not None:
+            captioner = self._load("captioner", self.captioner_factory, status, "no captioner configured")
+            status("describing the picture…")
+            prompt, reader = captioner.caption(picture.image), captioner.name
+        elif self._paints_shapeworld():
+            prompt = shapeworld_prompt(picture.image)
+            if prompt is None:
+                notes.append("not a shape-world picture: the built-in painter will still edit it, roughly")
+        width, height = picture.image.size
+        known = bool(prompt and prompt.strip())
+        reply = (f"Opened {picture.path.name} ({width}x{height}): {prompt}. Say what to change." if known else
+                 f"Opened {picture.path.name} ({width}x{height}). Say what to change, or describe it.")
+        session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy(),
+                          title=f"{picture.path.name}"[:60])
+        turn = Turn(index=0, parent=None, user=f"open {picture.path.name}",
+                    edit=Edit(prompt=prompt if known else UNKNOWN_PROMPT, instruction="open a picture",
+                              strength=STRENGTH_MAX, reply=reply),
+                    mode="import", seed=self.session.settings.seed if self.session.settings.seed is not None
+                    else random.randrange(2**31), steps=1, guidance=0.0, model="", llm=reader)
+        previous, self.session = self.session, session
+        try:
+            turn.source = self.store.save_original(session, picture.suffix, picture.data)
+            turn.image = self._save_image(turn, picture.image)
+            session.add_turn(turn)
+            self.save()
+        except BaseException:
+            self.session = previous
+            raise
+        return TurnOutcome(turn=turn, image=picture.image, notes=notes)
+
+    def _paints_shapeworld(self) -> bool:
+        """Whether the painter was trained on shape-world captions (known without loading it)."""
+        if self.painter is not None:
+            return getattr(self.painter.defaults, "prompts", None) == "shapeworld"
+        if self.model_name == BUILTIN:
+            return True
+        folder = Path(self.model_name).expanduser()
+        return (folder / DEFAULTS_FILE).is_file() and guess_defaults(self.model_name, folder).prompts == "shapeworld"
+
     def new_session(self) -> Session:
         self.session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy())
         return self.session
@@ -243,17 +315,11 @@ class ChatEngine:
         if self.session.turns:
             self.save()
 
-    def export(self, destination: str | Path) -> Path:
-        """Copy the current image to ``destination`` (a file, or a folder to put it in)."""
-        turn = self.session.current()
-        if turn is None or not turn.image:
-            raise ValueError("there is no image to export yet")
-        source = self.image_path(turn)
-        target = Path(destination).expanduser()
-        if target.is_dir() or str(destination).endswith(("/", "\\")):
-            target = target / f"{self.session.id}-turn-{turn.index:03d}.png"
-        if target.suffix.lower() != ".png":
-            raise ValueError(f"export writes PNG files: {target.name!r} should end in .png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return target.resolve()
+    def export(self, destination: str | Path, *, fmt: str | None = None, force: bool = False,
+               strip: bool = False) -> Path:
+        """Write the current branch to ``destination`` (``chatimg.exports``: a PNG of the current
+        picture, a GIF or WebP of every turn, a contact sheet, a Markdown page); returns the main
+        file. Raises ``ExportError`` (a ``ValueError``) for a destination it must not write."""
+        from chatimg.exports import export_session
+
+        return export_session(self.store, self.session, destination, fmt=fmt, force=force, strip=strip)[0]
