@@ -61,7 +61,7 @@ def model_options(func: Callable) -> Callable:
 def image_options(func: Callable) -> Callable:
     """--image / --captioner: start a session from the person's own picture."""
     decorators = [
-        click.option("--image", "-i", "image", type=click.Path(dir_okay=False), metavar="PATH",
+        click.option("--image", "-i", "image", metavar="PATH",
                      help="Start a new session from this picture (PNG, JPEG, WebP...): it becomes turn 0 and "
                           "the next message edits it. The file is copied into the session untouched."),
         click.option("--captioner", metavar="MODEL", envvar="CHATIMG_CAPTIONER",

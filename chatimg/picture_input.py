@@ -88,8 +88,9 @@ def _decode(data: bytes, path: Path) -> dict[str, Any]:
                 image.load()
                 return {"image": normalise(image), "original_format": image.format or "?",
                         "original_mode": image.mode}
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PictureError(f"{path} is too large to open safely: {exc}") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PictureError(f"{path} has more pixels than the limit of {MAX_PIXELS // 1_000_000} megapixels "
+                               "(a decompression bomb?)") from None
         except UnidentifiedImageError:
             raise PictureError(f"{path} is not an image chatimg can read") from None
         except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt files
@@ -117,15 +118,17 @@ def normalise(image: Image.Image) -> Image.Image:
 
 def fit_for_model(image: Image.Image, painter: Any) -> Image.Image:
     """``image`` at a size the painter paints well: the model's own size when it declares one
-    (``chatimg.json``), else the aspect kept at about the model's native area in multiples of 8.
-    Idempotent: a fitted image comes back unchanged."""
+    (``chatimg.json``), else the aspect kept at about the model's native area in multiples of 8
+    (``painter.native_size()``); else as it is. Idempotent: a fitted image comes back unchanged."""
     defaults = getattr(painter, "defaults", None)
     width, height = getattr(defaults, "width", None), getattr(defaults, "height", None)
     if width and height:
         target = (width, height)
     else:
         native = getattr(painter, "native_size", None)
-        native_w, native_h = native() if callable(native) else (512, 512)
+        if not callable(native):
+            return image  # a painter that says nothing of sizes takes what it is given
+        native_w, native_h = native()
         area, native_area = image.width * image.height, native_w * native_h
         scale = 1.0 if 0.5 <= area / native_area <= 2.0 else math.sqrt(native_area / area)
         target = tuple(max(8, int(round(side * scale / 8)) * 8) for side in image.size)

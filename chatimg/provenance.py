@@ -159,20 +159,6 @@ def pnginfo(parameters: str, record: dict[str, Any], created: str) -> PngImagePl
     return info
 
 
-def pnginfo_from(image: Image.Image) -> PngImagePlugin.PngInfo | None:
-    """The provenance chunks of an opened PNG, ready to write into another PNG (``None``: none)."""
-    text = getattr(image, "text", None) or {}
-    if not any(key in text for key in (PARAMETERS_KEY, LINEAGE_KEY, XMP_KEY)):
-        return None
-    info = PngImagePlugin.PngInfo()
-    for key, value in text.items():
-        if key == PARAMETERS_KEY:
-            info.add_text(key, value)
-        elif key in (LINEAGE_KEY, XMP_KEY):
-            info.add_itxt(key, value, zip=key == LINEAGE_KEY)
-    return info
-
-
 # -- reading ---------------------------------------------------------------------------------
 @dataclass
 class Provenance:
