@@ -104,7 +104,8 @@ def lineage(session: Any, turn: Any, size: tuple[int, int], sampler: str = "") -
         "format": LINEAGE_FORMAT, "chatimg_version": __version__, "session": session.id,
         "title": session.title or turn.user[:60],
         **turn_record(turn), "prompt": turn.edit.prompt, "size": list(size),
-        "models": {"painter": turn.model or None, "rewriter": turn.llm, "sampler": sampler or None},
+        "models": ({"captioner": turn.llm} if turn.mode == "import" else
+                   {"painter": turn.model or None, "rewriter": turn.llm, "sampler": sampler or None}),
         "created": turn.created.isoformat(), "ai_generated": is_ai_generated([*earlier, turn]),
         "history": [turn_record(t) for t in earlier],
     }
