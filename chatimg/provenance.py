@@ -144,7 +144,8 @@ def turn_pnginfo(session: Any, turn: Any, size: tuple[int, int], sampler: str = 
     """The three chunks for a turn's PNG."""
     record = lineage(session, turn, size, sampler)
     parameters = a1111_parameters(
-        prompt=turn.edit.prompt, negative_prompt=turn.edit.negative_prompt, steps=turn.steps, sampler=sampler,
+        prompt=turn.edit.prompt, negative_prompt=turn.edit.negative_prompt, steps=turn.steps,
+        sampler=sampler or ("" if turn.mode in PAINTED_MODES else "none"),
         guidance=turn.guidance, seed=turn.seed, size=size, model=turn.model,
         strength=1.0 if turn.mode == "txt2img" else turn.edit.strength,
         extra={"Mode": turn.mode, "Version": f"chatimg {__version__}"})
@@ -222,6 +223,9 @@ def read(path: str | Path) -> Provenance:
         except ValueError as exc:
             result.lineage_error = f"the chatimg chunk is not valid JSON ({exc})"
     result.other_text = {k: v for k, v in text.items() if isinstance(v, str)}
+    comment = info.get("comment")  # GIF, JPEG
+    if comment:
+        result.other_text["comment"] = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
     return result
 
 
