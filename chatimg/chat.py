@@ -141,7 +141,8 @@ class ChatEngine:
         while last.mode == "keep" and last.parent is not None:  # "thanks!" changed nothing: the take before it
             last = self.session.turns[last.parent]
         if last.mode not in SEEDED_MODES:
-            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
+            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes",
+                   "import": "the picture you opened"}.get(last.mode, "an earlier picture")
             kept = edit.model_copy(update={"reroll": False, "instruction": "no change", "reply": (
                 f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
                 "tell me what to change.")})

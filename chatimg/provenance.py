@@ -155,7 +155,7 @@ def turn_pnginfo(session: Any, turn: Any, size: tuple[int, int], sampler: str = 
 def pnginfo(parameters: str, record: dict[str, Any], created: str) -> PngImagePlugin.PngInfo:
     info = PngImagePlugin.PngInfo()
     info.add_text(PARAMETERS_KEY, parameters)  # tEXt when Latin-1 (what A1111 writes), else iTXt
-    info.add_itxt(LINEAGE_KEY, json.dumps(record, ensure_ascii=False), zip=True)
+    info.add_itxt(LINEAGE_KEY, json.dumps(record, ensure_ascii=False))  # uncompressed: any PNG tool shows it
     info.add_itxt(XMP_KEY, xmp_packet(description=record.get("prompt", ""), created=created,
                                       ai_generated=bool(record.get("ai_generated"))))
     return info

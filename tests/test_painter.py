@@ -180,3 +180,12 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
     # an edit is completed too, silently (the first picture's note said what unsaid means)
     edit = painter.paint(PaintRequest(prompt="a blue square", init_image=result.image, strength=0.5, seed=0))
     assert not any(n.startswith("painted as") for n in edit.notes)
+
+
+def test_native_size_and_sampler_name_come_from_the_pipeline(tiny_painter):
+    assert tiny_painter.native_size() == (32, 32)  # UNet sample size 16 x VAE factor 2
+    assert tiny_painter.sampler == "Euler"
+    from chatimg.picture_input import fit_for_model
+    from PIL import Image
+
+    assert fit_for_model(Image.new("RGB", (640, 480)), tiny_painter).size == (40, 24)  # ~32x32 in multiples of 8
