@@ -186,6 +186,11 @@ class ChatEngine:
         elif paint and self._changes_nothing(edit):
             # "thanks!": a repaint at the lowest strength would still redraw (and soften) the picture
             image, mode = self.current_image(), "keep"
+        elif paint and self._describes_opened_picture(edit):
+            # An opened picture nobody has described yet: a whole new description is what it shows.
+            image, mode = self.current_image(), "keep"
+            edit = edit.model_copy(update={"instruction": "what the picture shows", "reply": (
+                f"Noted: the picture shows {edit.prompt}. Say what to change.")})
         elif paint:
             painter = self.load_painter(callbacks.status)
             # A whole-image edit at full strength keeps nothing of the old picture ("start over with
@@ -224,6 +229,13 @@ class ChatEngine:
         info = turn_pnginfo(self.session, turn, image.size, sampler if isinstance(sampler, str) else "")
         return self.store.save_image(self.session, turn.index, image, pnginfo=info)
 
+    def _describes_opened_picture(self, edit: Edit) -> bool:
+        """Whether ``edit`` is a whole new description (full strength, whole image) of an opened
+        picture that has none yet: the person saying what it shows, not asking to repaint it."""
+        turn = self.session.current()
+        return (turn is not None and turn.mode == "import" and turn.edit.prompt == UNKNOWN_PROMPT
+                and edit.strength >= STRENGTH_MAX and edit.region == "whole")
+
     def _after_import(self) -> bool:
         """Whether the head is a picture the person opened, shown as it was since."""
         turn = self.session.current()
@@ -255,8 +267,9 @@ class ChatEngine:
                      kept_original: bool = False) -> TurnOutcome:
         """Start a new session whose turn 0 is the picture at ``path``, normalised (the file's
         bytes are kept beside it untouched). Its prompt is read from the picture: by the
-        captioner when the engine has one (``captioner_factory``), else the shape world's checker for a shape-world painter;
-        otherwise it stays ``UNKNOWN_PROMPT`` and the next message says what to change.
+        captioner when the engine has one (``captioner_factory``), else the shape world's checker
+        for a shape-world painter; otherwise it is ``UNKNOWN_PROMPT`` until the first message: a
+        whole new description says what it shows (the picture stays), anything else edits it.
 
         Raises ``PictureError`` (nothing is written) for a file that is not a usable picture, or
         one inside the sessions folder (unless ``kept_original``: a replay of a session's own copy)."""

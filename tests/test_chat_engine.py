@@ -240,7 +240,10 @@ def test_an_opened_picture_is_never_thrown_away_by_a_full_strength_edit(engine, 
     Image.new("RGB", (16, 16), "white").save(photo)
     engine.open_picture(photo)
     engine.set_setting("strength", 1.0)
-    assert engine.run_turn("a red cat").turn.mode == "img2img"
+    described = engine.run_turn("a white cat").turn  # a whole description of an undescribed picture
+    assert described.mode == "keep" and described.edit.prompt == "a picture, a white cat"
+    assert "shows" in described.edit.reply and len(engine.fake_painter.requests) == 0
+    assert engine.run_turn("a red cat").turn.mode == "img2img"  # still from the opened picture
     assert engine.run_turn("a blue cat").turn.mode == "txt2img"  # after a painted turn: from text again
 
 
