@@ -101,7 +101,10 @@ def normalise(image: Image.Image) -> Image.Image:
     """An upright 8-bit RGB copy of ``image`` at its own size."""
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # an animation: its first frame
-    image = ImageOps.exif_transpose(image)
+    try:
+        image = ImageOps.exif_transpose(image)
+    except (ValueError, TypeError, KeyError, OSError):  # a broken EXIF block: show it as stored
+        pass
     if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0

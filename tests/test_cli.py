@@ -178,3 +178,20 @@ def test_info_refuses_what_is_not_an_image(tmp_path):
     for path in [text, tmp_path / "missing.png"]:
         done = chatimg("info", str(path))
         assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_info_json_reads_a_png_written_by_another_tool(tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("parameters", "a castle\nNegative prompt: fog\nSteps: 20, Sampler: Euler a, Seed: 7, Size: 8x8")
+    info.add_text("Software", "someone else")
+    path = tmp_path / "a1111.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    done = chatimg("info", "--json", str(path))
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["parameters"].startswith("a castle") and found["chatimg"] is None and not found["ai_generated"]
+    assert found["text"] == {"Software": "someone else"} and found["size"] == [8, 8]
+    shown = chatimg("info", str(path))
+    assert "Negative prompt: fog" in shown.stdout and "Software: someone else" in shown.stdout
