@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from chatimg.painter import BUILTIN, DEFAULTS_FILE, PaintCancelled, Painter, PaintRequest, StepUpdate, guess_defaults
+from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture, shapeworld_prompt
 from chatimg.provenance import PAINTED_MODES, turn_pnginfo
 from chatimg.retouch import retouch_of
@@ -141,8 +141,7 @@ class ChatEngine:
         while last.mode == "keep" and last.parent is not None:  # "thanks!" changed nothing: the take before it
             last = self.session.turns[last.parent]
         if last.mode not in SEEDED_MODES:
-            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes",
-                   "import": "the picture you opened"}.get(last.mode, "an earlier picture")
+            how = {"move": "a cut and paste", "retouch": "a retouch of colours or sizes"}.get(last.mode, "an earlier picture")
             kept = edit.model_copy(update={"reroll": False, "instruction": "no change", "reply": (
                 f"The last picture was {how}, not painted from noise, so a new seed would give the same; "
                 "tell me what to change.")})
@@ -196,9 +195,10 @@ class ChatEngine:
             # A whole-image edit at full strength keeps nothing of the old picture ("start over with
             # a green triangle"): paint it from text, as img2img at 1.0 still lets the old one show
             # through on schedules without a zero-SNR last step.
-            # A picture the person opened is always the start of the next edit, never thrown away.
-            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole" and not self._after_import()
+            fresh = edit.strength >= STRENGTH_MAX and edit.region == "whole"
             init = None if fresh else self.current_image()
+            if init is None and self._after_import():
+                init = self.current_image()  # a picture the person opened is never thrown away
             if init is not None:
                 init = fit_for_model(init, painter)
             before = self.session.current_prompt()
@@ -222,26 +222,6 @@ class ChatEngine:
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
-
-    def _save_image(self, turn: Turn, image: Image.Image) -> str:
-        """The turn's PNG, carrying how it was made (``chatimg.provenance``)."""
-        sampler = getattr(self.painter, "sampler", "") if turn.mode in PAINTED_MODES else ""
-        info = turn_pnginfo(self.session, turn, image.size, sampler if isinstance(sampler, str) else "")
-        return self.store.save_image(self.session, turn.index, image, pnginfo=info)
-
-    def _describes_opened_picture(self, edit: Edit) -> bool:
-        """Whether ``edit`` is a whole new description (full strength, whole image) of an opened
-        picture that has none yet: the person saying what it shows, not asking to repaint it."""
-        turn = self.session.current()
-        return (turn is not None and turn.mode == "import" and turn.edit.prompt == UNKNOWN_PROMPT
-                and edit.strength >= STRENGTH_MAX and edit.region == "whole")
-
-    def _after_import(self) -> bool:
-        """Whether the head is a picture the person opened, shown as it was since."""
-        turn = self.session.current()
-        while turn is not None and turn.mode == "keep" and turn.parent is not None:
-            turn = self.session.turns[turn.parent]
-        return turn is not None and turn.mode == "import"
 
     def _changes_nothing(self, edit: Edit) -> bool:
         """The rewriter's way of saying "no change": the same prompt at the lowest strength."""
@@ -306,8 +286,30 @@ class ChatEngine:
             raise
         return TurnOutcome(turn=turn, image=picture.image, notes=notes)
 
+    def _save_image(self, turn: Turn, image: Image.Image) -> str:
+        """The turn's PNG, carrying how it was made (``chatimg.provenance``)."""
+        sampler = getattr(self.painter, "sampler", "") if turn.mode in PAINTED_MODES else ""
+        info = turn_pnginfo(self.session, turn, image.size, sampler if isinstance(sampler, str) else "")
+        return self.store.save_image(self.session, turn.index, image, pnginfo=info)
+
+    def _describes_opened_picture(self, edit: Edit) -> bool:
+        """Whether ``edit`` is a whole new description (full strength, whole image) of an opened
+        picture that has none yet: the person saying what it shows, not asking to repaint it."""
+        turn = self.session.current()
+        return (turn is not None and turn.mode == "import" and turn.edit.prompt == UNKNOWN_PROMPT
+                and edit.strength >= STRENGTH_MAX and edit.region == "whole")
+
+    def _after_import(self) -> bool:
+        """Whether the head is a picture the person opened, shown as it was since."""
+        turn = self.session.current()
+        while turn is not None and turn.mode == "keep" and turn.parent is not None:
+            turn = self.session.turns[turn.parent]
+        return turn is not None and turn.mode == "import"
+
     def _paints_shapeworld(self) -> bool:
         """Whether the painter was trained on shape-world captions (known without loading it)."""
+        from chatimg.painter import BUILTIN, DEFAULTS_FILE, guess_defaults
+
         if self.painter is not None:
             return getattr(self.painter.defaults, "prompts", None) == "shapeworld"
         if self.model_name == BUILTIN:

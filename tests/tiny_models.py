@@ -52,8 +52,14 @@ def build_tiny_captioner(folder: Path, seed: int = 0) -> Path:
     """A random ViT + BERT-decoder image-to-text model (a ``VisionEncoderDecoderModel``) with its
     image processor and tokenizer, the layout of nlpconnect/vit-gpt2-image-captioning."""
     import torch
-    from transformers import (BertConfig, BertTokenizerFast, VisionEncoderDecoderConfig, VisionEncoderDecoderModel,
-                              ViTConfig, ViTImageProcessor)
+    from transformers import (
+        BertConfig,
+        BertTokenizerFast,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
 
     torch.manual_seed(seed)
     tokenizer = BertTokenizerFast(vocab_file=str(minilm_vocab()), model_max_length=32)
