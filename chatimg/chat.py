@@ -18,11 +18,12 @@ from typing import Any
 from PIL import Image
 
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
-from chatimg.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture, shapeworld_prompt
-from chatimg.provenance import PAINTED_MODES, turn_pnginfo
+from chatimg.paint.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture
+from chatimg.core.provenance import PAINTED_MODES, turn_pnginfo
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter
 from chatimg.session import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Turn, Timings
+from chatimg.shapeworld.read_back import picture_prompt
 from chatimg.store import SessionStore
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -261,7 +262,7 @@ class ChatEngine:
             status("describing the picture…")
             prompt, reader = captioner.caption(picture.image), captioner.name
         elif self._paints_shapeworld():
-            prompt = shapeworld_prompt(picture.image)
+            prompt = picture_prompt(picture.image)
             if prompt is None:
                 notes.append("not a shape-world picture: the built-in painter will still edit it, roughly")
         width, height = picture.image.size
@@ -336,6 +337,6 @@ class ChatEngine:
         """Write the current branch to ``destination`` (``chatimg.exports``: a PNG of the current
         picture, a GIF or WebP of every turn, a contact sheet, a Markdown page); returns the main
         file. Raises ``ExportError`` (a ``ValueError``) for a destination it must not write."""
-        from chatimg.exports import export_session
+        from chatimg.core.exports import export_session
 
         return export_session(self.store, self.session, destination, fmt=fmt, force=force, strip=strip)[0]

@@ -75,12 +75,12 @@ def image_options(func: Callable) -> Callable:
 
 def open_image(engine, image: str, captioner: str | None, device: str, log: Callable[[str], None]):
     """Turn 0 from ``image``, or a one-line error (nothing written)."""
-    from chatimg.captioner import CaptionerError
-    from chatimg.picture_input import PictureError
+    from chatimg.understand.captioner import CaptionerError
+    from chatimg.paint.picture_input import PictureError
 
     if captioner:
         def captioner_factory(status: Callable[[str], None]):
-            from chatimg.captioner import load_captioner
+            from chatimg.understand.captioner import load_captioner
 
             return load_captioner(captioner, device=device, progress=status)
 
@@ -289,8 +289,8 @@ def replay(source: str, as_json: bool, rewrite: bool, model: str, llm: str, devi
     the same model this reproduces the images; with another --model it re-renders the
     conversation in that model's style. --rewrite re-runs the messages through --llm.
     """
-    from chatimg.lineage_replay import LineageError, turns_from_png
-    from chatimg.picture_input import PictureError
+    from chatimg.core.lineage import LineageError, turns_from_png
+    from chatimg.paint.picture_input import PictureError
     from chatimg.store import StoreError
 
     log = functools.partial(click.echo, err=True)
@@ -405,7 +405,7 @@ def export(session_id: str, destination: str, fmt: str | None, turn: int | None,
 
     The session's own files are never written, nor an existing file without --force.
     """
-    from chatimg.exports import ExportError, export_session
+    from chatimg.core.exports import ExportError, export_session
     from chatimg.store import SessionStore, StoreError
 
     store = SessionStore(resolve_sessions(sessions_dir))
@@ -430,7 +430,7 @@ def info(file: str, as_json: bool) -> None:
     and the XMP AI-generated mark. Works on any PNG and says when it carries none."""
     from PIL import UnidentifiedImageError
 
-    from chatimg import provenance
+    from chatimg.core import provenance
 
     path = Path(file).expanduser()
     if not path.is_file():

@@ -234,7 +234,7 @@ class DiffusersPainter:
     @property
     def sampler(self) -> str:
         """The scheduler, named the way AUTOMATIC1111 writes it into a PNG ("DPM++ 2M")."""
-        from chatimg.provenance import sampler_name
+        from chatimg.core.provenance import sampler_name
 
         base = self._pipes.get("base")
         return sampler_name(base.scheduler) if base is not None and hasattr(base, "scheduler") else ""

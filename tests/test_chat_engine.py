@@ -217,7 +217,7 @@ def test_replay_reproduces_pixels_with_the_same_model(tmp_path, tiny_painter):
 def test_an_opened_picture_is_turn_0_and_the_next_message_edits_it(engine, tmp_path):
     from PIL import Image
 
-    from chatimg.picture_input import UNKNOWN_PROMPT
+    from chatimg.paint.picture_input import UNKNOWN_PROMPT
 
     photo = tmp_path / "photo.png"
     Image.new("RGBA", (40, 30), (200, 10, 10, 255)).save(photo)
@@ -248,7 +248,7 @@ def test_an_opened_picture_is_never_thrown_away_by_a_full_strength_edit(engine, 
 
 
 def test_a_bad_picture_changes_nothing(engine, tmp_path):
-    from chatimg.picture_input import PictureError
+    from chatimg.paint.picture_input import PictureError
 
     engine.run_turn("a red circle")
     before = engine.session

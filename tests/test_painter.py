@@ -185,6 +185,6 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
 def test_native_size_and_sampler_name_come_from_the_pipeline(tiny_painter):
     assert tiny_painter.native_size() == (32, 32)  # UNet sample size 16 x VAE factor 2
     assert tiny_painter.sampler == "Euler"
-    from chatimg.picture_input import fit_for_model
+    from chatimg.paint.picture_input import fit_for_model
 
     assert fit_for_model(Image.new("RGB", (640, 480)), tiny_painter).size == (40, 24)  # ~32x32 in multiples of 8

@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from chatimg import __version__, provenance
+from chatimg import __version__
+from chatimg.core import provenance
 from chatimg.session import Session, Turn
 from chatimg.store import SessionStore, atomic_write_bytes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from chatimg.captioner import CaptionerError, load_captioner
+from chatimg.understand.captioner import CaptionerError, load_captioner
 
 
 @pytest.fixture(scope="module")

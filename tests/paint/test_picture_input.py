@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from chatimg.paint.picture_input import MAX_PIXELS, PictureError, fit_for_model, normalise, open_picture
 from chatimg.painter import PaintDefaults
-from chatimg.picture_input import MAX_PIXELS, PictureError, fit_for_model, normalise, open_picture, shapeworld_prompt
-from chatimg.shapeworld import Scene, Shape, render
 
 
 def test_missing_not_an_image_and_a_folder_are_refused(tmp_path):
@@ -91,13 +90,3 @@ def test_fit_for_model_uses_the_model_size_and_is_idempotent():
     assert fit_for_model(fitted, Native()) is fitted
     same = Image.new("RGB", (64, 64))
     assert fit_for_model(same, FixedSize()) is same
-
-
-def test_a_shape_world_picture_reads_back_into_its_prompt_and_a_photo_does_not():
-    scene = Scene(background="blue", shapes=(Shape(shape="circle", colour="red", size="big", position="left"),))
-    assert shapeworld_prompt(render(scene, size=256).resize((300, 300))) == \
-        "a big red circle on the left, on a blue background"
-    noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8))
-    assert shapeworld_prompt(noise) is None
-    gradient = Image.fromarray(np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))).convert("RGB")
-    assert shapeworld_prompt(gradient) is None

@@ -23,9 +23,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 50_000_000
 #: The most bytes read from an opened file.
 MAX_BYTES = 200 * 1024 * 1024
-#: A shape-world reading is trusted when its clean render differs from the picture by at most
-#: this mean absolute difference per channel (0-255): a photo read as shapes is no match.
-SHAPEWORLD_MATCH = 24.0
 #: What an opened picture is called until someone says what it shows.
 UNKNOWN_PROMPT = "a picture"
 
@@ -138,17 +135,3 @@ def fit_for_model(image: Image.Image, painter: Any) -> Image.Image:
     if image.size == target:
         return image
     return image.resize(target, Image.Resampling.LANCZOS)
-
-
-def shapeworld_prompt(image: Image.Image) -> str | None:
-    """The shape-world prompt of a picture the built-in painter's world could have drawn, read
-    back with the checker and confirmed by rendering it again; ``None`` for anything else."""
-    from chatimg.shapeworld import IMAGE_SIZE, canonical_prompt, read_image, render
-
-    small = image.convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
-    scene = read_image(small).to_scene()
-    if scene is None:
-        return None
-    redrawn = np.asarray(render(scene, jitter=False), dtype=np.float32)
-    difference = float(np.abs(redrawn - np.asarray(small, dtype=np.float32)).mean())
-    return canonical_prompt(scene) if difference <= SHAPEWORLD_MATCH else None

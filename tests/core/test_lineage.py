@@ -10,7 +10,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from chatimg.chat import ChatEngine
-from chatimg.lineage_replay import LineageError, turns_from_png
+from chatimg.core.lineage import LineageError, turns_from_png
 from chatimg.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageSequence
 
-from chatimg import provenance
 from chatimg.chat import ChatEngine
-from chatimg.exports import ExportError, export_session, format_for
+from chatimg.core import provenance
+from chatimg.core.exports import ExportError, export_session, format_for
 from chatimg.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chatimg.provenance import read
+from chatimg.core.provenance import read
 from chatimg.session import Edit, Turn
 
 

@@ -8,8 +8,9 @@ import re
 import pytest
 from PIL import Image
 
-from chatimg import __version__, provenance
+from chatimg import __version__
 from chatimg.chat import ChatEngine
+from chatimg.core import provenance
 from chatimg.session import Edit, Session, Turn
 from chatimg.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
