@@ -289,11 +289,12 @@ def replay(source: str, as_json: bool, rewrite: bool, model: str, llm: str, devi
     the same model this reproduces the images; with another --model it re-renders the
     conversation in that model's style. --rewrite re-runs the messages through --llm.
     """
-    from chatimg.core.lineage import LineageError, turns_from_png
-    from chatimg.paint.picture_input import PictureError
     from chatimg.store import StoreError
 
     log = functools.partial(click.echo, err=True)
+    from chatimg.core.lineage import LineageError, turns_from_png
+    from chatimg.paint.picture_input import PictureError
+
     original = None
     if source.lower().endswith(".png") or Path(source).expanduser().is_file():
         try:
