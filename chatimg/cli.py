@@ -75,8 +75,8 @@ def image_options(func: Callable) -> Callable:
 
 def open_image(engine, image: str, captioner: str | None, device: str, log: Callable[[str], None]):
     """Turn 0 from ``image``, or a one-line error (nothing written)."""
-    from chatimg.understand.captioner import CaptionerError
     from chatimg.paint.picture_input import PictureError
+    from chatimg.understand.captioner import CaptionerError
 
     if captioner:
         def captioner_factory(status: Callable[[str], None]):
