@@ -245,7 +245,7 @@ class ChatEngine:
         return turn
 
     def open_picture(self, path: str | Path, *, status: Callable[[str], None] = lambda _m: None,
-                     kept_original: bool = False) -> TurnOutcome:
+                     kept_original: bool = False, prompt: str | None = None) -> TurnOutcome:
         """Start a new session whose turn 0 is the picture at ``path``, normalised (the file's
         bytes are kept beside it untouched). Its prompt is read from the picture: by the
         captioner when the engine has one (``captioner_factory``), else the shape world's checker
@@ -253,20 +253,21 @@ class ChatEngine:
         whole new description says what it shows (the picture stays), anything else edits it.
 
         Raises ``PictureError`` (nothing is written) for a file that is not a usable picture, or
-        one inside the sessions folder (unless ``kept_original``: a replay of a session's own copy)."""
+        one inside the sessions folder (unless ``kept_original``: a replay of a session's own copy,
+        with the ``prompt`` it had)."""
         picture = open_picture(path, sessions_root=None if kept_original else self.store.root)
         notes: list[str] = []
-        prompt, reader = None, None
-        if self.captioner_factory is not None:
+        reader = None
+        if prompt is None and self.captioner_factory is not None:
             captioner = self._load("captioner", self.captioner_factory, status, "no captioner configured")
             status("describing the picture…")
             prompt, reader = captioner.caption(picture.image), captioner.name
-        elif self._paints_shapeworld():
+        elif prompt is None and self._paints_shapeworld():
             prompt = picture_prompt(picture.image)
             if prompt is None:
                 notes.append("not a shape-world picture: the built-in painter will still edit it, roughly")
         width, height = picture.image.size
-        known = bool(prompt and prompt.strip())
+        known = bool(prompt and prompt.strip() and prompt != UNKNOWN_PROMPT)
         reply = (f"Opened {picture.path.name} ({width}x{height}): {prompt}. Say what to change." if known else
                  f"Opened {picture.path.name} ({width}x{height}). Say what to change, or describe it.")
         session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy(),

@@ -73,18 +73,24 @@ def image_options(func: Callable) -> Callable:
     return functools.reduce(lambda f, d: d(f), reversed(decorators), func)
 
 
-def open_image(engine, image: str, captioner: str | None, device: str, log: Callable[[str], None]):
+def attach_captioner(engine, captioner: str | None, device: str) -> None:
+    """``--captioner``: the model that reads an opened picture (``--image``, ``/open``), loaded on first use."""
+    if not captioner:
+        return
+
+    def captioner_factory(status: Callable[[str], None]):
+        from chatimg.understand.captioner import load_captioner
+
+        return load_captioner(captioner, device=device, progress=status)
+
+    engine.captioner_factory = captioner_factory
+
+
+def open_image(engine, image: str, log: Callable[[str], None]):
     """Turn 0 from ``image``, or a one-line error (nothing written)."""
     from chatimg.paint.picture_input import PictureError
     from chatimg.understand.captioner import CaptionerError
 
-    if captioner:
-        def captioner_factory(status: Callable[[str], None]):
-            from chatimg.understand.captioner import load_captioner
-
-            return load_captioner(captioner, device=device, progress=status)
-
-        engine.captioner_factory = captioner_factory
     try:
         return engine.open_picture(image, status=lambda s: log(f"… {s}"))
     except (PictureError, CaptionerError) as exc:
@@ -193,8 +199,9 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
     from chatimg.ui.graphics import detect_graphics
 
     engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    attach_captioner(engine, captioner, device)
     if image:
-        open_image(engine, image, captioner, device, functools.partial(click.echo, err=True))
+        open_image(engine, image, functools.partial(click.echo, err=True))
     # Ask the terminal about graphics before Textual takes it over.
     preview_mode = detect_graphics(preview)
     from chatimg.ui.app import ChatApp
@@ -253,8 +260,9 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("--image starts a new session: leave out --resume")
     engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
     log = functools.partial(click.echo, err=True)
+    attach_captioner(engine, captioner, device)
     if image:
-        report_turn(engine, open_image(engine, image, captioner, device, log), as_json)
+        report_turn(engine, open_image(engine, image, log), as_json)
     if steps is not None:
         engine.set_setting("steps", steps)
     if strength is not None:
@@ -320,7 +328,7 @@ def replay(source: str, as_json: bool, rewrite: bool, model: str, llm: str, devi
                 if original is None or not original.is_file():
                     raise ChatimgError(f"turn {turn.index} is a picture someone opened, and its file is not "
                                        "here any more: open it again with chatimg --image")
-                outcome = engine.open_picture(original, kept_original=True)
+                outcome = engine.open_picture(original, kept_original=True, prompt=turn.edit.prompt)
             elif rewrite:
                 engine.set_setting("seed", turn.seed)
                 outcome = engine.run_turn(turn.user, callbacks=callbacks)

@@ -301,3 +301,13 @@ def test_export_formats_and_refusals(engine, tmp_path):
     assert engine.export(tmp_path / "talk.gif", force=True) == gif
     with pytest.raises(ValueError, match="sessions folder"):
         engine.export(engine.store.path(engine.session.id) / "turn-000.png", force=True)
+
+
+def test_a_replayed_opening_keeps_the_prompt_it_had(engine, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), "white").save(photo)
+    engine.captioner_factory = lambda status: pytest.fail("a replay reads no picture again")
+    turn = engine.open_picture(photo, prompt="a white card").turn
+    assert turn.edit.prompt == "a white card" and turn.llm is None

@@ -133,6 +133,12 @@ def test_start_from_a_picture_edit_it_read_how_it_was_made_and_share_it(tmp_path
     stripped = chatimg("export", session, str(tmp_path / "plain.png"), "--strip", "--sessions-dir", str(sessions))
     assert stripped.returncode == 0 and "no provenance" in chatimg("info", str(tmp_path / "plain.png")).stdout
 
+    replayed = chatimg("replay", session, "--json", *common[:-1])  # the opened picture comes from the session
+    assert replayed.returncode == 0, replayed.stderr
+    copies = [json.loads(line) for line in replayed.stdout.strip().splitlines()]
+    assert copies[0]["mode"] == "import" and Image.open(copies[0]["image"]).size == (48, 40)
+    assert Image.open(copies[2]["image"]).tobytes() == Image.open(records[2]["image"]).tobytes()
+
 
 def test_replay_rebuilds_a_conversation_from_a_png_when_its_session_is_gone(tmp_path, tiny_pipeline_dir):
     sessions = tmp_path / "sessions"
