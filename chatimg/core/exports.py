@@ -189,21 +189,19 @@ def _sheet(session: Session, pictures: list[Picture], strip: bool) -> bytes:
     rows = math.ceil(len(pictures) / columns)
     font, title_font = _font(14), _font(18)
     line_height, pad, header = 18, 12, 40
-    cell_w, cell_h = SHEET_CELL, SHEET_CELL + pad + SHEET_TEXT_LINES * line_height
+    chars = max(10, SHEET_CELL // 8)
+    captions = [_caption(f"#{p.turn.index}  {p.turn.user}", chars) for p in pictures]
+    cell_w, cell_h = SHEET_CELL, SHEET_CELL + pad + max(len(c) for c in captions) * line_height
     width = pad + columns * (cell_w + pad)
     height = header + rows * (cell_h + pad) + pad
     sheet = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
     draw.text((pad, 10), f"{session.title or session.id}  ·  {session.id}", fill=(20, 20, 20), font=title_font)
-    chars = max(10, cell_w // 8)
-    for n, picture in enumerate(pictures):
+    for n, (picture, lines) in enumerate(zip(pictures, captions)):
         x = pad + (n % columns) * (cell_w + pad)
         y = header + (n // columns) * (cell_h + pad)
         sheet.paste(_scaled(picture.image, (cell_w, SHEET_CELL)), (x, y))
         draw.rectangle((x - 1, y - 1, x + cell_w, y + SHEET_CELL), outline=(200, 200, 200))
-        lines = textwrap.wrap(f"#{picture.turn.index}  {picture.turn.user}", chars)
-        if len(lines) > SHEET_TEXT_LINES:
-            lines = lines[:SHEET_TEXT_LINES - 1] + [lines[SHEET_TEXT_LINES - 1][:chars - 1] + "…"]
         for k, line in enumerate(lines):
             draw.text((x, y + SHEET_CELL + pad // 2 + k * line_height), line, fill=(30, 30, 30), font=font)
     buffer = BytesIO()
@@ -214,6 +212,14 @@ def _sheet(session: Session, pictures: list[Picture], strip: bool) -> bytes:
         info = provenance.pnginfo(parameters, lineage, pictures[-1].turn.created.isoformat())
     sheet.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
+
+
+def _caption(text: str, chars: int) -> list[str]:
+    """``text`` wrapped to ``chars`` a line, at most ``SHEET_TEXT_LINES`` lines."""
+    lines = textwrap.wrap(text, chars) or [""]
+    if len(lines) > SHEET_TEXT_LINES:
+        lines = lines[:SHEET_TEXT_LINES - 1] + [lines[SHEET_TEXT_LINES - 1][:chars - 1] + "…"]
+    return lines
 
 
 def _md(text: str) -> str:
