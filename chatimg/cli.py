@@ -285,8 +285,10 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout.")
 @click.option("--rewrite", is_flag=True,
               help="Send the recorded messages through the LLM again instead of reusing the recorded edits.")
+@click.option("--image", "-i", metavar="PATH",
+              help="The picture the conversation started from, when it began with one and its session is gone.")
 @model_options
-def replay(source: str, as_json: bool, rewrite: bool, model: str, llm: str, device: str,
+def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: str, llm: str, device: str,
            sessions_dir: str | None) -> None:
     """Replay a conversation's turns into a new session.
 
@@ -320,14 +322,17 @@ def replay(source: str, as_json: bool, rewrite: bool, model: str, llm: str, devi
             original = source_engine.store.path(source_engine.session.id) / first.source
     if not turns:
         raise ChatimgError(f"{label} has no turns to replay")
+    opened = Path(image).expanduser() if image else None
     engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
     for turn in turns:
         try:
-            if turn.mode == "import":
+            if turn.mode == "import" and opened is not None:
+                outcome = engine.open_picture(opened, prompt=turn.edit.prompt)
+            elif turn.mode == "import":
                 if original is None or not original.is_file():
-                    raise ChatimgError(f"turn {turn.index} is a picture someone opened, and its file is not "
-                                       "here any more: open it again with chatimg --image")
+                    raise ChatimgError(f"turn {turn.index} is a picture someone opened, and its session is gone: "
+                                       "give that picture with --image")
                 outcome = engine.open_picture(original, kept_original=True, prompt=turn.edit.prompt)
             elif rewrite:
                 engine.set_setting("seed", turn.seed)

@@ -138,6 +138,15 @@ def test_start_from_a_picture_edit_it_read_how_it_was_made_and_share_it(tmp_path
     copies = [json.loads(line) for line in replayed.stdout.strip().splitlines()]
     assert copies[0]["mode"] == "import" and Image.open(copies[0]["image"]).size == (48, 40)
     assert Image.open(copies[2]["image"]).tobytes() == Image.open(records[2]["image"]).tobytes()
+    kept = tmp_path / "kept.png"
+    kept.write_bytes(Path(records[2]["image"]).read_bytes())
+    shutil.rmtree(sessions / session)
+    gone = chatimg("replay", str(kept), *common[:-1])
+    assert gone.returncode != 0 and "--image" in gone.stderr
+    again = chatimg("replay", str(kept), "--json", "--image", str(photo), *common[:-1])
+    assert again.returncode == 0, again.stderr
+    last = json.loads(again.stdout.strip().splitlines()[-1])
+    assert Image.open(last["image"]).tobytes() == Image.open(kept).tobytes()
 
 
 def test_replay_rebuilds_a_conversation_from_a_png_when_its_session_is_gone(tmp_path, tiny_pipeline_dir):
