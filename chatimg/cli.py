@@ -10,6 +10,7 @@ import functools
 import importlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -27,6 +28,10 @@ Examples:
   chatimg run --no-llm "a big red circle on the left, blue background"
   chatimg --model stabilityai/sd-turbo      use any diffusers checkpoint
   chatimg --llm Qwen/Qwen2.5-1.5B-Instruct  use a bigger rewriter
+  chatimg --image photo.png                 start from your own picture
+  chatimg run --json --image photo.png "make it blue"
+  chatimg export latest talk.gif            every turn as an animation (.webp, .md, --format sheet)
+  chatimg info picture.png                  how a PNG was made (prompt, seed, model, lineage)
 """
 
 
@@ -52,6 +57,53 @@ def model_options(func: Callable) -> Callable:
                      help="Where sessions are saved (default: the checkout's sessions/ folder)."),
     ]
     return functools.reduce(lambda f, d: d(f), reversed(decorators), func)
+
+
+def image_options(func: Callable) -> Callable:
+    """--image / --captioner: start a session from the person's own picture."""
+    decorators = [
+        click.option("--image", "-i", "image", metavar="PATH",
+                     help="Start a new session from this picture (PNG, JPEG, WebP...): it becomes turn 0 and "
+                          "the next message edits it. The file is copied into the session untouched."),
+        click.option("--captioner", metavar="MODEL", envvar="CHATIMG_CAPTIONER",
+                     help="A transformers image-to-text model (repo id or folder, e.g. "
+                          "Salesforce/blip-image-captioning-base) that reads --image into its first prompt. "
+                          "Without it the built-in painter reads shape-world pictures itself; otherwise "
+                          "say what the picture shows or what to change."),
+    ]
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), func)
+
+
+def attach_captioner(engine, captioner: str | None, device: str) -> None:
+    """``--captioner``: the model that reads an opened picture (``--image``, ``/open``), loaded on first use."""
+    if not captioner:
+        return
+
+    def captioner_factory(status: Callable[[str], None]):
+        from chatimg.understand.captioner import load_captioner
+
+        return load_captioner(captioner, device=device, progress=status)
+
+    engine.captioner_factory = captioner_factory
+
+
+def open_image(engine, image: str, log: Callable[[str], None]):
+    """Turn 0 from ``image``, or a one-line error (nothing written)."""
+    from chatimg.paint.picture_input import PictureError
+    from chatimg.understand.captioner import CaptionerError
+
+    try:
+        return engine.open_picture(image, status=lambda s: log(f"… {s}"))
+    except (PictureError, CaptionerError) as exc:
+        raise ChatimgError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ChatimgError(f"cannot open {image}: {exc}") from None
+
+
+def resolve_sessions(sessions_dir: str | None) -> Path:
+    from chatimg.locations import sessions_dir as resolve
+
+    return resolve(sessions_dir)
 
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
@@ -106,11 +158,12 @@ def _pass_options_down(ctx: click.Context) -> None:
               show_default=True, envvar="CHATIMG_PREVIEW",
               help="How images are drawn: half-blocks work in every truecolor terminal (tmux too); "
                    "kitty and sixel show full resolution where supported.")
+@image_options
 @model_options
 @click.version_option(__version__, prog_name="chatimg")
 @click.pass_context
-def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, model: str,
-        llm: str, device: str, sessions_dir: str | None) -> None:
+def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, image: str | None,
+        captioner: str | None, model: str, llm: str, device: str, sessions_dir: str | None) -> None:
     """Refine an image by talking to it.
 
     Each message is rewritten by a local LLM into an updated prompt and an edit
@@ -124,11 +177,16 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
     if ctx.invoked_subcommand is not None:
         _pass_options_down(ctx)
         return
+    if image and resume:
+        raise click.UsageError("--image starts a new session: leave out --resume")
     from chatimg.ui.graphics import detect_graphics
 
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    attach_captioner(engine, captioner, device)
+    if image:
+        open_image(engine, image, functools.partial(click.echo, err=True))
     # Ask the terminal about graphics before Textual takes it over.
     preview_mode = detect_graphics(preview)
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
     from chatimg.ui.app import ChatApp
 
     ChatApp(engine, preview_mode=preview_mode).run()
@@ -160,7 +218,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("turns", nargs=-1, required=True, metavar="TURN...")
+@click.argument("turns", nargs=-1, metavar="TURN...")
 @click.option("--resume", "-r", metavar="ID|latest", help="Continue a saved session instead of starting one.")
 @click.option("--seed", type=click.IntRange(0), help="Seed for every turn (default: random, then kept).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout; logs go to stderr.")
@@ -168,24 +226,33 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 @click.option("--rewrite-only", is_flag=True, help="Rewrite each turn but paint nothing (image is null): try prompts fast.")
 @click.option("--steps", type=click.IntRange(1, 200), help="Denoising steps (default: the model's own).")
 @click.option("--strength", type=click.FloatRange(0.05, 1.0), help="img2img strength for every edit (default: per edit).")
+@image_options
 @model_options
 def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
-        rewrite_only: bool, steps: int | None, strength: float | None, model: str, llm: str, device: str,
-        sessions_dir: str | None) -> None:
+        rewrite_only: bool, steps: int | None, strength: float | None, image: str | None, captioner: str | None,
+        model: str, llm: str, device: str, sessions_dir: str | None) -> None:
     """Apply TURNs in order in one session, without the TUI.
 
-    Each TURN is one chat message ("a red square", then "make it blue").
+    Each TURN is one chat message ("a red square", then "make it blue"). With --image the
+    session starts from your picture (reported as turn 0) and the TURNs edit it.
     """
     if no_llm and rewrite_only:
         raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
+    if not turns and not image:
+        raise click.UsageError("say at least one TURN (or start from a picture with --image)")
     if any(not t.strip() for t in turns):
         raise click.UsageError("a TURN is empty")
+    if image and resume:
+        raise click.UsageError("--image starts a new session: leave out --resume")
     engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    log = functools.partial(click.echo, err=True)
+    attach_captioner(engine, captioner, device)
+    if image:
+        report_turn(engine, open_image(engine, image, log), as_json)
     if steps is not None:
         engine.set_setting("steps", steps)
     if strength is not None:
         engine.set_setting("strength", strength)
-    log = functools.partial(click.echo, err=True)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
     for text in turns:
         try:
@@ -200,14 +267,19 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
 
 
 @cli.command()
-@click.argument("session_id", metavar="ID|latest")
+@click.argument("source", metavar="ID|latest|FILE.png")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout.")
 @click.option("--rewrite", is_flag=True,
               help="Send the recorded messages through the LLM again instead of reusing the recorded edits.")
+@click.option("--image", "-i", metavar="PATH",
+              help="The picture the conversation started from, when it began with one and its session is gone.")
 @model_options
-def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, device: str,
+def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: str, llm: str, device: str,
            sessions_dir: str | None) -> None:
-    """Replay a saved session's turns into a new session.
+    """Replay a conversation's turns into a new session.
+
+    SOURCE is a saved session, or a PNG chatimg wrote: its lineage chunk holds every turn
+    of its branch, so the conversation comes back even when its session is gone.
 
     By default each turn's recorded edit, seed, steps and guidance are repainted: with
     the same model this reproduces the images; with another --model it re-renders the
@@ -215,27 +287,55 @@ def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, 
     """
     from chatimg.core.store import StoreError
 
-    source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=session_id)
-    turns = source_engine.session.branch()
-    if not turns:
-        raise ChatimgError(f"session {source_engine.session.id} has no turns to replay")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
-    engine.session.title = f"replay of {source_engine.session.id}: {source_engine.session.title}"[:80]
     log = functools.partial(click.echo, err=True)
+    from chatimg.core.lineage import LineageError, turns_from_png
+    from chatimg.paint.picture_input import PictureError
+
+    original = None
+    if source.lower().endswith(".png") or Path(source).expanduser().is_file():
+        try:
+            found = turns_from_png(source)
+        except LineageError as exc:
+            raise ChatimgError(str(exc)) from None
+        turns, label, title = found.turns, source, found.title
+        original = found.original_in(resolve_sessions(sessions_dir))
+        log(f"… rebuilding {len(turns)} turn(s) of session {found.session or '?'} from {source}")
+    else:
+        source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=source)
+        turns, label, title = source_engine.session.branch(), source_engine.session.id, source_engine.session.title
+        first = turns[0] if turns else None
+        if first is not None and first.mode == "import" and first.source:
+            original = source_engine.store.path(source_engine.session.id) / first.source
+    if not turns:
+        raise ChatimgError(f"{label} has no turns to replay")
+    opened = Path(image).expanduser() if image else None
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
     for turn in turns:
         try:
-            if rewrite:
+            if turn.mode == "import" and opened is not None:
+                outcome = engine.open_picture(opened, prompt=turn.edit.prompt)
+            elif turn.mode == "import":
+                if original is None or not original.is_file():
+                    raise ChatimgError(f"turn {turn.index} is a picture someone opened, and its session is gone: "
+                                       "give that picture with --image")
+                outcome = engine.open_picture(original, kept_original=True, prompt=turn.edit.prompt)
+            elif rewrite:
                 engine.set_setting("seed", turn.seed)
                 outcome = engine.run_turn(turn.user, callbacks=callbacks)
             else:
                 outcome = engine.replay_turn(turn, callbacks=callbacks)
         except (StoreError, click.ClickException):
             raise
+        except PictureError as exc:
+            raise ChatimgError(str(exc)) from None
         except Exception as exc:  # noqa: BLE001
             raise ChatimgError(f"replaying turn {turn.index} failed: {exc}") from None
+        if turn is turns[0]:
+            engine.session.title = f"replay of {label}: {title}"[:80]
+            engine.save()
         report_turn(engine, outcome, as_json)
-    log(f"replayed {source_engine.session.id} as {engine.session.id}")
+    log(f"replayed {label} as {engine.session.id}")
 
 
 @cli.group(invoke_without_command=True)
@@ -284,23 +384,67 @@ def sessions_delete(sessions_dir: str | None, session_id: str) -> None:
 
 @cli.command()
 @click.argument("session_id", metavar="ID|latest")
-@click.argument("destination", type=click.Path(dir_okay=True))
+@click.argument("destination", type=click.Path(), default=".")
+@click.option("--format", "-f", "fmt", type=click.Choice(["png", "gif", "webp", "sheet", "md"]),
+              help="png: the current picture; gif/webp: every turn of the branch, animated; sheet: a contact "
+                   "sheet (PNG) with each turn's message under its picture; md: a Markdown page with the "
+                   "pictures beside it. Default: from DESTINATION's extension, else png.")
 @click.option("--turn", type=click.IntRange(0), help="Which turn (default: the session's current one).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--strip", is_flag=True, help="Leave out how it was made (prompt, seed, lineage, AI mark): pixels only.")
 @click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS")
-def export(session_id: str, destination: str, turn: int | None, sessions_dir: str | None) -> None:
-    """Copy a session's image to DESTINATION (a .png file or a folder)."""
-    from chatimg.engine import ChatEngine
-    from chatimg.locations import sessions_dir as resolve
+def export(session_id: str, destination: str, fmt: str | None, turn: int | None, force: bool, strip: bool,
+           sessions_dir: str | None) -> None:
+    """Write a session to DESTINATION (a file or a folder; default: here).
+
+    \b
+    chatimg export latest circle.png          the current picture, with its provenance
+    chatimg export latest talk.gif            the branch's turns as an animation
+    chatimg export latest --format sheet .    a contact sheet
+    chatimg export latest talk.md             a transcript, every turn's PNG beside it
+
+    The session's own files are never written, nor an existing file without --force.
+    """
+    from chatimg.core.exports import ExportError, export_session
     from chatimg.core.store import SessionStore, StoreError
 
-    engine = ChatEngine(SessionStore(resolve(sessions_dir)))
+    store = SessionStore(resolve_sessions(sessions_dir))
     try:
-        engine.resume(session_id)
-        if turn is not None:
-            engine.session.checkout(turn)
-        click.echo(engine.export(destination))
-    except (StoreError, ValueError, OSError) as exc:
+        session = store.load(session_id)
+        head = session.turns[turn] if turn is not None and turn < len(session.turns) else None
+        if turn is not None and head is None:
+            raise ExportError(f"no turn {turn}; session {session.id} has {len(session.turns)}")
+        written = export_session(store, session, destination, fmt=fmt, force=force, strip=strip, turn=head)
+    except (StoreError, ExportError, OSError) as exc:
         raise ChatimgError(str(exc)) from None
+    for path in written:
+        click.echo(path)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Everything found as one JSON object.")
+def info(file: str, as_json: bool) -> None:
+    """Show how a picture was made: its prompt and settings (the AUTOMATIC1111 `parameters`
+    chunk), chatimg's lineage (what was said, the edit, the parent turn, the session, the models)
+    and the XMP AI-generated mark. Works on any PNG and says when it carries none."""
+    from PIL import UnidentifiedImageError
+
+    from chatimg.core import provenance
+
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise ChatimgError(f"no such file: {file}")
+    try:
+        found = provenance.read(path)
+    except UnidentifiedImageError:
+        raise ChatimgError(f"{file} is not an image") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ChatimgError(f"cannot read {file}: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False))
+    else:
+        click.echo(provenance.describe(found, path.name))
 
 
 @cli.group(cls=LazyGroup, lazy={"painter": "chatimg.bench.painter:painter_command",

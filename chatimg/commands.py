@@ -7,14 +7,16 @@ Bad input raises ``CommandError`` with a message meant for the user.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from chatimg.engine import ChatEngine
 from chatimg.core.store import StoreError
 
-Action = Literal["none", "reload", "quit", "sessions", "paint"]
+Action = Literal["none", "reload", "quit", "sessions", "paint", "open"]
 
 
 class CommandError(Exception):
@@ -25,7 +27,7 @@ class CommandError(Exception):
 class CommandResult:
     message: str = ""
     action: Action = "none"
-    text: str = ""  # the prompt for action == "paint"
+    text: str = ""  # the prompt for action == "paint", the path for "open"
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,35 @@ def _prompt(engine: ChatEngine, arg: str) -> CommandResult:
     return CommandResult(action="paint", text=arg)
 
 
-def _export(engine: ChatEngine, arg: str) -> CommandResult:
-    if not arg:
-        raise CommandError("/export needs a path, e.g. /export ~/circle.png")
+def _path_and_flags(arg: str, flags: set[str]) -> tuple[str, set[str]]:
+    """A path (quoted when it has spaces) and the ``--flags`` given after it."""
     try:
-        path = engine.export(arg)
+        words = shlex.split(arg)
+    except ValueError:
+        words = arg.split()
+    given = {w.lstrip("-") for w in words if w.startswith("--") and w.lstrip("-") in flags}
+    rest = [w for w in words if not (w.startswith("--") and w.lstrip("-") in flags)]
+    return " ".join(rest), given
+
+
+def _export(engine: ChatEngine, arg: str) -> CommandResult:
+    path, flags = _path_and_flags(arg, {"force", "strip"})
+    if not path:
+        raise CommandError("/export needs a path: ~/circle.png, .gif/.webp (every turn), .md (a page), "
+                           "or a folder; --force overwrites, --strip leaves out how it was made")
+    fmt = "sheet" if Path(path).stem.lower().endswith("sheet") and Path(path).suffix.lower() == ".png" else None
+    try:
+        written = engine.export(path, fmt=fmt, force="force" in flags, strip="strip" in flags)
     except (ValueError, OSError) as exc:
         raise CommandError(f"cannot export: {exc}") from exc
-    return CommandResult(f"exported {path}")
+    return CommandResult(f"exported {written}")
+
+
+def _open(engine: ChatEngine, arg: str) -> CommandResult:
+    path, _ = _path_and_flags(arg, set())
+    if not path:
+        raise CommandError("/open needs a picture's path, e.g. /open ~/photo.png")
+    return CommandResult(f"opening {path}…", "open", text=path)
 
 
 def _resume(engine: ChatEngine, arg: str) -> CommandResult:
@@ -159,7 +182,9 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("steps", "/steps N|auto", "denoising steps per image", _setting("steps", int, 1, 200, "")),
     Command("guidance", "/guidance X|auto", "how strictly to follow the prompt (CFG scale)",
             _setting("guidance", float, 0.0, 30.0, "")),
-    Command("export", "/export PATH", "save the current image as a PNG", _export),
+    Command("open", "/open PATH", "start a new session from your own picture", _open),
+    Command("export", "/export PATH", "save the picture (.png), every turn (.gif/.webp), a contact sheet "
+            "(…sheet.png) or a page (.md); --force, --strip", _export),
     Command("sessions", "/sessions", "list saved sessions", _sessions),
     Command("resume", "/resume ID|latest", "open a saved session", _resume),
     Command("quit", "/quit", "leave (everything is already saved)", _quit),

@@ -8,21 +8,24 @@ so a crash between the two never leaves a turn pointing at a missing image.
 from __future__ import annotations
 
 import random
-import shutil
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Timings, Turn
 from chatimg.core.ops import Talk
-from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
-from chatimg.paint.retouch import retouch_of
-from chatimg.understand.rewriter import DirectRewriter, Rewriter
-from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, Edit, Session, Turn, Timings
+from chatimg.core.provenance import PAINTED_MODES, turn_pnginfo
 from chatimg.core.store import SessionStore
+from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
+from chatimg.paint.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture
+from chatimg.paint.retouch import retouch_of
+from chatimg.shapeworld.read_back import picture_prompt
+from chatimg.understand.rewriter import DirectRewriter, Rewriter
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
 PainterFactory = Callable[[Callable[[str], None]], Painter]
@@ -56,6 +59,9 @@ class ChatEngine:
         self._rewriter_factory = rewriter_factory
         self._painter_factory = painter_factory
         self.rewriter: Rewriter | None = None
+        #: Builds an image-to-text model that reads an opened picture into its first prompt.
+        self.captioner_factory: Callable[[Callable[[str], None]], Any] | None = None
+        self.captioner: Any = None
         self.painter: Painter | None = None
         self.model_name = model_name
         self.llm_name = llm_name
@@ -182,6 +188,11 @@ class ChatEngine:
         elif paint and edit.intent == "keep" and self.session.current() is not None and self.session.current().image:
             # "thanks!": a repaint at the lowest strength would still redraw (and soften) the picture
             image, mode = self.current_image(), "keep"
+        elif paint and self._describes_opened_picture(edit):
+            # An opened picture nobody has described yet: a whole new description is what it shows.
+            image, mode = self.current_image(), "keep"
+            edit = edit.model_copy(update={"instruction": "what the picture shows", "intent": "keep", "reply": (
+                f"Noted: the picture shows {edit.prompt}. Say what to change.")})
         elif paint:
             painter = self.load_painter(callbacks.status)
             # A whole-image edit at full strength keeps nothing of the old picture ("start over with
@@ -189,6 +200,10 @@ class ChatEngine:
             # through on schedules without a zero-SNR last step.
             fresh = edit.intent == "restart" or (edit.strength >= STRENGTH_MAX and edit.region == "whole")
             init = None if fresh else self.current_image()
+            if init is None and self._after_import():
+                init = self.current_image()  # a picture the person opened is never thrown away
+            if init is not None:
+                init = fit_for_model(init, painter)
             before = self.session.current_prompt()
             callbacks.status("painting…")
             result = painter.paint(
@@ -206,7 +221,7 @@ class ChatEngine:
                     steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
                     timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
         if image is not None:
-            turn.image = self.store.save_image(self.session, index, image)
+            turn.image = self._save_image(turn, image)
         self.session.add_turn(turn)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes)
@@ -225,6 +240,81 @@ class ChatEngine:
         self.save()
         return turn
 
+    def open_picture(self, path: str | Path, *, status: Callable[[str], None] = lambda _m: None,
+                     kept_original: bool = False, prompt: str | None = None) -> TurnOutcome:
+        """Start a new session whose turn 0 is the picture at ``path``, normalised (the file's
+        bytes are kept beside it untouched). Its prompt is read from the picture: by the
+        captioner when the engine has one (``captioner_factory``), else the shape world's checker
+        for a shape-world painter; otherwise it is ``UNKNOWN_PROMPT`` until the first message: a
+        whole new description says what it shows (the picture stays), anything else edits it.
+
+        Raises ``PictureError`` (nothing is written) for a file that is not a usable picture, or
+        one inside the sessions folder (unless ``kept_original``: a replay of a session's own copy,
+        with the ``prompt`` it had)."""
+        picture = open_picture(path, sessions_root=None if kept_original else self.store.root)
+        notes: list[str] = []
+        reader = None
+        if prompt is None and self.captioner_factory is not None:
+            captioner = self._load("captioner", self.captioner_factory, status, "no captioner configured")
+            status("describing the picture…")
+            prompt, reader = captioner.caption(picture.image), captioner.name
+        elif prompt is None and self._paints_shapeworld():
+            prompt = picture_prompt(picture.image)
+            if prompt is None:
+                notes.append("not a shape-world picture: the built-in painter will still edit it, roughly")
+        width, height = picture.image.size
+        known = bool(prompt and prompt.strip() and prompt != UNKNOWN_PROMPT)
+        reply = (f"Opened {picture.path.name} ({width}x{height}): {prompt}. Say what to change." if known else
+                 f"Opened {picture.path.name} ({width}x{height}). Say what to change, or describe it.")
+        session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy(),
+                          title=f"{picture.path.name}"[:60])
+        turn = Turn(index=0, parent=None, user=f"open {picture.path.name}",
+                    edit=Edit(prompt=prompt if known else UNKNOWN_PROMPT, instruction="open a picture",
+                              strength=STRENGTH_MAX, reply=reply),
+                    mode="import", seed=self.session.settings.seed if self.session.settings.seed is not None
+                    else random.randrange(2**31), steps=1, guidance=0.0, model="", llm=reader)
+        previous, self.session = self.session, session
+        try:
+            turn.source = self.store.save_original(session, picture.suffix, picture.data)
+            turn.image = self._save_image(turn, picture.image)
+            session.add_turn(turn)
+            self.save()
+        except BaseException:
+            self.session = previous
+            raise
+        return TurnOutcome(turn=turn, image=picture.image, notes=notes)
+
+    def _save_image(self, turn: Turn, image: Image.Image) -> str:
+        """The turn's PNG, carrying how it was made (``chatimg.provenance``)."""
+        sampler = getattr(self.painter, "sampler", "") if turn.mode in PAINTED_MODES else ""
+        info = turn_pnginfo(self.session, turn, image.size, sampler if isinstance(sampler, str) else "")
+        return self.store.save_image(self.session, turn.index, image, pnginfo=info)
+
+    def _describes_opened_picture(self, edit: Edit) -> bool:
+        """Whether ``edit`` is a whole new description (full strength, whole image) of an opened
+        picture that has none yet: the person saying what it shows, not asking to repaint it."""
+        turn = self.session.current()
+        return (turn is not None and turn.mode == "import" and turn.edit.prompt == UNKNOWN_PROMPT
+                and (edit.intent == "restart" or (edit.strength >= STRENGTH_MAX and edit.region == "whole")))
+
+    def _after_import(self) -> bool:
+        """Whether the head is a picture the person opened, shown as it was since."""
+        turn = self.session.current()
+        while turn is not None and turn.mode == "keep" and turn.parent is not None:
+            turn = self.session.turns[turn.parent]
+        return turn is not None and turn.mode == "import"
+
+    def _paints_shapeworld(self) -> bool:
+        """Whether the painter was trained on shape-world captions (known without loading it)."""
+        from chatimg.paint.painter import BUILTIN, DEFAULTS_FILE, guess_defaults
+
+        if self.painter is not None:
+            return getattr(self.painter.defaults, "prompts", None) == "shapeworld"
+        if self.model_name == BUILTIN:
+            return True
+        folder = Path(self.model_name).expanduser()
+        return (folder / DEFAULTS_FILE).is_file() and guess_defaults(self.model_name, folder).prompts == "shapeworld"
+
     def new_session(self) -> Session:
         self.session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy())
         return self.session
@@ -239,17 +329,11 @@ class ChatEngine:
         if self.session.turns:
             self.save()
 
-    def export(self, destination: str | Path) -> Path:
-        """Copy the current image to ``destination`` (a file, or a folder to put it in)."""
-        turn = self.session.current()
-        if turn is None or not turn.image:
-            raise ValueError("there is no image to export yet")
-        source = self.image_path(turn)
-        target = Path(destination).expanduser()
-        if target.is_dir() or str(destination).endswith(("/", "\\")):
-            target = target / f"{self.session.id}-turn-{turn.index:03d}.png"
-        if target.suffix.lower() != ".png":
-            raise ValueError(f"export writes PNG files: {target.name!r} should end in .png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return target.resolve()
+    def export(self, destination: str | Path, *, fmt: str | None = None, force: bool = False,
+               strip: bool = False) -> Path:
+        """Write the current branch to ``destination`` (``chatimg.exports``: a PNG of the current
+        picture, a GIF or WebP of every turn, a contact sheet, a Markdown page); returns the main
+        file. Raises ``ExportError`` (a ``ValueError``) for a destination it must not write."""
+        from chatimg.core.exports import export_session
+
+        return export_session(self.store, self.session, destination, fmt=fmt, force=force, strip=strip)[0]

@@ -213,3 +213,102 @@ def test_replay_reproduces_pixels_with_the_same_model(tmp_path, tiny_painter):
         pa = np.asarray(store.load_image(original.session, a))
         pb = np.asarray(store.load_image(copy.session, b))
         assert np.array_equal(pa, pb)
+
+
+def test_an_opened_picture_is_turn_0_and_the_next_message_edits_it(engine, tmp_path):
+    from PIL import Image
+
+    from chatimg.paint.picture_input import UNKNOWN_PROMPT
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGBA", (40, 30), (200, 10, 10, 255)).save(photo)
+    opened = engine.open_picture(photo)
+    turn = opened.turn
+    assert turn.index == 0 and turn.mode == "import" and turn.edit.prompt == UNKNOWN_PROMPT
+    folder = engine.store.path(engine.session.id)
+    assert (folder / turn.source).read_bytes() == photo.read_bytes()  # kept untouched
+    assert Image.open(folder / turn.image).size == (40, 30) and Image.open(folder / turn.image).mode == "RGB"
+    edit = engine.run_turn("make it green")
+    request = engine.fake_painter.requests[-1]
+    assert edit.turn.parent == 0 and edit.turn.mode == "img2img" and request.init_image is not None
+    assert request.init_image.getpixel((0, 0)) == (200, 10, 10)
+
+
+def test_an_opened_picture_is_never_thrown_away_by_a_full_strength_edit(engine, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (16, 16), "white").save(photo)
+    engine.open_picture(photo)
+    engine.set_setting("strength", 1.0)
+    described = engine.run_turn("a white cat").turn  # a whole description of an undescribed picture
+    assert described.mode == "keep" and described.edit.prompt == "a picture, a white cat"
+    assert "shows" in described.edit.reply and len(engine.fake_painter.requests) == 0
+    assert engine.run_turn("a red cat").turn.mode == "img2img"  # still from the opened picture
+    assert engine.run_turn("a blue cat").turn.mode == "txt2img"  # after a painted turn: from text again
+
+
+def test_a_bad_picture_changes_nothing(engine, tmp_path):
+    from chatimg.paint.picture_input import PictureError
+
+    engine.run_turn("a red circle")
+    before = engine.session
+    bad = tmp_path / "bad.png"
+    bad.write_text("no")
+    with pytest.raises(PictureError):
+        engine.open_picture(bad)
+    assert engine.session is before and [s.id for s in engine.store.list()] == [before.id]
+
+
+def test_open_reads_a_shape_world_picture_into_its_prompt(tmp_path):
+    from chatimg.shapeworld import Scene, Shape, render
+
+    engine = ChatEngine(SessionStore(tmp_path / "sessions"), painter_factory=lambda status: SolidPainter(),
+                        model_name="builtin", llm_name=None)
+    picture = tmp_path / "shapes.png"
+    render(Scene(background="white", shapes=(Shape(shape="square", colour="green", size="big",
+                                                   position="center"),)), size=128).save(picture)
+    turn = engine.open_picture(picture).turn
+    assert turn.edit.prompt == "a big green square in the center, on a white background"
+    assert engine.painter is None  # read without loading the painter
+
+
+def test_open_uses_the_captioner_when_there_is_one(engine, tmp_path):
+    from PIL import Image
+
+    class Describer:
+        name = "describer"
+
+        def caption(self, image):
+            return f"a {image.width} pixel wide picture"
+
+    photo = tmp_path / "photo.webp"
+    Image.new("RGB", (24, 24), "orange").save(photo)
+    engine.captioner_factory = lambda status: Describer()
+    turn = engine.open_picture(photo).turn
+    assert turn.edit.prompt == "a 24 pixel wide picture" and turn.llm == "describer"
+    assert turn.source == "original.webp"
+
+
+def test_export_formats_and_refusals(engine, tmp_path):
+    engine.run_turn("a red circle")
+    engine.run_turn("make it blue")
+    gif = engine.export(tmp_path / "talk.gif")
+    from PIL import Image
+
+    assert Image.open(gif).n_frames == 2
+    with pytest.raises(ValueError, match="--force"):
+        engine.export(tmp_path / "talk.gif")
+    assert engine.export(tmp_path / "talk.gif", force=True) == gif
+    with pytest.raises(ValueError, match="sessions folder"):
+        engine.export(engine.store.path(engine.session.id) / "turn-000.png", force=True)
+
+
+def test_a_replayed_opening_keeps_the_prompt_it_had(engine, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), "white").save(photo)
+    engine.captioner_factory = lambda status: pytest.fail("a replay reads no picture again")
+    turn = engine.open_picture(photo, prompt="a white card").turn
+    assert turn.edit.prompt == "a white card" and turn.llm is None

@@ -241,3 +241,31 @@ async def test_a_live_preview_redraws_the_picture_in_place(tmp_path):
         await pilot.pause(0.05)
         assert app.query_one("#image-slot").query_one(HalfblockImage) is shown
         assert shown.image.getpixel((0, 0)) == (0, 0, 255)
+
+
+async def test_open_a_picture_edit_it_and_export_the_conversation(tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "my photo.png"
+    Image.new("RGB", (30, 20), (10, 200, 40)).save(photo)
+    engine = make_engine(tmp_path / "sessions")
+    app = ChatApp(engine, preload=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await say(pilot, app, "/open /nowhere/at/all.png")
+        await wait_until(pilot, lambda: any(n.has_class("error") for n in app.query(Note)))
+        assert engine.session.turns == [] and engine.store.list() == []
+        await say(pilot, app, f'/open "{photo}"')
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 1)
+        assert engine.session.current().mode == "import"
+        view = app.query_one("#image-slot").query_one(HalfblockImage)
+        assert view.image.size == (30, 20) and view.image.getpixel((0, 0)) == (10, 200, 40)
+        await say(pilot, app, "make it red")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 2)
+        await say(pilot, app, f"/export {tmp_path / 'talk.gif'}")
+        await say(pilot, app, f"/export {tmp_path / 'talk.gif'}")
+        await say(pilot, app, f"/export {tmp_path / 'talk.md'} --strip")
+        await pilot.pause(0.2)
+        notes = [str(n.render()) for n in app.query(Note)]
+        assert any("--force" in n for n in notes) and any("talk.md" in n for n in notes)
+        assert Image.open(tmp_path / "talk.gif").n_frames == 2
+        assert (tmp_path / "talk-turn-000.png").is_file() and (tmp_path / "talk-turn-001.png").is_file()

@@ -46,3 +46,37 @@ def build_tiny_sd_pipeline(folder: Path, seed: int = 0) -> Path:
     pipe.save_pretrained(folder, safe_serialization=True)
     (folder / "chatimg.json").write_text('{"steps": 4, "guidance": 3.0}')
     return folder
+
+
+def build_tiny_captioner(folder: Path, seed: int = 0) -> Path:
+    """A random ViT + BERT-decoder image-to-text model (a ``VisionEncoderDecoderModel``) with its
+    image processor and tokenizer, the layout of nlpconnect/vit-gpt2-image-captioning."""
+    import torch
+    from transformers import (
+        BertConfig,
+        BertTokenizerFast,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
+
+    torch.manual_seed(seed)
+    tokenizer = BertTokenizerFast(vocab_file=str(minilm_vocab()), model_max_length=32)
+    encoder = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64)
+    decoder = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
+                         is_decoder=True, add_cross_attention=True)
+    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
+    config.decoder_start_token_id = tokenizer.cls_token_id
+    config.pad_token_id = tokenizer.pad_token_id
+    config.eos_token_id = tokenizer.sep_token_id
+    model = VisionEncoderDecoderModel(config=config)
+    model.generation_config.decoder_start_token_id = tokenizer.cls_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.sep_token_id
+    model.save_pretrained(folder, safe_serialization=True)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -139,8 +139,9 @@ class Edit(BaseModel):
 
 
 #: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
-#: looks like that"), so the previous picture stands as it was instead of being repainted.
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "retouch", "restore", "keep", "none"]
+#: looks like that"), so the previous picture stands as it was instead of being repainted;
+#: "import": a picture the person opened, the root of its session.
+PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "retouch", "restore", "keep", "none", "import"]
 #: The modes that paint from noise, so another seed gives another picture ("try again").
 SEEDED_MODES = ("txt2img", "img2img", "inpaint")
 
@@ -164,6 +165,7 @@ class Turn(BaseModel):
     model: str = ""
     llm: str | None = None
     image: str | None = Field(None, description="PNG file name inside the session folder.")
+    source: str | None = Field(None, description="An opened picture: its untouched copy inside the session folder.")
     timings: Timings = Field(default_factory=Timings)
     created: datetime = Field(default_factory=utcnow)
 
@@ -181,6 +183,8 @@ class Turn(BaseModel):
             return "restore: an earlier picture, as it was"
         if self.mode == "keep":
             return "keep: nothing to change, the picture as it was"
+        if self.mode == "import":
+            return "opened: your picture, as the first turn"
         parts = [self.mode]
         if self.mode != "txt2img":  # text to image starts from noise alone: a strength would say nothing
             parts.append(f"strength {self.edit.strength:.2f}")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from pydantic import ValidationError
@@ -97,14 +98,21 @@ class SessionStore:
         atomic_write_bytes(target, payload)
         return target
 
-    def save_image(self, session: Session, turn_index: int, image: Image.Image) -> str:
-        """Write the PNG for a turn (before the JSON that refers to it); returns its name."""
+    def save_image(self, session: Session, turn_index: int, image: Image.Image, pnginfo: Any = None) -> str:
+        """Write the PNG for a turn (before the JSON that refers to it), with the text chunks in
+        ``pnginfo`` (a ``PngInfo``: how it was made); returns its name."""
         name = f"turn-{turn_index:03d}.png"
         from io import BytesIO
 
         buffer = BytesIO()
-        image.save(buffer, format="PNG")
+        image.save(buffer, format="PNG", pnginfo=pnginfo)
         atomic_write_bytes(self.path(session.id) / name, buffer.getvalue())
+        return name
+
+    def save_original(self, session: Session, suffix: str, data: bytes) -> str:
+        """Keep the bytes of a picture the person opened, untouched; returns the file's name."""
+        name = f"original{suffix.lower() if suffix[1:].isalnum() else ''}"
+        atomic_write_bytes(self.path(session.id) / name, data)
         return name
 
     def delete(self, session_id: str) -> None:

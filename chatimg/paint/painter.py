@@ -227,6 +227,25 @@ class DiffusersPainter:
         self._pipes[mode] = pipe
         return pipe
 
+    def native_size(self) -> tuple[int, int]:
+        """The size this model paints from text: ``chatimg.json``'s, else its UNet's sample size."""
+        self.load()
+        if self.defaults.width and self.defaults.height:
+            return self.defaults.width, self.defaults.height
+        base = self._pipes["base"]
+        unet = getattr(base, "unet", None) or getattr(base, "transformer", None)
+        sample = getattr(getattr(unet, "config", None), "sample_size", None) or 64
+        side = int(sample if isinstance(sample, int) else sample[0]) * int(getattr(base, "vae_scale_factor", 8))
+        return side, side
+
+    @property
+    def sampler(self) -> str:
+        """The scheduler, named the way AUTOMATIC1111 writes it into a PNG ("DPM++ 2M")."""
+        from chatimg.core.provenance import sampler_name
+
+        base = self._pipes.get("base")
+        return sampler_name(base.scheduler) if base is not None and hasattr(base, "scheduler") else ""
+
     # -- painting -----------------------------------------------------------------------
     def warm_up(self) -> float:
         """One tiny pass through text-to-image and image-to-image (and the preview projection),

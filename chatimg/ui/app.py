@@ -23,7 +23,9 @@ from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, is_command, run_command
 from chatimg.paint.painter import PaintCancelled
 from chatimg.ui.screens.session_picker import SessionPicker
-from chatimg.ui.messages import ModelsReady, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep
+from chatimg.ui.messages import (
+    ModelsReady, PictureOpened, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep,
+)
 from chatimg.ui.widgets.image_view import HalfblockImage, image_widget
 from chatimg.ui.widgets.prompt_input import PromptInput
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage, edit_table
@@ -190,6 +192,11 @@ class ChatApp(App):
         if result.action == "paint":
             self.start_turn(result.text, direct=True, echo=False)
             return
+        if result.action == "open":
+            self.busy = True
+            self.set_status(result.message)
+            self.open_picture(result.text)
+            return
         if result.message:
             self.note(result.message)
 
@@ -238,7 +245,22 @@ class ChatApp(App):
         else:
             self.post_message(TurnDone(outcome))
 
+    @work(thread=True, exclusive=True, group="turn", exit_on_error=False)
+    def open_picture(self, path: str) -> None:
+        try:
+            outcome = self.engine.open_picture(path, status=lambda s: self.post_message(TurnStatus(s)))
+        except Exception as exc:  # noqa: BLE001 - a bad file is a transcript line, the session stays
+            self.post_message(TurnFailed(str(exc)))
+        else:
+            self.post_message(PictureOpened(outcome))
+
     # -- worker reports -----------------------------------------------------------------
+    def on_picture_opened(self, message: PictureOpened) -> None:
+        self.finish_turn("ready")
+        self.reload_session()
+        for note in message.outcome.notes:
+            self.note(note)
+
     def on_turn_status(self, message: TurnStatus) -> None:
         self.set_status(message.text)
 

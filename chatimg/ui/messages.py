@@ -45,3 +45,11 @@ class TurnCancelled(Message):
 
 class ModelsReady(Message):
     pass
+
+
+class PictureOpened(Message):
+    """A picture the person opened is turn 0 of a new session."""
+
+    def __init__(self, outcome: TurnOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome

@@ -220,3 +220,11 @@ def test_threads_are_chosen_again_before_every_paint(tiny_painter, monkeypatch):
             assert tiny_painter.thread_choice.forced
     finally:
         torch.set_num_threads(before)
+
+
+def test_native_size_and_sampler_name_come_from_the_pipeline(tiny_painter):
+    assert tiny_painter.native_size() == (32, 32)  # UNet sample size 16 x VAE factor 2
+    assert tiny_painter.sampler == "Euler"
+    from chatimg.paint.picture_input import fit_for_model
+
+    assert fit_for_model(Image.new("RGB", (640, 480)), tiny_painter).size == (40, 24)  # ~32x32 in multiples of 8
