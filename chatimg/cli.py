@@ -47,6 +47,9 @@ def model_options(func: Callable) -> Callable:
                           "chat model repo id, a local folder or a .gguf file."),
         click.option("--device", default="auto", show_default=True, envvar="CHATIMG_DEVICE",
                      type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where models run (auto: cuda > mps > cpu)."),
+        click.option("--offload/--no-offload", default=None, envvar="CHATIMG_OFFLOAD",
+                     help="Keep the painter in CPU memory and move each part to the GPU only while it runs "
+                          "(slower, needs far less VRAM). Default: on when the model will not fit the GPU."),
         click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS",
                      help="Where sessions are saved (default: the checkout's sessions/ folder)."),
     ]
@@ -54,7 +57,7 @@ def model_options(func: Callable) -> Callable:
 
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None):
+                resume: str | None = None, seed: int | None = None, offload: bool | None = None):
     from chatimg.chat import ChatEngine
     from chatimg.locations import sessions_dir as resolve_sessions_dir
     from chatimg.store import SessionStore, StoreError
@@ -67,7 +70,7 @@ def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_
     def painter_factory(status: Callable[[str], None]):
         from chatimg.painter import load_painter
 
-        return load_painter(model, device=device, progress=status)
+        return load_painter(model, device=device, progress=status, offload=offload)
 
     store = SessionStore(resolve_sessions_dir(sessions_dir))
     engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,
@@ -127,7 +130,7 @@ def _pass_options_down(ctx: click.Context) -> None:
 @click.version_option(__version__, prog_name="chatimg")
 @click.pass_context
 def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, model: str,
-        llm: str, device: str, sessions_dir: str | None) -> None:
+        llm: str, device: str, offload: bool | None, sessions_dir: str | None) -> None:
     """Refine an image by talking to it.
 
     Each message is rewritten by a local LLM into an updated prompt and an edit
@@ -145,7 +148,7 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
 
     # Ask the terminal about graphics before Textual takes it over.
     preview_mode = detect_graphics(preview)
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
     from chatimg.ui.app import ChatApp
 
     ChatApp(engine, preview_mode=preview_mode).run()
@@ -163,6 +166,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         "reply": turn.edit.reply, "mode": turn.mode, "seed": turn.seed, "steps": turn.steps,
         "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
         "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
+        "model_prompt": turn.model_prompt,
     }
     if as_json:
         click.echo(json.dumps(record))
@@ -185,7 +189,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 @model_options
 def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
         rewrite_only: bool, steps: int | None, strength: float | None, model: str, llm: str, device: str,
-        sessions_dir: str | None) -> None:
+        offload: bool | None, sessions_dir: str | None) -> None:
     """Apply TURNs in order in one session, without the TUI.
 
     Each TURN is one chat message ("a red square", then "make it blue").
@@ -194,7 +198,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
     if any(not t.strip() for t in turns):
         raise click.UsageError("a TURN is empty")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
     if steps is not None:
         engine.set_setting("steps", steps)
     if strength is not None:
@@ -220,7 +224,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
               help="Send the recorded messages through the LLM again instead of reusing the recorded edits.")
 @model_options
 def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, device: str,
-           sessions_dir: str | None) -> None:
+           offload: bool | None, sessions_dir: str | None) -> None:
     """Replay a saved session's turns into a new session.
 
     By default each turn's recorded edit, seed, steps and guidance are repainted: with
@@ -233,7 +237,7 @@ def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, 
     turns = source_engine.session.branch()
     if not turns:
         raise ChatimgError(f"session {source_engine.session.id} has no turns to replay")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite, offload=offload)
     engine.session.title = f"replay of {source_engine.session.id}: {source_engine.session.title}"[:80]
     log = functools.partial(click.echo, err=True)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
