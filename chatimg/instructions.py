@@ -51,6 +51,12 @@ def imperative_instruction(instruction: str, prompt: str, message: str = "") -> 
     return _sentence(f"Change the picture so that it shows {prompt.strip().rstrip('.')}")
 
 
+def canvas_instruction(prompt: str) -> str:
+    """What an instruction-edit model that cannot paint from text is told on the first turn,
+    given a blank canvas."""
+    return f"Turn this blank canvas into a picture of {prompt.strip().rstrip('.')}."
+
+
 def _as_command(text: str) -> str | None:
     if text.lower() in _NOT_A_CHANGE:
         return None

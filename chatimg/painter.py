@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.instructions import imperative_instruction
+from chatimg.instructions import canvas_instruction, imperative_instruction
 from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
 from chatimg.model_families import Family, UnsupportedFamily, family_of, pipeline_class_name, tuning
 from chatimg.retouch import Retouch
@@ -407,7 +407,7 @@ class DiffusersPainter:
                 notes.append(f"{family.name} edits pictures and cannot paint one from text: "
                              "started from a neutral grey canvas")
                 init = self._canvas()
-                text = imperative_instruction("", f"{prompt} (paint it on this blank canvas)")
+                text = canvas_instruction(prompt)
             else:
                 init = request.init_image.convert("RGB")
                 text = request.instruction or imperative_instruction("", prompt)
@@ -420,6 +420,8 @@ class DiffusersPainter:
                 kwargs["_auto_resize"] = False
             if family.image_guidance is not None and "image_guidance_scale" in params:
                 kwargs["image_guidance_scale"] = family.image_guidance
+        if "max_area" in params and "width" in kwargs:  # Kontext scales any size to this area (default 1024²)
+            kwargs["max_area"] = kwargs["width"] * kwargs["height"]
         kwargs.update(self._guidance_kwargs(params, guidance, request.negative_prompt, notes))
         image = self._call(pipe, text, steps, kwargs, request, on_step, cancel)
         if "image" in kwargs and image.size != kwargs["image"].size:
