@@ -20,9 +20,9 @@ QWEN_SPECIALS = ("<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end
                  "<|video_pad|>")
 
 
-def _save(pipe, folder: Path, guidance: float, steps: int = 2, **extra) -> Path:
+def _save(pipe, folder: Path, guidance: float, steps: int = 2, size: int = SIZE) -> Path:
     pipe.save_pretrained(folder, safe_serialization=True)
-    settings = {"steps": steps, "guidance": guidance, "width": SIZE, "height": SIZE, **extra}
+    settings = {"steps": steps, "guidance": guidance, "width": size, "height": size}
     (folder / "chatimg.json").write_text(json.dumps(settings))
     return folder
 
@@ -258,10 +258,11 @@ def build_flux2_klein(folder: Path) -> Path:
     torch.manual_seed(0)
     tokenizer = qwen_tokenizer()
     transformer = Flux2Transformer2DModel(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
-                                          attention_head_dim=16, num_attention_heads=2, joint_attention_dim=16,
+                                          attention_head_dim=16, num_attention_heads=2, joint_attention_dim=48,
                                           timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4],
                                           guidance_embeds=False)
-    text_encoder = Qwen3ForCausalLM(Qwen3Config(intermediate_size=16, hidden_size=16, num_hidden_layers=2,
+    # the pipeline stacks hidden states 9, 18 and 27 of the text encoder
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(intermediate_size=16, hidden_size=16, num_hidden_layers=27,
                                                 num_attention_heads=2, num_key_value_heads=2,
                                                 vocab_size=len(tokenizer), max_position_embeddings=512))
     vae = AutoencoderKLFlux2(sample_size=SIZE, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
@@ -269,7 +270,7 @@ def build_flux2_klein(folder: Path) -> Path:
                              latent_channels=1, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False)
     pipe = Flux2KleinPipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
                               text_encoder=text_encoder, tokenizer=tokenizer)
-    return _save(pipe, folder, guidance=1.0)
+    return _save(pipe, folder, guidance=1.0, size=64)  # FLUX.2 takes pictures of 64 pixels and more
 
 
 def build_instruct_pix2pix(folder: Path) -> Path:
