@@ -104,6 +104,8 @@ def tuning(family: Family, spec: str, folder: Path | None) -> Tuning:
     if family.name == "FLUX.1" and (_config_says(folder, "transformer", "guidance_embeds") is False
                                     or "schnell" in name):
         return Tuning(4, 0.0, size)
+    if family.name == "FLUX.2 klein" and _index_says(folder, "is_distilled"):
+        return Tuning(4, 1.0, size)  # the step-distilled klein: no CFG
     if "turbo" in name:
         if family.name == "Stable Diffusion 1.x/2.x" or family.name == "SDXL":
             return Tuning(4, 0.0, 512)
@@ -114,6 +116,11 @@ def tuning(family: Family, spec: str, folder: Path | None) -> Tuning:
     if family.name == "Stable Diffusion 1.x/2.x" and "lcm" in name:
         return Tuning(6, 1.0, size)  # an LCM-LoRA merged into an SD checkpoint
     return Tuning(steps, guidance, size)
+
+
+def _index_says(folder: Path | None, key: str) -> object:
+    index = folder / "model_index.json" if folder is not None else None
+    return json.loads(index.read_text()).get(key) if index is not None and index.is_file() else None
 
 
 def _config_says(folder: Path | None, component: str, key: str) -> object:
