@@ -38,6 +38,8 @@ class Family:
     #: the image guidance of InstructPix2Pix-like models (how closely to keep the input picture)
     image_guidance: float | None = None
     note: str = ""
+    #: Python packages the pipeline needs beyond chatimg's own
+    needs: tuple[str, ...] = ()
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -51,10 +53,11 @@ FAMILIES: tuple[Family, ...] = (
     Family("Z-Image", "prompt", ("ZImagePipeline",), "cfg", 4.0, 28, 1024, "bfloat16"),
     Family("Qwen-Image", "prompt", ("QwenImagePipeline",), "true_cfg", 4.0, 30, 1024, "bfloat16"),
     Family("FLUX.1 Kontext", "instruction", ("FluxKontextPipeline",), "distilled", 2.5, 28, 1024, "bfloat16"),
+    # transformers builds their Qwen2VLProcessor only with torchvision (for its video processor)
     Family("Qwen-Image-Edit", "instruction", ("QwenImageEditPipeline",), "true_cfg", 4.0, 30, 1024, "bfloat16",
-           txt2img=False),
+           txt2img=False, needs=("torchvision",)),
     Family("Qwen-Image-Edit-Plus", "instruction", ("QwenImageEditPlusPipeline",), "true_cfg", 4.0, 30, 1024,
-           "bfloat16", txt2img=False),
+           "bfloat16", txt2img=False, needs=("torchvision",)),
     Family("FLUX.2", "instruction", ("Flux2Pipeline",), "distilled", 4.0, 28, 1024, "bfloat16"),
     Family("FLUX.2 klein", "instruction", ("Flux2KleinPipeline",), "cfg", 4.0, 28, 1024, "bfloat16"),
     Family("InstructPix2Pix", "instruction", ("StableDiffusionInstructPix2PixPipeline",), "cfg", 7.5, 20, 512,
@@ -77,6 +80,13 @@ def family_of(class_name: str) -> Family:
         known = ", ".join(sorted({f.name for f in FAMILIES}))
         raise UnsupportedFamily(f"chatimg does not support {class_name} models; it paints with {known}")
     return family
+
+
+def missing_packages(family: Family) -> list[str]:
+    """The packages ``family`` needs that are not installed."""
+    import importlib.util
+
+    return [name for name in family.needs if importlib.util.find_spec(name) is None]
 
 
 def pipeline_class_name(folder: Path) -> str | None:

@@ -4,10 +4,10 @@ The painter knows the family of the model it holds (``chatimg.model_families``) 
 as that model is meant to be called. A prompt-conditioned model paints the first turn from text,
 later turns with img2img on the previous image, or an inpainting pass when the edit targets a
 region. An instruction-edit model (FLUX.1 Kontext, Qwen-Image-Edit, InstructPix2Pix) gets the
-previous image and an imperative instruction instead of the full prompt. On a flat backdrop a move is a cut and paste, and
-an edit that only recolours or resizes things changes their pixels (``chatimg.masks``), with no
-repainting. All three pipelines share one set of weights (loaded once). Progress, live previews
-and cancellation go through diffusers' ``callback_on_step_end``.
+previous image and an imperative instruction instead of the full prompt. On a flat backdrop a
+move is a cut and paste, and an edit that only recolours or resizes things changes their pixels
+(``chatimg.masks``), with no repainting. All pipelines share one set of weights (loaded once).
+Progress, live previews and cancellation go through diffusers' ``callback_on_step_end``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from PIL import Image, ImageFilter
 
 from chatimg.instructions import canvas_instruction, imperative_instruction
 from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
-from chatimg.model_families import Family, UnsupportedFamily, family_of, pipeline_class_name, tuning
+from chatimg.model_families import (
+    Family,
+    UnsupportedFamily,
+    family_of,
+    missing_packages,
+    pipeline_class_name,
+    tuning,
+)
 from chatimg.retouch import Retouch
 from chatimg.session import PaintMode, format_moves, parse_moves, split_moves
 
@@ -202,9 +209,13 @@ class DiffusersPainter:
         if name is None:
             return None
         try:
-            return family_of(name)
+            family = family_of(name)
         except UnsupportedFamily as exc:
             raise PainterError(str(exc)) from None
+        missing = missing_packages(family)
+        if missing:
+            raise PainterError(f"{family.name} models need {' and '.join(missing)}: pip install {' '.join(missing)}")
+        return family
 
     def _should_offload(self, pipe: Any) -> bool:
         """``--offload`` as given; by default only on CUDA and only when the weights (plus a
@@ -254,8 +265,8 @@ class DiffusersPainter:
             spec = str(folder)
         try:
             pipe = DiffusionPipeline.from_pretrained(spec, **kwargs)
-        except (OSError, ValueError, EnvironmentError) as exc:
-            raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).splitlines()[0]}") from exc
+        except (OSError, ValueError, ImportError) as exc:
+            raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).strip().splitlines()[0]}") from exc
         if self.family is None or type(pipe).__name__ not in self.family.classes:
             try:
                 self.family = family_of(type(pipe).__name__)
@@ -305,8 +316,6 @@ class DiffusersPainter:
     # -- painting -----------------------------------------------------------------------
     def paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None = None,
               cancel: threading.Event | None = None) -> PaintResult:
-        import torch
-
         self.load()
         notes: list[str] = []
         steps = request.steps or self.defaults.steps

@@ -201,3 +201,16 @@ def test_dtype_follows_the_family_on_a_gpu_and_is_float32_on_the_cpu():
     flux, sdxl = family_of("FluxPipeline"), family_of("StableDiffusionXLPipeline")
     assert family_dtype(flux, "cuda") is torch.bfloat16 and family_dtype(sdxl, "cuda") is torch.float16
     assert family_dtype(flux, "cpu") is torch.float32
+
+
+def test_a_family_whose_packages_are_missing_says_what_to_install(tmp_path):
+    from chatimg.model_families import missing_packages
+    from chatimg.painter import DiffusersPainter, PainterError
+
+    if not missing_packages(family_of("QwenImageEditPipeline")):
+        pytest.skip("torchvision is installed here")
+    folder = tmp_path / "qwen-edit"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "QwenImageEditPipeline"}))
+    with pytest.raises(PainterError, match="Qwen-Image-Edit models need torchvision: pip install torchvision"):
+        DiffusersPainter(str(folder), device="cpu").load()

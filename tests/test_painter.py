@@ -180,3 +180,10 @@ def test_a_shapeworld_model_paints_the_completed_prompt(tmp_path, tiny_pipeline_
     # an edit is completed too, silently (the first picture's note said what unsaid means)
     edit = painter.paint(PaintRequest(prompt="a blue square", init_image=result.image, strength=0.5, seed=0))
     assert not any(n.startswith("painted as") for n in edit.notes)
+
+
+def test_offload_is_only_for_cuda(tiny_pipeline_dir):
+    messages = []
+    painter = DiffusersPainter(str(tiny_pipeline_dir), device="cpu", offload=True, progress=messages.append).load()
+    assert not painter.offloaded and painter.family.name == "Stable Diffusion 1.x/2.x"
+    assert "--offload only helps on a CUDA GPU: ignored" in messages
