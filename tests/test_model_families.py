@@ -28,6 +28,7 @@ MATRIX = {
     "z-image": ("Z-Image", "txt2img"),
     "qwen-image": ("Qwen-Image", "txt2img"),
     "flux-kontext": ("FLUX.1 Kontext", "txt2img"),
+    "flux2": ("FLUX.2", "txt2img"),
     "flux2-klein": ("FLUX.2 klein", "txt2img"),
     "instruct-pix2pix": ("InstructPix2Pix", "canvas"),
     "qwen-image-edit": ("Qwen-Image-Edit", "canvas"),

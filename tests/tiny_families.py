@@ -50,8 +50,10 @@ def qwen_tokenizer():
     vocab = {"<|endoftext|>": 0, **{c: i + 1 for i, c in enumerate(sorted(ByteLevel.alphabet()))}}
     tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[])
     tokenizer.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIALS)})
-    tokenizer.chat_template = (
-        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    tokenizer.chat_template = (  # content as a string, or as a list of text parts
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+        "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for part in m['content'] %}"
+        "{{ part['text'] }}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
     return tokenizer
 
@@ -273,6 +275,35 @@ def build_flux2_klein(folder: Path) -> Path:
     return _save(pipe, folder, guidance=1.0, size=64)  # FLUX.2 takes pictures of 64 pixels and more
 
 
+def build_flux2(folder: Path) -> Path:
+    """FLUX.2 dev. Its text encoder is a Mistral 3 vision-language model, but only text reaches
+    it (the picture goes to the VAE), so a tokenizer with a chat template stands in for the
+    Pixtral processor."""
+    import torch
+    from diffusers import AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2Pipeline, Flux2Transformer2DModel
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration
+
+    torch.manual_seed(0)
+    tokenizer = qwen_tokenizer()
+    transformer = Flux2Transformer2DModel(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
+                                          attention_head_dim=16, num_attention_heads=2, joint_attention_dim=48,
+                                          timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4])
+    # the pipeline stacks hidden states 10, 20 and 30 of the text encoder
+    config = Mistral3Config(
+        text_config={"model_type": "mistral", "vocab_size": len(tokenizer), "hidden_size": 16, "intermediate_size": 16,
+                     "max_position_embeddings": 1024, "num_attention_heads": 2, "num_hidden_layers": 30,
+                     "num_key_value_heads": 2, "rms_norm_eps": 1e-05, "sliding_window": None, "pad_token_id": 0},
+        vision_config={"model_type": "pixtral", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "intermediate_size": 16, "image_size": 28, "patch_size": 14, "num_channels": 3},
+        image_token_index=tokenizer.convert_tokens_to_ids("<|image_pad|>"), pad_token_id=0)
+    vae = AutoencoderKLFlux2(sample_size=SIZE, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
+                             up_block_types=("UpDecoderBlock2D",), block_out_channels=(4,), layers_per_block=1,
+                             latent_channels=1, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False)
+    pipe = Flux2Pipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                         text_encoder=Mistral3ForConditionalGeneration(config), tokenizer=tokenizer)
+    return _save(pipe, folder, guidance=4.0, size=64)
+
+
 def build_instruct_pix2pix(folder: Path) -> Path:
     import torch
     from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionInstructPix2PixPipeline
@@ -290,5 +321,5 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "sd": build_sd, "sdxl": build_sdxl, "lcm": build_lcm, "sd3": build_sd3, "flux": build_flux,
     "z-image": build_z_image, "qwen-image": build_qwen_image, "flux-kontext": build_flux_kontext,
     "qwen-image-edit": build_qwen_image_edit, "qwen-image-edit-plus": build_qwen_image_edit_plus,
-    "flux2-klein": build_flux2_klein, "instruct-pix2pix": build_instruct_pix2pix,
+    "flux2": build_flux2, "flux2-klein": build_flux2_klein, "instruct-pix2pix": build_instruct_pix2pix,
 }
