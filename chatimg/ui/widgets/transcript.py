@@ -44,6 +44,8 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table.add_row("edit", Text(turn.painted_how(" · ", steps=False) if compact else turn.painted_how()))
     if edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(edit.instruction))
+    if turn.model_prompt and turn.model_prompt != edit.prompt:  # what an instruction-edit model was told
+        table.add_row("told", Text(turn.model_prompt))
     if edit.negative_prompt:
         table.add_row("avoid", Text(edit.negative_prompt))
     if not compact:
