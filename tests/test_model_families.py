@@ -55,15 +55,29 @@ class ScriptedRewriter:
         return self.edits.pop(0)
 
 
+@pytest.fixture(scope="session")
+def build_family(tmp_path_factory):
+    """Builds each tiny pipeline once per test session."""
+    built = {}
+
+    def build(key: str):
+        if key not in built:
+            built[key] = BUILDERS[key](tmp_path_factory.mktemp(key))
+        return built[key]
+
+    return build
+
+
 @pytest.fixture(scope="session", params=list(MATRIX))
-def family_folder(request, tmp_path_factory):
+def family_folder(request, build_family):
     if request.param in NEEDS_TORCHVISION and importlib.util.find_spec("torchvision") is None:
         pytest.skip(f"{request.param}: transformers needs torchvision for Qwen2VLProcessor")
-    return request.param, BUILDERS[request.param](tmp_path_factory.mktemp(request.param))
+    return request.param, build_family(request.param)
 
 
-def spy_on_pipelines(monkeypatch, class_name: str) -> list[str]:
-    """The ``prompt`` every pipeline of this family (text-to-image, img2img, inpaint) is called with."""
+def spy_on_pipelines(monkeypatch, class_name: str, calls: list[dict] | None = None) -> list[str]:
+    """The ``prompt`` every pipeline of this family (text-to-image, img2img, inpaint) is called
+    with; each call's keyword arguments go to ``calls`` too."""
     import diffusers
     from diffusers.pipelines.auto_pipeline import (
         AUTO_IMAGE2IMAGE_PIPELINES_MAPPING,
@@ -83,6 +97,8 @@ def spy_on_pipelines(monkeypatch, class_name: str) -> list[str]:
         @functools.wraps(original)  # keeps the signature the painter inspects
         def spy(self, *args, __original=original, **kwargs):
             seen.append(kwargs["prompt"])
+            if calls is not None:
+                calls.append(kwargs)
             return __original(self, *args, **kwargs)
 
         monkeypatch.setattr(cls, "__call__", spy)
@@ -215,3 +231,22 @@ def test_a_family_whose_packages_are_missing_says_what_to_install(tmp_path):
     (folder / "model_index.json").write_text(json.dumps({"_class_name": "QwenImageEditPipeline"}))
     with pytest.raises(PainterError, match="Qwen-Image-Edit models need torchvision: pip install torchvision"):
         DiffusersPainter(str(folder), device="cpu").load()
+
+
+@pytest.mark.parametrize(("key", "given", "withheld"), [
+    ("sd", {"guidance_scale": 3.0, "negative_prompt": "blurry"}, {"true_cfg_scale"}),
+    ("flux", {"guidance_scale": 3.5}, {"negative_prompt", "true_cfg_scale"}),
+    ("qwen-image", {"true_cfg_scale": 2.0, "negative_prompt": "blurry"}, {"guidance_scale"}),
+])
+def test_guidance_and_negative_prompt_as_each_family_takes_them(key, given, withheld, build_family, monkeypatch):
+    """Classifier-free guidance with the negative prompt (SD); a distilled guidance strength and
+    no negative prompt, said in the notes (FLUX.1 dev); true CFG with it (Qwen-Image)."""
+    from chatimg.painter import DiffusersPainter, PaintRequest
+
+    folder = build_family(key)
+    calls: list[dict] = []
+    spy_on_pipelines(monkeypatch, json.loads((folder / "model_index.json").read_text())["_class_name"], calls)
+    painter = DiffusersPainter(str(folder), device="cpu").load()
+    result = painter.paint(PaintRequest(prompt="a red car", negative_prompt="blurry", seed=0))
+    assert {k: calls[0][k] for k in given} == given and not withheld & set(calls[0])
+    assert any("'blurry' was not used" in note for note in result.notes) == ("negative_prompt" not in given)
