@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from chatimg.instructions import imperative_instruction
+from chatimg.paint.imperative import imperative_instruction
 from chatimg.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.retouch import retouch_of
 from chatimg.rewriter import DirectRewriter, Rewriter

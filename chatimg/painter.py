@@ -1,7 +1,7 @@
 """Painter: turns an ``Edit`` into pixels with diffusers.
 
-The painter knows the family of the model it holds (``chatimg.model_families``) and calls it
-as that model is meant to be called. A prompt-conditioned model paints the first turn from text,
+The painter knows the family of the model it holds (``chatimg.paint.model_families``) and calls
+it as that model is meant to be called. A prompt-conditioned model paints the first turn from text,
 later turns with img2img on the previous image, or an inpainting pass when the edit targets a
 region. An instruction-edit model (FLUX.1 Kontext, Qwen-Image-Edit, InstructPix2Pix) gets the
 previous image and an imperative instruction instead of the full prompt. On a flat backdrop a
@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.instructions import canvas_instruction, imperative_instruction
+from chatimg.paint.imperative import canvas_instruction, imperative_instruction
 from chatimg.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
-from chatimg.model_families import (
+from chatimg.paint.model_families import (
     Family,
     UnsupportedFamily,
     family_of,
@@ -110,8 +110,8 @@ class Painter(Protocol):
 
 
 def guess_defaults(spec: str, folder: Path | None, family: Family | None = None) -> PaintDefaults:
-    """The family's defaults (``chatimg.model_families.tuning``), with whatever a model folder's
-    ``chatimg.json`` says taking precedence; without a family, a guess from well-known names."""
+    """The family's defaults (``chatimg.paint.model_families.tuning``), with whatever a model
+    folder's ``chatimg.json`` says taking precedence; without a family, a guess from names."""
     given: dict[str, Any] = {}
     if folder is not None and (folder / DEFAULTS_FILE).is_file():
         data = json.loads((folder / DEFAULTS_FILE).read_text())
@@ -555,9 +555,10 @@ class DiffusersPainter:
 
 
 def _fitted_size(pipe: Any, size: tuple[int, int]) -> tuple[int, int]:
-    """``size`` rounded down to what the pipeline paints (a multiple of twice the VAE's scale
-    for packed-latent models): the picture is resized back to ``size`` afterwards."""
-    multiple = 2 * int(getattr(pipe, "vae_scale_factor", 8))
+    """``size`` rounded down to what the pipeline paints (a multiple of the VAE's scale; of twice
+    that for transformer models, whose latents are cut in 2x2 patches): the picture is resized
+    back to ``size`` afterwards."""
+    multiple = int(getattr(pipe, "vae_scale_factor", 8)) * (2 if getattr(pipe, "transformer", None) is not None else 1)
     return max(multiple, size[0] // multiple * multiple), max(multiple, size[1] // multiple * multiple)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatimg.instructions import canvas_instruction, imperative_instruction, is_imperative
+from chatimg.paint.imperative import canvas_instruction, imperative_instruction, is_imperative
 
 
 @pytest.mark.parametrize(("instruction", "expected"), [

@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from chatimg.instructions import canvas_instruction, imperative_instruction
-from chatimg.model_families import FAMILIES, family_of, tuning
+from chatimg.paint.imperative import canvas_instruction, imperative_instruction
+from chatimg.paint.model_families import FAMILIES, family_of, tuning
 from chatimg.session import Edit
 from tests.tiny_families import BUILDERS
 
@@ -221,7 +221,7 @@ def test_dtype_follows_the_family_on_a_gpu_and_is_float32_on_the_cpu():
 
 
 def test_a_family_whose_packages_are_missing_says_what_to_install(tmp_path):
-    from chatimg.model_families import missing_packages
+    from chatimg.paint.model_families import missing_packages
     from chatimg.painter import DiffusersPainter, PainterError
 
     if not missing_packages(family_of("QwenImageEditPipeline")):
