@@ -172,6 +172,8 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         click.echo(json.dumps(record))
         return
     notes = "".join(f"\n    note:     {note}" for note in outcome.notes)
+    if turn.model_prompt and turn.model_prompt != turn.edit.prompt:  # an instruction-edit model's instruction
+        notes = f"\n    told:     {turn.model_prompt}{notes}"
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
                f"    edit:     {turn.painted_how(' ', steps=False)}\n"
                f"    reply:    {turn.edit.reply}\n    image:    {record['image']}{notes}")

@@ -250,3 +250,16 @@ def test_guidance_and_negative_prompt_as_each_family_takes_them(key, given, with
     result = painter.paint(PaintRequest(prompt="a red car", negative_prompt="blurry", seed=0))
     assert {k: calls[0][k] for k in given} == given and not withheld & set(calls[0])
     assert any("'blurry' was not used" in note for note in result.notes) == ("negative_prompt" not in given)
+
+
+def test_the_cli_shows_what_an_instruction_edit_model_was_told(build_family, tmp_path):
+    from click.testing import CliRunner
+
+    from chatimg.cli import cli
+
+    folder = build_family("instruct-pix2pix")
+    result = CliRunner().invoke(cli, ["run", "--no-llm", "--device", "cpu", "--model", str(folder), "--sessions-dir",
+                                      str(tmp_path / "s"), "a red car on a street", "make the car blue"])
+    assert result.exit_code == 0, result.output
+    assert "told:     Make the car blue; keep everything else as it is." in result.output
+    assert "told:     Turn this blank canvas into a picture of a red car on a street." in result.output
