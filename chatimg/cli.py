@@ -53,6 +53,9 @@ def model_options(func: Callable) -> Callable:
                           "chat model repo id, a local folder or a .gguf file."),
         click.option("--device", default="auto", show_default=True, envvar="CHATIMG_DEVICE",
                      type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where models run (auto: cuda > mps > cpu)."),
+        click.option("--offload/--no-offload", default=None, envvar="CHATIMG_OFFLOAD",
+                     help="Keep the painter in CPU memory and move each part to the GPU only while it runs "
+                          "(slower, needs far less VRAM). Default: on when the model will not fit the GPU."),
         click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS",
                      help="Where sessions are saved (default: the checkout's sessions/ folder)."),
     ]
@@ -107,12 +110,12 @@ def resolve_sessions(sessions_dir: str | None) -> Path:
 
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None):
+                resume: str | None = None, seed: int | None = None, offload: bool | None = None):
     from chatimg.core.store import StoreError
     from chatimg.wiring import make_engine as wire
 
     try:
-        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
     except StoreError as exc:
         raise ChatimgError(str(exc)) from None
 
@@ -163,7 +166,7 @@ def _pass_options_down(ctx: click.Context) -> None:
 @click.version_option(__version__, prog_name="chatimg")
 @click.pass_context
 def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, image: str | None,
-        captioner: str | None, model: str, llm: str, device: str, sessions_dir: str | None) -> None:
+        captioner: str | None, model: str, llm: str, device: str, offload: bool | None, sessions_dir: str | None) -> None:
     """Refine an image by talking to it.
 
     Each message is rewritten by a local LLM into an updated prompt and an edit
@@ -181,7 +184,7 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
         raise click.UsageError("--image starts a new session: leave out --resume")
     from chatimg.ui.graphics import detect_graphics
 
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
     attach_captioner(engine, captioner, device)
     if image:
         open_image(engine, image, functools.partial(click.echo, err=True))
@@ -206,11 +209,14 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
         "ops": [op.model_dump() for op in turn.edit.ops], "source": turn.edit.source, "intent": turn.edit.intent,
         "note": turn.edit.note,
+        "model_prompt": turn.model_prompt,
     }
     if as_json:
         click.echo(json.dumps(record))
         return
     notes = "".join(f"\n    note:     {note}" for note in outcome.notes)
+    if turn.model_prompt and turn.model_prompt != turn.edit.prompt:  # an instruction-edit model's instruction
+        notes = f"\n    told:     {turn.model_prompt}{notes}"
     click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
                f"    edit:     {turn.painted_how(' ', steps=False)}\n"
                f"    ops:      {describe(turn.edit.ops)} ({turn.edit.source or 'unknown'})\n"
@@ -230,7 +236,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 @model_options
 def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
         rewrite_only: bool, steps: int | None, strength: float | None, image: str | None, captioner: str | None,
-        model: str, llm: str, device: str, sessions_dir: str | None) -> None:
+        model: str, llm: str, device: str, offload: bool | None, sessions_dir: str | None) -> None:
     """Apply TURNs in order in one session, without the TUI.
 
     Each TURN is one chat message ("a red square", then "make it blue"). With --image the
@@ -244,7 +250,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("a TURN is empty")
     if image and resume:
         raise click.UsageError("--image starts a new session: leave out --resume")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
     log = functools.partial(click.echo, err=True)
     attach_captioner(engine, captioner, device)
     if image:
@@ -275,7 +281,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
               help="The picture the conversation started from, when it began with one and its session is gone.")
 @model_options
 def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: str, llm: str, device: str,
-           sessions_dir: str | None) -> None:
+           offload: bool | None, sessions_dir: str | None) -> None:
     """Replay a conversation's turns into a new session.
 
     SOURCE is a saved session, or a PNG chatimg wrote: its lineage chunk holds every turn
@@ -309,7 +315,7 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
     if not turns:
         raise ChatimgError(f"{label} has no turns to replay")
     opened = Path(image).expanduser() if image else None
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite, offload=offload)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
     for turn in turns:
         try:

@@ -25,6 +25,7 @@ from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpd
 from chatimg.paint.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture
 from chatimg.paint.retouch import retouch_of
 from chatimg.shapeworld.read_back import picture_prompt
+from chatimg.paint.imperative import imperative_instruction
 from chatimg.understand.rewriter import DirectRewriter, Rewriter
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
@@ -180,6 +181,7 @@ class ChatEngine:
         notes: list[str] = []
         paint_s = 0.0
         mode = "none"
+        model_prompt = ""
         earlier = self._earlier_picture_of(edit.prompt) if paint and edit.intent in ("paint", "restore") else None
         if earlier is not None:
             # "Go back to the red one": show the picture the person saw then, not a repaint of it.
@@ -209,16 +211,18 @@ class ChatEngine:
             result = painter.paint(
                 PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
                              strength=edit.strength, region=edit.region, seed=seed, steps=steps,
-                             guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None),
+                             guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None,
+                             instruction=imperative_instruction(edit.instruction, edit.prompt, message)),
                 on_step=callbacks.step, cancel=cancel)
             image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
-            notes = result.notes
+            notes, model_prompt = result.notes, getattr(result, "model_prompt", "")
         if cancel is not None and cancel.is_set():
             raise PaintCancelled()
 
         index = self.session.next_index()
         turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
                     steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
+                    model_prompt=model_prompt,
                     timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
         if image is not None:
             turn.image = self._save_image(turn, image)

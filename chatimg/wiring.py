@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None):
+                resume: str | None = None, seed: int | None = None, offload: bool | None = None):
     """An engine that loads its models on first use; ``no_llm``: every turn is a typed prompt."""
     from chatimg.engine import ChatEngine
     from chatimg.locations import sessions_dir as resolve_sessions_dir
@@ -21,7 +21,7 @@ def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_
     def painter_factory(status: Callable[[str], None]):
         from chatimg.paint.painter import load_painter
 
-        return load_painter(model, device=device, progress=status)
+        return load_painter(model, device=device, progress=status, offload=offload)
 
     store = SessionStore(resolve_sessions_dir(sessions_dir))
     engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,

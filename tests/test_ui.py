@@ -180,6 +180,22 @@ def test_a_move_turn_is_described_as_a_move_not_a_strength():
     assert "strength 0.85" in shown(paint, True) and "region left" in shown(paint, True)
 
 
+def test_an_instruction_edit_shows_what_the_model_was_told():
+    from rich.console import Console
+
+    from chatimg.core.model import Edit, Turn
+    from chatimg.ui.widgets.transcript import edit_table
+
+    told = "Make the car blue; keep everything else as it is."
+    turn = Turn(index=1, parent=0, user="make the car blue", mode="instruct", seed=1, steps=20, guidance=2.5,
+                model_prompt=told, edit=Edit(prompt="a blue car", instruction="car → blue", strength=0.6))
+    console = Console(width=120, record=True)
+    console.print(edit_table(turn))
+    text = console.export_text()
+    assert "told" in text and told in text
+    assert "instruct" in text and "strength" not in text
+
+
 def test_a_closed_terminal_is_noticed():
     """Closing the window can leave no hang-up signal for the app (under `make run`), and
     Textual then polls the dead tty at full CPU; the app checks the tty and leaves."""

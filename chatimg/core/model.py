@@ -140,10 +140,11 @@ class Edit(BaseModel):
 
 #: How a turn's picture was made; "keep": the edit changed nothing ("thanks!", "it already
 #: looks like that"), so the previous picture stands as it was instead of being repainted;
-#: "import": a picture the person opened, the root of its session.
-PaintMode = Literal["txt2img", "img2img", "inpaint", "move", "retouch", "restore", "keep", "none", "import"]
+#: "import": a picture the person opened, the root of its session; "instruct": an
+#: instruction-edit model (Kontext, Qwen-Image-Edit) followed an instruction.
+PaintMode = Literal["txt2img", "img2img", "inpaint", "instruct", "move", "retouch", "restore", "keep", "none", "import"]
 #: The modes that paint from noise, so another seed gives another picture ("try again").
-SEEDED_MODES = ("txt2img", "img2img", "inpaint")
+SEEDED_MODES = ("txt2img", "img2img", "inpaint", "instruct")
 
 
 class Timings(BaseModel):
@@ -166,6 +167,9 @@ class Turn(BaseModel):
     llm: str | None = None
     image: str | None = Field(None, description="PNG file name inside the session folder.")
     source: str | None = Field(None, description="An opened picture: its untouched copy inside the session folder.")
+    #: The exact text the painter model received: the full prompt, or an instruction-edit
+    #: model's instruction ("" when no model painted).
+    model_prompt: str = ""
     timings: Timings = Field(default_factory=Timings)
     created: datetime = Field(default_factory=utcnow)
 
@@ -186,7 +190,7 @@ class Turn(BaseModel):
         if self.mode == "import":
             return "opened: your picture, as the first turn"
         parts = [self.mode]
-        if self.mode != "txt2img":  # text to image starts from noise alone: a strength would say nothing
+        if self.mode not in ("txt2img", "instruct"):  # text to image starts from noise alone: a strength would say nothing
             parts.append(f"strength {self.edit.strength:.2f}")
         parts.append(f"seed {self.seed}")
         parts += [f"steps {self.steps}"] if steps else []

@@ -1,13 +1,17 @@
 """Painter: turns an ``Edit`` into pixels with diffusers.
 
-The first turn is text-to-image; later turns run img2img on the previous image, or an
-inpainting pass when the edit targets a region. On a flat backdrop a move is a cut and paste, and
-an edit that only recolours or resizes things changes their pixels (``chatimg.paint.masks``), with no
-repainting. All three pipelines share one set of weights (loaded once). Progress, live previews
-and cancellation go through diffusers' ``callback_on_step_end``; previews are a cheap latent
-projection made off the denoising thread (``chatimg.paint.latent_preview``). Before each paint the
-``ThreadPolicy`` sets torch's threads for the cores that are free right now; ``warm_up`` runs
-one tiny pass so the first real turn is as fast as a warm one.
+The painter knows the family of the model it holds (``chatimg.paint.model_families``) and calls
+it as that model is meant to be called. A prompt-conditioned model paints the first turn from text,
+later turns with img2img on the previous image, or an inpainting pass when the edit targets a
+region. An instruction-edit model (FLUX.1 Kontext, Qwen-Image-Edit, InstructPix2Pix) gets the
+previous image and an imperative instruction instead of the full prompt. On a flat backdrop a
+move is a cut and paste, and an edit that only recolours or resizes things changes their pixels
+(``chatimg.paint.masks``), with no repainting. All pipelines share one set of weights (loaded
+once). Progress, live previews and cancellation go through diffusers' ``callback_on_step_end``;
+previews are a cheap latent projection made off the denoising thread
+(``chatimg.paint.latent_preview``). Before each paint the ``ThreadPolicy`` sets torch's threads
+for the cores that are free right now; ``warm_up`` runs one tiny pass so the first real turn is
+as fast as a warm one.
 """
 
 from __future__ import annotations
@@ -23,15 +27,26 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageFilter
 
-from chatimg.paint.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
-from chatimg.paint.retouch import Retouch
 from chatimg.core.model import PaintMode, format_moves, parse_moves, split_moves
+from chatimg.paint.imperative import canvas_instruction, imperative_instruction
+from chatimg.paint.masks import edit_mask, move_objects, paste_back, recolour_objects, resize_object
+from chatimg.paint.model_families import (
+    Family,
+    UnsupportedFamily,
+    family_of,
+    missing_packages,
+    pipeline_class_name,
+    tuning,
+)
+from chatimg.paint.retouch import Retouch
 
 BUILTIN = "builtin"
 #: Said when a move finds no shape to cut out (the region is not a shape on a flat backdrop).
 NO_CUTOUT_NOTE = "no object to cut out on a flat background there: repainted the whole image"
 #: Optional file in a model folder that tells chatimg the model's sensible defaults.
 DEFAULTS_FILE = "chatimg.json"
+#: The canvas an instruction-edit model that cannot paint from text starts from.
+CANVAS_GREY = (128, 128, 128)
 
 
 class PaintCancelled(Exception):
@@ -55,6 +70,9 @@ class PaintRequest:
     #: Set when the edit only recolours or resizes things (``chatimg.paint.retouch.retouch_of``): on a
     #: flat backdrop their pixels are changed instead of repainted, so their form stays exactly.
     retouch: Retouch | None = None
+    #: The change as an imperative sentence, for instruction-edit models (built from ``prompt``
+    #: when empty).
+    instruction: str = ""
 
 
 @dataclass
@@ -72,6 +90,8 @@ class PaintResult:
     guidance: float
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: The exact text the model received ("" when no model ran: a move, a retouch).
+    model_prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,11 +113,19 @@ class Painter(Protocol):
               cancel: threading.Event | None = None) -> PaintResult: ...
 
 
-def guess_defaults(spec: str, folder: Path | None) -> PaintDefaults:
-    """Read ``chatimg.json`` from a model folder, else guess from well-known model names."""
+def guess_defaults(spec: str, folder: Path | None, family: Family | None = None) -> PaintDefaults:
+    """The family's defaults (``chatimg.paint.model_families.tuning``), with whatever a model
+    folder's ``chatimg.json`` says taking precedence; without a family, a guess from names."""
+    given: dict[str, Any] = {}
     if folder is not None and (folder / DEFAULTS_FILE).is_file():
         data = json.loads((folder / DEFAULTS_FILE).read_text())
-        return PaintDefaults(**{k: data[k] for k in ("steps", "guidance", "width", "height", "prompts") if k in data})
+        given = {k: data[k] for k in ("steps", "guidance", "width", "height", "prompts") if k in data}
+        if family is None:
+            return PaintDefaults(**given)
+    if family is not None:
+        tuned = tuning(family, spec, folder)
+        return PaintDefaults(**{"steps": tuned.steps, "guidance": tuned.guidance, "width": tuned.size,
+                                "height": tuned.size, **given})
     name = spec.lower()
     if "turbo" in name:
         return PaintDefaults(steps=4, guidance=0.0)
@@ -125,7 +153,7 @@ class DiffusersPainter:
     """Any diffusers checkpoint by repo id or folder, or the built-in shape-world painter."""
 
     def __init__(self, spec: str = BUILTIN, device: str | None = "auto", dtype: Any = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, offload: bool | None = None) -> None:
         self.spec = spec
         self.name = spec
         self._requested_device = device
@@ -139,6 +167,12 @@ class DiffusersPainter:
         self._policy: Any = None
         self._projection: Any = None  # latent -> RGB preview weights, fitted once
         self.warmed_up = False
+        #: ``None``: offload the model to the CPU between uses only when it will not fit the GPU
+        self._offload = offload
+        self.offloaded = False
+        self.family: Family | None = None
+        self._last_seconds = 0.0
+        self._call_notes: list[str] = []
 
     # -- loading ------------------------------------------------------------------------
     def load(self) -> DiffusersPainter:
@@ -150,13 +184,66 @@ class DiffusersPainter:
             self.device = resolve_device(self._requested_device)
             self._policy = ThreadPolicy(self.device)
             self._policy.apply()
-            dtype = self._dtype or default_dtype(self.device)
+            self.family = self._family_before_loading()
+            dtype = self._dtype or (family_dtype(self.family, self.device) if self.family
+                                    else default_dtype(self.device))
             self._progress(f"loading painter {self.spec} on {self.device}…")
             base = self._load_base(dtype)
             base.set_progress_bar_config(disable=True)
-            self._pipes["base"] = base.to(self.device)
-            self._progress(f"painter {self.spec} ready")
+            self.offloaded = self._should_offload(base)
+            if self.offloaded:
+                base.enable_model_cpu_offload(device=self.device)
+            else:
+                base = base.to(self.device)
+            self._pipes["base"] = base
+            how = " (offloaded to the CPU between uses)" if self.offloaded else ""
+            self._progress(f"painter {self.spec} ({self.family.name}) ready{how}")
+            if self.family.note and self.device != "cpu":
+                self._progress(self.family.note)
         return self
+
+    def _family_before_loading(self) -> Family | None:
+        """The family from ``model_index.json``, read before any weights (so an unsupported
+        model fails at once and the dtype fits the family); ``None`` if it cannot be read yet."""
+        from chatimg.shapeworld import builtin as builtin_painter
+
+        if self.spec == BUILTIN:
+            folder: Path | None = builtin_painter.BUILTIN_PAINTER_DIR
+        elif Path(self.spec).expanduser().exists():
+            folder = Path(self.spec).expanduser().resolve()
+        else:
+            folder = None
+        name = pipeline_class_name(folder) if folder is not None else _hub_class_name(self.spec)
+        if name is None:
+            return None
+        try:
+            family = family_of(name)
+        except UnsupportedFamily as exc:
+            raise PainterError(str(exc)) from None
+        missing = missing_packages(family)
+        if missing:
+            raise PainterError(f"{family.name} models need {' and '.join(missing)}: pip install {' '.join(missing)}")
+        return family
+
+    def _should_offload(self, pipe: Any) -> bool:
+        """``--offload`` as given; by default only on CUDA and only when the weights (plus a
+        quarter for activations) exceed the free GPU memory."""
+        if self.device is None or not self.device.startswith("cuda"):
+            if self._offload:
+                self._progress("--offload only helps on a CUDA GPU: ignored")
+            return False
+        if self._offload is not None:
+            return self._offload
+        import torch  # pragma: no cover - GPU only
+
+        free, _total = torch.cuda.mem_get_info(torch.device(self.device))  # pragma: no cover
+        need = sum(p.numel() * p.element_size() for c in pipe.components.values()  # pragma: no cover
+                   if isinstance(c, torch.nn.Module) for p in c.parameters())
+        if need * 1.25 > free:  # pragma: no cover
+            self._progress(f"the model needs about {need / 2**30:.1f} GiB, the GPU has {free / 2**30:.1f} GiB free: "
+                           "offloading to the CPU between uses")
+            return True
+        return False  # pragma: no cover
 
     def _load_base(self, dtype: Any) -> Any:
         from diffusers import DiffusionPipeline
@@ -186,9 +273,14 @@ class DiffusersPainter:
             spec = str(folder)
         try:
             pipe = DiffusionPipeline.from_pretrained(spec, **kwargs)
-        except (OSError, ValueError, EnvironmentError) as exc:
-            raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).splitlines()[0]}") from exc
-        self.defaults = guess_defaults(self.spec, folder)
+        except (OSError, ValueError, ImportError) as exc:
+            raise PainterError(f"cannot load painter {self.spec!r}: {str(exc).strip().splitlines()[0]}") from exc
+        if self.family is None or type(pipe).__name__ not in self.family.classes:
+            try:
+                self.family = family_of(type(pipe).__name__)
+            except UnsupportedFamily as exc:
+                raise PainterError(str(exc)) from None
+        self.defaults = guess_defaults(self.spec, folder, self.family)
         if self.spec == BUILTIN and not (folder / DEFAULTS_FILE).is_file():
             from chatimg.shapeworld import builtin as bp
 
@@ -224,6 +316,8 @@ class DiffusersPainter:
             # from_pipe shares the weights; passing the dtype keeps them as loaded.
             pipe = auto.from_pipe(base, dtype=base.dtype)
             pipe.set_progress_bar_config(disable=True)
+            if self.offloaded:  # pragma: no cover - GPU only
+                pipe.enable_model_cpu_offload(device=self.device)
         self._pipes[mode] = pipe
         return pipe
 
@@ -289,10 +383,6 @@ class DiffusersPainter:
 
     def _paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None,
                cancel: threading.Event | None) -> PaintResult:
-        import torch
-
-        from chatimg.paint.latent_preview import LatentPreviewer, PreviewThrottle, denoised_estimate
-
         notes: list[str] = []
         steps = request.steps or self.defaults.steps
         guidance = self.defaults.guidance if request.guidance is None else request.guidance
@@ -322,7 +412,9 @@ class DiffusersPainter:
                 return PaintResult(image=moved, mode="move", steps=0, guidance=guidance,
                                    seconds=time.perf_counter() - started)
             notes.append(NO_CUTOUT_NOTE)
-        elif mode == "img2img" and request.region != "whole":
+        if self.family is not None and self.family.kind == "instruction":
+            return self._paint_instruction(request, prompt, steps, guidance, notes, on_step, cancel)
+        if mode == "img2img" and request.region != "whole" and not moves:
             mask = edit_mask(request.region, request.init_image)
             if mask is None and request.region == "background":
                 notes.append("the background is not one flat colour: edited the whole image")
@@ -337,27 +429,114 @@ class DiffusersPainter:
         if pipe is None and mode == "txt2img":
             # Image-to-image-only models start from a neutral canvas.
             mode, pipe = "img2img", self.pipeline("img2img")
-            size = (self.defaults.width or 512, self.defaults.height or 512)
-            request = PaintRequest(**{**request.__dict__, "init_image": Image.new("RGB", size, (128, 128, 128)),
-                                      "strength": 1.0})
+            request = replace(request, init_image=self._canvas(), strength=1.0)
         if pipe is None:
             raise PainterError(f"{self.spec} cannot run {mode}")
+        params = _call_params(pipe)
         if mode == "txt2img":
             if self.defaults.width and self.defaults.height:
                 kwargs.update(width=self.defaults.width, height=self.defaults.height)
         else:
             image = request.init_image.convert("RGB")
             kwargs["image"] = image
-            if "strength" in _call_params(pipe):
+            if "strength" in params:
                 kwargs["strength"] = request.strength
                 steps = effective_steps(steps, request.strength)
+            if {"width", "height"} <= params:  # FLUX, SD3, Qwen: else their default size, not the picture's
+                kwargs.update(zip(("width", "height"), _fitted_size(pipe, image.size)))
             if mode == "inpaint":
                 # The model sees a region one latent pixel larger than what is pasted back: the
                 # decoded seam between kept and repainted latents (stray dots and lines) then
                 # falls outside the pasted part.
                 grow = 2 * int(getattr(pipe, "vae_scale_factor", 8)) + 1
-                kwargs.update(mask_image=mask.filter(ImageFilter.MaxFilter(grow)), width=image.width,
-                              height=image.height)
+                kwargs["mask_image"] = mask.filter(ImageFilter.MaxFilter(grow))
+        kwargs.update(self._guidance_kwargs(params, guidance, request.negative_prompt, notes))
+        image = self._call(pipe, prompt, steps, kwargs, request, on_step, cancel)
+        if "image" in kwargs and image.size != kwargs["image"].size:
+            image = image.resize(kwargs["image"].size, Image.LANCZOS)
+        if mode == "inpaint" and mask is not None:
+            # Paste the repainted region back onto the untouched original: outside the mask
+            # the pixels stay exactly as they were, the soft mask edge blends the seam.
+            image = paste_back(image, kwargs["image"], mask, request.region)
+        return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
+                           seconds=self._last_seconds, notes=notes + self._call_notes, model_prompt=prompt)
+
+    def _paint_instruction(self, request: PaintRequest, prompt: str, steps: int, guidance: float, notes: list[str],
+                           on_step: Callable[[StepUpdate], None] | None,
+                           cancel: threading.Event | None) -> PaintResult:
+        """An instruction-edit model: the previous picture plus an imperative instruction. The
+        first picture is painted from the full prompt where the pipeline can paint from text;
+        else from a neutral canvas. A named side or the background is pasted back, so the rest
+        stays exactly as it was."""
+        family, pipe = self.family, self._pipes["base"]
+        params = _call_params(pipe)
+        kwargs: dict[str, Any] = {}
+        mode: PaintMode = "instruct"
+        mask = None
+        if request.init_image is None and family.txt2img:
+            mode, text = "txt2img", prompt
+            if self.defaults.width and self.defaults.height:
+                kwargs.update(width=self.defaults.width, height=self.defaults.height)
+        else:
+            if request.init_image is None:
+                notes.append(f"{family.name} edits pictures and cannot paint one from text: "
+                             "started from a neutral grey canvas")
+                init = self._canvas()
+                text = canvas_instruction(prompt)
+            else:
+                init = request.init_image.convert("RGB")
+                text = request.instruction or imperative_instruction("", prompt)
+                if request.region != "whole":
+                    mask = edit_mask(request.region, init)
+            kwargs["image"] = init
+            if {"width", "height"} <= params:  # else Kontext and Qwen-Image-Edit pick their own size
+                kwargs.update(zip(("width", "height"), _fitted_size(pipe, init.size)))
+            if "_auto_resize" in params:
+                kwargs["_auto_resize"] = False
+            if family.image_guidance is not None and "image_guidance_scale" in params:
+                kwargs["image_guidance_scale"] = family.image_guidance
+        if "max_area" in params and "width" in kwargs:  # Kontext scales any size to this area (default 1024²)
+            kwargs["max_area"] = kwargs["width"] * kwargs["height"]
+        kwargs.update(self._guidance_kwargs(params, guidance, request.negative_prompt, notes))
+        image = self._call(pipe, text, steps, kwargs, request, on_step, cancel)
+        if "image" in kwargs and image.size != kwargs["image"].size:
+            image = image.resize(kwargs["image"].size, Image.LANCZOS)
+        if mask is not None:
+            image = paste_back(image, kwargs["image"], mask, request.region)
+            notes.append(f"kept everything outside the {request.region} as it was")
+        return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance, seconds=self._last_seconds,
+                           notes=notes + self._call_notes, model_prompt=text)
+
+    def _canvas(self) -> Image.Image:
+        return Image.new("RGB", (self.defaults.width or 512, self.defaults.height or 512), CANVAS_GREY)
+
+    def _guidance_kwargs(self, params: set[str], guidance: float, negative: str, notes: list[str]) -> dict[str, Any]:
+        """Guidance as the family takes it: classifier-free guidance with a negative prompt, a
+        distilled guidance strength with none, or true CFG (``true_cfg_scale``)."""
+        how = self.family.guidance_kind if self.family else "cfg"
+        kwargs: dict[str, Any] = {}
+        if how == "true_cfg":
+            kwargs["true_cfg_scale"] = guidance
+            if guidance > 1.0:  # true CFG runs only with a negative prompt; a blank one is the recommended default
+                kwargs["negative_prompt"] = negative or " "
+            return kwargs
+        kwargs["guidance_scale"] = guidance
+        if how == "cfg" and guidance > 1.0 and "negative_prompt" in params:
+            # Keep classifier-free guidance on: an empty negative prompt, never None.
+            kwargs["negative_prompt"] = negative or ""
+        elif negative:
+            notes.append(f"{self.family.name if self.family else self.spec} takes no negative prompt: "
+                         f"{negative!r} was not used")
+        return kwargs
+
+    def _call(self, pipe: Any, text: str, steps: int, kwargs: dict[str, Any], request: PaintRequest,
+              on_step: Callable[[StepUpdate], None] | None, cancel: threading.Event | None) -> Image.Image:
+        """One pipeline call with progress, previews and cancellation; its time goes to
+        ``_last_seconds`` and anything to tell the user to ``_call_notes``."""
+        import torch
+
+        from chatimg.paint.latent_preview import LatentPreviewer, PreviewThrottle, denoised_estimate
+
         # img2img denoises only the last ``strength`` share of the schedule.
         total = max(1, int(steps * request.strength)) if "strength" in kwargs else steps
         generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
@@ -381,27 +560,21 @@ class DiffusersPainter:
                     previewer.submit(step + 1, total, denoised_estimate(pipeline.scheduler, latents))
             return callback_kwargs
 
-        if guidance > 1.0:
-            # Keep classifier-free guidance on: an empty negative prompt, never None.
-            kwargs["negative_prompt"] = request.negative_prompt or ""
         started = time.perf_counter()
         try:
             with torch.inference_mode(), previewer:
-                output = pipe(prompt=prompt, num_inference_steps=steps, guidance_scale=guidance,
-                              generator=generator, callback_on_step_end=on_step_end, **kwargs)
+                output = pipe(prompt=text, num_inference_steps=steps, generator=generator,
+                              callback_on_step_end=on_step_end, **kwargs)
         except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - GPU only
-            raise PainterError("out of GPU memory: try fewer steps or --device cpu") from exc
+            hint = "try fewer steps, a smaller size or --device cpu" if self.offloaded else "try --offload"
+            raise PainterError(f"out of GPU memory: {hint}") from exc
+        self._last_seconds = time.perf_counter() - started
         if cancel is not None and cancel.is_set():
             raise PaintCancelled()
-        image = output.images[0]
-        if mode == "inpaint" and mask is not None:
-            # Paste the repainted region back onto the untouched original: outside the mask
-            # the pixels stay exactly as they were, the soft mask edge blends the seam.
-            image = paste_back(image, kwargs["image"], mask, request.region)
+        self._call_notes = []
         if getattr(output, "nsfw_content_detected", None) and output.nsfw_content_detected[0]:
-            notes.append("the model's safety checker blanked this image")
-        return PaintResult(image=image, mode=mode, steps=steps, guidance=guidance,
-                           seconds=time.perf_counter() - started, notes=notes)
+            self._call_notes.append("the model's safety checker blanked this image")
+        return output.images[0]
 
     def _retouched(self, request: PaintRequest) -> Image.Image | None:
         """``request.init_image`` with the things the edit recolours or resizes changed on their
@@ -434,6 +607,35 @@ class DiffusersPainter:
         return completed
 
 
+def _fitted_size(pipe: Any, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` rounded down to what the pipeline paints (a multiple of the VAE's scale; of twice
+    that for transformer models, whose latents are cut in 2x2 patches): the picture is resized
+    back to ``size`` afterwards."""
+    multiple = int(getattr(pipe, "vae_scale_factor", 8)) * (2 if getattr(pipe, "transformer", None) is not None else 1)
+    return max(multiple, size[0] // multiple * multiple), max(multiple, size[1] // multiple * multiple)
+
+
+def _hub_class_name(spec: str) -> str | None:
+    """``_class_name`` of a Hub repo's ``model_index.json`` (a small download or the local
+    cache); ``None`` when it cannot be read (offline, a typo: loading then says why)."""
+    try:
+        from diffusers import DiffusionPipeline
+
+        return DiffusionPipeline.load_config(spec).get("_class_name")
+    except Exception:  # noqa: BLE001 - any failure here is reported by the load itself
+        return None
+
+
+def family_dtype(family: Family, device: str) -> Any:
+    """float32 on the CPU; on a GPU the family's own half precision (bfloat16 for FLUX, SD3,
+    Qwen and Z-Image, whose activations overflow float16)."""
+    import torch
+
+    if not device.startswith(("cuda", "mps")):
+        return torch.float32
+    return getattr(torch, family.gpu_dtype)
+
+
 def _call_params(pipe: Any) -> set[str]:
     import inspect
 
@@ -441,5 +643,5 @@ def _call_params(pipe: Any) -> set[str]:
 
 
 def load_painter(spec: str = BUILTIN, device: str | None = "auto",
-                 progress: Callable[[str], None] | None = None) -> DiffusersPainter:
-    return DiffusersPainter(spec, device=device, progress=progress).load()
+                 progress: Callable[[str], None] | None = None, offload: bool | None = None) -> DiffusersPainter:
+    return DiffusersPainter(spec, device=device, progress=progress, offload=offload).load()

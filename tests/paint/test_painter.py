@@ -228,3 +228,10 @@ def test_native_size_and_sampler_name_come_from_the_pipeline(tiny_painter):
     from chatimg.paint.picture_input import fit_for_model
 
     assert fit_for_model(Image.new("RGB", (640, 480)), tiny_painter).size == (40, 24)  # ~32x32 in multiples of 8
+
+
+def test_offload_is_only_for_cuda(tiny_pipeline_dir):
+    messages = []
+    painter = DiffusersPainter(str(tiny_pipeline_dir), device="cpu", offload=True, progress=messages.append).load()
+    assert not painter.offloaded and painter.family.name == "Stable Diffusion 1.x/2.x"
+    assert "--offload only helps on a CUDA GPU: ignored" in messages

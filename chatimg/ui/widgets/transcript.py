@@ -47,6 +47,8 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
         table.add_row("ops", Text(f"{describe(edit.ops)}  ({edit.source})" if edit.source else describe(edit.ops)))
     elif edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(edit.instruction))
+    if turn.model_prompt and turn.model_prompt != edit.prompt:  # what an instruction-edit model was told
+        table.add_row("told", Text(turn.model_prompt))
     if edit.negative_prompt:
         table.add_row("avoid", Text(edit.negative_prompt))
     if not compact:
