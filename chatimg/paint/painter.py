@@ -52,6 +52,8 @@ class PaintRequest:
     #: Set when the edit only recolours or resizes things (``chatimg.paint.retouch.retouch_of``): on a
     #: flat backdrop their pixels are changed instead of repainted, so their form stays exactly.
     retouch: Retouch | None = None
+    #: Where a region edit repaints (white), found by the caller (a segmenter); ``None``: from ``region``.
+    mask: Image.Image | None = None
 
 
 @dataclass
@@ -256,11 +258,12 @@ class DiffusersPainter:
                                    seconds=time.perf_counter() - started)
             notes.append(NO_CUTOUT_NOTE)
         elif mode == "img2img" and request.region != "whole":
-            mask = edit_mask(request.region, request.init_image)
+            mask = request.mask if request.mask is not None else edit_mask(request.region, request.init_image)
             if mask is None and request.region == "background":
                 notes.append("the background is not one flat colour: edited the whole image")
             elif mask is None:
-                notes.append(f"no segmenter for {request.region!r}: edited the whole image")
+                notes.append(f"no segmenter for {request.region!r}: edited the whole image "
+                             "(--segmenter CIDAS/clipseg-rd64-refined masks things by name)")
             elif self.pipeline("inpaint") is not None:
                 mode = "inpaint"
             else:
