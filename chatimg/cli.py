@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 import click
 
 from chatimg import __version__
-from chatimg.engine import TurnCallbacks
+from chatimg.core.model import SEED_MAX, check_text, parse_seed
 from chatimg.core.ops import describe
+from chatimg.core.terminal_text import one_line, printable
+from chatimg.engine import TurnCallbacks
 from chatimg.paint.painter import BUILTIN
 
 EPILOG = """\b
@@ -42,7 +45,36 @@ class ChatimgError(click.ClickException):
     """A one-line, non-crash failure (bad id, model that won't load...)."""
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"chatimg: error: {self.format_message()}", err=True)
+        click.echo(f"chatimg: error: {one_line(self.format_message())}", err=True)
+
+
+class SeedType(click.ParamType):
+    """A seed, checked where every seed is (``chatimg.core.model.parse_seed``)."""
+
+    name = "seed"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"0..{SEED_MAX}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            return parse_seed(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SEED = SeedType()
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as one line for the user (a validation error says where and what)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        from chatimg.core.store import describe_validation_error
+
+        return describe_validation_error(exc)
+    return one_line(exc)
 
 
 def model_options(func: Callable) -> Callable:
@@ -137,14 +169,20 @@ def engine_options(params: dict) -> dict:
 
 
 def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_llm: bool = False,
-                resume: str | None = None, seed: int | None = None, **options: Any):
+                resume: str | None = None, seed: int | None = None, write: bool = True, **options: Any):
+    """An engine on a new or resumed session; ``write`` holds the resumed session's lock (a
+    second writer is refused), else it is only read. ``options``: ``ENGINE_OPTIONS``."""
     from chatimg.core.store import StoreError
     from chatimg.wiring import make_engine as wire
 
     try:
-        return wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, **options)
+        engine = wire(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed, write=write,
+                      **options)
     except StoreError as exc:
         raise ChatimgError(str(exc)) from None
+    for note in engine.notes:
+        click.echo(f"chatimg: note: {printable(note)}", err=True)
+    return engine
 
 
 class LazyGroup(click.Group):
@@ -182,7 +220,7 @@ def _pass_options_down(ctx: click.Context) -> None:
 
 @click.group(invoke_without_command=True, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--resume", "-r", metavar="ID|latest", help="Open a saved session (an id, a unique id prefix, or latest).")
-@click.option("--seed", type=click.IntRange(0), help="Fix the seed for this session.")
+@click.option("--seed", type=SEED, help="Fix the seed for this session.")
 @click.option("--no-llm", is_flag=True, help="Take every message as the full prompt (no LLM is loaded).")
 @click.option("--preview", type=click.Choice(["auto", "halfblock", "kitty", "sixel"]), default="auto",
               show_default=True, envvar="CHATIMG_PREVIEW",
@@ -242,19 +280,19 @@ def report_turn(engine, outcome, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(record))
         return
-    notes = "".join(f"\n    note:     {note}" for note in outcome.notes)
+    notes = "".join(f"\n    note:     {printable(note)}" for note in outcome.notes)
     if turn.model_prompt and turn.model_prompt != turn.edit.prompt:  # an instruction-edit model's instruction
-        notes = f"\n    told:     {turn.model_prompt}{notes}"
-    click.echo(f"[{turn.index}] {turn.user}\n    prompt:   {turn.edit.prompt}\n"
-               f"    edit:     {turn.painted_how(' ', steps=False)}\n"
-               f"    ops:      {describe(turn.edit.ops)} ({turn.edit.source or 'unknown'})\n"
-               f"    reply:    {turn.edit.reply}\n    image:    {record['image']}{notes}")
+        notes = f"\n    told:     {printable(turn.model_prompt)}{notes}"
+    click.echo(f"[{turn.index}] {printable(turn.user)}\n    prompt:   {printable(turn.edit.prompt)}\n"
+               f"    edit:     {printable(turn.painted_how(' ', steps=False))}\n"
+               f"    ops:      {printable(describe(turn.edit.ops))} ({printable(turn.edit.source or 'unknown')})\n"
+               f"    reply:    {printable(turn.edit.reply)}\n    image:    {printable(record['image'])}{notes}")
 
 
 @cli.command()
 @click.argument("turns", nargs=-1, metavar="TURN...")
 @click.option("--resume", "-r", metavar="ID|latest", help="Continue a saved session instead of starting one.")
-@click.option("--seed", type=click.IntRange(0), help="Seed for every turn (default: random, then kept).")
+@click.option("--seed", type=SEED, help="Seed for every turn (default: random, then kept).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn per line on stdout; logs go to stderr.")
 @click.option("--no-llm", is_flag=True, help="Each TURN is the full prompt; no LLM is loaded (like /prompt).")
 @click.option("--rewrite-only", is_flag=True, help="Rewrite each turn but paint nothing (image is null): try prompts fast.")
@@ -274,8 +312,13 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         raise click.UsageError("--no-llm and --rewrite-only together would do nothing")
     if not turns and not image:
         raise click.UsageError("say at least one TURN (or start from a picture with --image)")
-    if any(not t.strip() for t in turns):
-        raise click.UsageError("a TURN is empty")
+    for number, text in enumerate(turns, 1):
+        try:
+            check_text(text, f"TURN {number}")
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        if not text.strip():
+            raise click.UsageError(f"TURN {number} is empty")
     if image and resume:
         raise click.UsageError("--image starts a new session: leave out --resume")
     engine = make_engine(model, llm, device, sessions_dir, no_llm=no_llm, resume=resume, seed=seed,
@@ -295,7 +338,7 @@ def run(turns: tuple[str, ...], resume: str | None, seed: int | None, as_json: b
         except click.ClickException:
             raise
         except Exception as exc:  # noqa: BLE001 - one line for the user, not a traceback
-            raise ChatimgError(f"turn {text!r} failed: {exc}") from None
+            raise ChatimgError(f"turn {text!r} failed: {error_text(exc)}") from None
         report_turn(engine, outcome, as_json)
     if not as_json:
         log(f"session {engine.session.id} saved in {engine.store.root}")
@@ -336,7 +379,7 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
         original = found.original_in(resolve_sessions(sessions_dir))
         log(f"… rebuilding {len(turns)} turn(s) of session {found.session or '?'} from {source}")
     else:
-        source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=source)
+        source_engine = make_engine(model, llm, device, sessions_dir, no_llm=True, resume=source, write=False)
         turns, label, title = source_engine.session.branch(), source_engine.session.id, source_engine.session.title
         first = turns[0] if turns else None
         if first is not None and first.mode == "import" and first.source:
@@ -360,12 +403,12 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
                 outcome = engine.run_turn(turn.user, callbacks=callbacks)
             else:
                 outcome = engine.replay_turn(turn, callbacks=callbacks)
-        except (StoreError, click.ClickException):
+        except click.ClickException:
             raise
         except PictureError as exc:
             raise ChatimgError(str(exc)) from None
         except Exception as exc:  # noqa: BLE001
-            raise ChatimgError(f"replaying turn {turn.index} failed: {exc}") from None
+            raise ChatimgError(f"replaying turn {turn.index} failed: {error_text(exc)}") from None
         if turn is turns[0]:
             engine.session.title = f"replay of {label}: {title}"[:80]
             engine.save()
@@ -373,48 +416,126 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
     log(f"replayed {label} as {engine.session.id}")
 
 
+def _when(moment) -> str:
+    try:
+        return f"{moment.astimezone():%Y-%m-%d %H:%M}"
+    except (OverflowError, ValueError, OSError):
+        return "?"
+
+
+def _store(sessions_dir: str | None):
+    from chatimg.core.store import SessionStore
+    from chatimg.locations import sessions_dir as resolve
+
+    return SessionStore(resolve(sessions_dir))
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--sessions-dir", type=click.Path(file_okay=False), envvar="CHATIMG_SESSIONS")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per session per line.")
 @click.pass_context
 def sessions(ctx: click.Context, sessions_dir: str | None, as_json: bool) -> None:
-    """List saved sessions (newest first): id, title, turns, last change."""
+    """List saved sessions (newest first): id, title, turns, last change.
+
+    A session that cannot be opened is listed as damaged, with the reason;
+    `chatimg sessions doctor` says more and can repair what is repairable.
+    """
     ctx.obj = sessions_dir
     if ctx.invoked_subcommand is not None:
         return
-    from chatimg.locations import sessions_dir as resolve
-    from chatimg.core.store import SessionStore
+    from chatimg.core.store import StoreError
 
-    store = SessionStore(resolve(sessions_dir))
-    summaries = store.list()
+    store = _store(sessions_dir)
+    try:
+        summaries = store.list()
+    except StoreError as exc:
+        raise ChatimgError(str(exc)) from None
     if as_json:
         for s in summaries:
             click.echo(json.dumps({"id": s.id, "title": s.title, "turns": s.turns,
-                                   "updated": s.updated.isoformat(), "path": str(s.path)}))
+                                   "updated": s.updated.isoformat(), "path": str(s.path), "damaged": s.damaged}))
         return
     if not summaries:
-        click.echo(f"no saved sessions in {store.root}", err=True)
+        click.echo(f"no saved sessions in {printable(store.root)}", err=True)
         return
     click.echo(f"{'ID':<22} {'TURNS':>5}  {'LAST CHANGE':<16}  TITLE")
     for s in summaries:
-        click.echo(f"{s.id:<22} {s.turns:>5}  {s.updated.astimezone():%Y-%m-%d %H:%M}  {s.title}")
+        if s.damaged:
+            click.echo(f"{printable(s.id):<22} {'-':>5}  {_when(s.updated):<16}  damaged: {printable(s.damaged)}")
+        else:
+            click.echo(f"{s.id:<22} {s.turns:>5}  {_when(s.updated):<16}  {printable(s.title[:100])}")
+
+
+SUB_SESSIONS_DIR = click.option("--sessions-dir", "own_dir", type=click.Path(file_okay=False),
+                                help="Where sessions are saved (as for `chatimg sessions`).")
 
 
 @sessions.command("delete")
-@click.argument("session_id")
+@click.argument("session_id", metavar="ID")
+@SUB_SESSIONS_DIR
 @click.pass_obj
-def sessions_delete(sessions_dir: str | None, session_id: str) -> None:
-    """Delete a saved session and its images."""
-    from chatimg.locations import sessions_dir as resolve
-    from chatimg.core.store import SessionStore, StoreError
+def sessions_delete(sessions_dir: str | None, session_id: str, own_dir: str | None) -> None:
+    """Delete a saved session and its images.
 
-    store = SessionStore(resolve(sessions_dir))
+    ID is the session's whole id, as `chatimg sessions` lists it: only a folder
+    directly inside the sessions folder is ever deleted, and never one another
+    chatimg has open.
+    """
+    from chatimg.core.store import StoreError
+
+    store = _store(own_dir or sessions_dir)
     try:
-        resolved = store.resolve(session_id)
-        store.delete(resolved)
+        if session_id and not os.path.lexists(store.folder(session_id)):
+            match = store.resolve(session_id) if session_id != "latest" else None
+            hint = f" (did you mean {match}? give the whole id)" if match else ""
+            raise StoreError(f"no session {session_id!r} in {store.root}{hint}")
+        store.delete(session_id)
     except StoreError as exc:
         raise ChatimgError(str(exc)) from None
-    click.echo(f"deleted {resolved}", err=True)
+    click.echo(f"deleted {session_id}", err=True)
+
+
+@sessions.command("doctor")
+@click.option("--fix", is_flag=True, help="Repair what can be repaired and remove the clutter.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per finding per line.")
+@SUB_SESSIONS_DIR
+@click.pass_obj
+def sessions_doctor(sessions_dir: str | None, fix: bool, as_json: bool, own_dir: str | None) -> None:
+    """Check every session, and find what crashes leave behind.
+
+    Reports damaged sessions (with the reason and whether they can be repaired),
+    temp files of interrupted saves, images of turns that were never saved and
+    folders without a session.json. --fix mends broken turn links (head, parents,
+    missing images), keeps the old session.json as session.json.before-fix, and
+    removes the clutter; it never changes a good turn, never removes a file
+    chatimg did not write, and skips sessions another chatimg has open.
+    Exits 1 while problems remain.
+    """
+    from chatimg.core.session_doctor import examine
+    from chatimg.core.store import StoreError
+
+    store = _store(own_dir or sessions_dir)
+    try:
+        findings = examine(store, fix=fix)
+    except (StoreError, OSError) as exc:
+        raise ChatimgError(error_text(exc)) from None
+    for f in findings:
+        if as_json:
+            click.echo(json.dumps({"kind": f.kind, "path": f.path, "problem": f.problem, "fix": f.fix,
+                                   "fixed": f.fixed}))
+            continue
+        action = f"fixed: {f.fix}" if f.fixed else (f"--fix: {f.fix}" if f.fix else "")
+        click.echo(f"{f.kind:<8} {f.path}: {f.problem}" + (f"  [{action}]" if action else ""))
+    left = [f for f in findings if not f.fixed and f.kind != "unknown"]
+    if not as_json:
+        fixable = sum(1 for f in left if f.fix)
+        if not findings:
+            click.echo(f"all sessions in {printable(store.root)} are fine", err=True)
+        elif left:
+            click.echo(f"{len(left)} problem(s) left" + (f", {fixable} fixable with --fix" if fixable else ""),
+                       err=True)
+    if left:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -491,12 +612,25 @@ def bench() -> None:
 
 
 def main() -> None:
+    import sys
     import warnings
 
     # Library deprecation chatter is for library authors, not chatimg's users.
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    cli(prog_name="chatimg")
+    try:
+        code = cli.main(prog_name="chatimg", standalone_mode=False)
+    except click.UsageError as exc:  # one line, with where to read more, instead of click's three
+        where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        click.echo(f"chatimg: error: {one_line(exc.format_message())}{where}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("chatimg: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from chatimg.engine import ChatEngine
+from chatimg.core.model import SEED_MAX, parse_seed
 from chatimg.core.store import StoreError
+from chatimg.core.terminal_text import printable
+from chatimg.engine import ChatEngine
 
 Action = Literal["none", "reload", "quit", "sessions", "paint", "open"]
 
@@ -41,13 +43,14 @@ class Command:
 def _number(arg: str, kind: type, name: str, low: float, high: float) -> int | float | None:
     if arg.lower() in {"auto", "default", "off", "none"}:
         return None
+    shown = printable(arg[:30] + ("…" if len(arg) > 30 else ""))
     try:
         value = kind(arg)
     except ValueError:
         raise CommandError(f"/{name} needs a {'whole ' if kind is int else ''}number "
-                           f"from {low} to {high}, or 'auto' (got {arg!r})") from None
-    if not low <= value <= high:
-        raise CommandError(f"/{name} must be between {low} and {high} (got {arg})")
+                           f"from {low} to {high}, or 'auto' (got {shown!r})") from None
+    if not low <= value <= high:  # NaN is never in range
+        raise CommandError(f"/{name} must be between {low} and {high} (got {shown})")
     return value
 
 
@@ -57,7 +60,7 @@ def _setting(name: str, kind: type, low: float, high: float, unit: str) -> Calla
             current = getattr(engine.session.settings, name)
             return CommandResult(f"{name} is {current if current is not None else 'auto'}{unit}")
         value = _number(arg, kind, name, low, high)
-        engine.set_setting(name, value)
+        _set(engine, name, value)
         return CommandResult(f"{name} set to {value if value is not None else 'auto'}{unit} for the next turns")
 
     return handler
@@ -65,16 +68,33 @@ def _setting(name: str, kind: type, low: float, high: float, unit: str) -> Calla
 
 def _seed(engine: ChatEngine, arg: str) -> CommandResult:
     if arg.lower() == "random":
-        engine.set_setting("seed", None)
+        _set(engine, "seed", None)
         return CommandResult("seed: each new session draws a random seed; turns keep it")
-    return _setting("seed", int, 0, 2**32 - 1, "")(engine, arg)
+    if not arg or arg.lower() in {"auto", "default", "off", "none"}:
+        return _setting("seed", int, 0, SEED_MAX, "")(engine, arg)
+    try:
+        seed = parse_seed(arg)
+    except ValueError as exc:
+        raise CommandError(f"/seed: {exc}") from None
+    _set(engine, "seed", seed)
+    return CommandResult(f"seed set to {seed} for the next turns")
+
+
+def _set(engine: ChatEngine, name: str, value: object) -> None:
+    try:
+        engine.set_setting(name, value)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _undo(engine: ChatEngine, arg: str) -> CommandResult:
     if engine.session.current() is None:
         raise CommandError("nothing to undo")
-    turn = engine.undo()
-    where = f"turn {turn.index}: {turn.edit.prompt}" if turn else "the empty canvas"
+    try:
+        turn = engine.undo()
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    where = f"turn {turn.index}: {printable(turn.edit.prompt)}" if turn else "the empty canvas"
     return CommandResult(f"undone: back to {where}", "reload")
 
 
@@ -83,7 +103,10 @@ def _goto(engine: ChatEngine, arg: str) -> CommandResult:
     if index is None or not engine.session.turns:
         raise CommandError("/goto needs a turn number")
     turn = engine.session.checkout(int(index))
-    engine.save()
+    try:
+        engine.save()
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
     return CommandResult(f"back at turn {turn.index}; the next turn branches from here", "reload")
 
 
@@ -96,7 +119,7 @@ def _turns(engine: ChatEngine, arg: str) -> CommandResult:
     for turn in session.turns:
         marker = "▶" if turn.index == session.head else ("•" if turn.index in on_branch else " ")
         parent = "root" if turn.parent is None else f"after {turn.parent}"
-        lines.append(f"{marker} {turn.index:>3} ({parent}): {turn.user}  →  {turn.edit.prompt}")
+        lines.append(f"{marker} {turn.index:>3} ({parent}): {printable(turn.user)}  →  {printable(turn.edit.prompt)}")
     return CommandResult("\n".join(lines) + "\n▶ current  • on the current branch   /goto N to go back")
 
 
@@ -108,7 +131,7 @@ def _new(engine: ChatEngine, arg: str) -> CommandResult:
 def _prompt(engine: ChatEngine, arg: str) -> CommandResult:
     if not arg:
         current = engine.session.current_prompt()
-        return CommandResult(f"prompt: {current}" if current else "no prompt yet: /prompt TEXT paints TEXT as is")
+        return CommandResult(f"prompt: {printable(current)}" if current else "no prompt yet: /prompt TEXT paints TEXT as is")
     return CommandResult(action="paint", text=arg)
 
 
@@ -131,7 +154,7 @@ def _export(engine: ChatEngine, arg: str) -> CommandResult:
     fmt = "sheet" if Path(path).stem.lower().endswith("sheet") and Path(path).suffix.lower() == ".png" else None
     try:
         written = engine.export(path, fmt=fmt, force="force" in flags, strip="strip" in flags)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, StoreError) as exc:
         raise CommandError(f"cannot export: {exc}") from exc
     return CommandResult(f"exported {written}")
 
@@ -148,14 +171,17 @@ def _resume(engine: ChatEngine, arg: str) -> CommandResult:
         session = engine.resume(arg or "latest")
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
-    return CommandResult(f"resumed {session.id}: {session.title} ({len(session.turns)} turns)", "reload")
+    notes = "".join(f"\nnote: {printable(note)}" for note in engine.notes)
+    return CommandResult(f"resumed {session.id}: {printable(session.title)} ({len(session.turns)} turns){notes}",
+                         "reload")
 
 
 def _sessions(engine: ChatEngine, arg: str) -> CommandResult:
     summaries = engine.store.list()
     if not summaries:
         return CommandResult(f"no saved sessions in {engine.store.root}")
-    lines = [f"{s.id}  {s.turns:>3} turns  {s.updated:%Y-%m-%d %H:%M}  {s.title}" for s in summaries[:20]]
+    lines = [f"{printable(s.id)}  damaged: {printable(s.damaged)}" if s.damaged else
+             f"{s.id}  {s.turns:>3} turns  {s.updated:%Y-%m-%d %H:%M}  {printable(s.title)}" for s in summaries[:20]]
     return CommandResult("\n".join(lines) + "\n/resume ID to open one", "sessions")
 
 
@@ -204,5 +230,5 @@ def run_command(engine: ChatEngine, text: str) -> CommandResult:
     if command is None:
         close = [c for c in COMMANDS if c.startswith(name[:2])] if name else []
         hint = f" (did you mean /{close[0]}?)" if close else ""
-        raise CommandError(f"unknown command /{name}{hint}; /help lists them")
+        raise CommandError(f"unknown command /{printable(name[:30])}{hint}; /help lists them")
     return command.handler(engine, arg.strip())

@@ -2,7 +2,9 @@
 
 The TUI and ``chatimg run`` both drive a ``ChatEngine``; the engine is the only thing
 that writes the session, and it writes the turn's PNG before the JSON that names it,
-so a crash between the two never leaves a turn pointing at a missing image.
+so a crash between the two never leaves a turn pointing at a missing image. While it
+holds a session that is on disk it holds the session's lock, so a second writer (another
+window, another ``chatimg run``) is refused instead of overwriting its turns.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any
 
 from PIL import Image
 
-from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Timings, Turn
+from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Timings, Turn, check_text
 from chatimg.core.ops import Talk
 from chatimg.core.provenance import PAINTED_MODES, turn_pnginfo
-from chatimg.core.store import SessionStore
+from chatimg.core.session_lock import SessionLock
+from chatimg.core.store import SessionDamaged, SessionStore, StoreError
 from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.paint.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture
 from chatimg.paint.retouch import retouch_of
@@ -78,6 +81,10 @@ class ChatEngine:
         self.model_name = model_name
         self.llm_name = llm_name
         self._load_lock = threading.Lock()
+        self._writer: SessionLock | None = None  # the session's lock, while this engine writes it
+        self._opened: tuple[str, str] | None = None  # (id, hash of its session.json) when read from disk
+        #: What the user should know about the session just resumed (a copy became its own session...).
+        self.notes: list[str] = []
 
     # -- models -------------------------------------------------------------------------
     def load_rewriter(self, status: Callable[[str], None] = lambda _m: None) -> Rewriter:
@@ -115,7 +122,30 @@ class ChatEngine:
         return self.store.image_path(self.session, turn)
 
     def save(self) -> None:
+        self._claim()
         self.store.save(self.session)
+
+    def _claim(self) -> None:
+        """Hold the session's lock before writing it: a new session gets a folder of its own; one
+        read without the lock is locked now, unless another writer changed it meanwhile."""
+        if self._writer is not None and self._writer.held:
+            return
+        if self._opened is None or self._opened[0] != self.session.id:
+            self._writer = self.store.claim_new(self.session)
+            self._opened = (self.session.id, "")
+            return
+        lock = self.store.lock(self.session.id)
+        if self.store.digest(self.session.id) != self._opened[1]:
+            lock.release()
+            raise StoreError(f"session {self.session.id} was changed by another chatimg since it was opened "
+                             "here; open it again to continue it")
+        self._writer = lock
+
+    def close(self) -> None:
+        """Let other writers have the session (also happens when the process ends)."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     # -- the turn -----------------------------------------------------------------------
     def run_turn(self, message: str, *, direct: bool = False, paint: bool = True,
@@ -125,9 +155,11 @@ class ChatEngine:
         Raises ``PaintCancelled`` if ``cancel`` is set mid-paint (nothing is saved) and
         lets model errors propagate (nothing is saved either)."""
         callbacks = callbacks or TurnCallbacks()
-        message = " ".join(message.split())
+        message = " ".join(check_text(message, "the message").split())
         if not message:
             raise ValueError("say what to paint or change")
+        if self._opened is not None and self._opened[0] == self.session.id:
+            self._claim()  # a session on disk: refused now if busy, before any work is done
         settings = self.session.settings
         previous = self.session.current()
 
@@ -269,6 +301,7 @@ class ChatEngine:
                 llm: str | None, rewrite_s: float, paint_s: float, paint: bool, image: Image.Image | None,
                 model_prompt: str = "") -> Turn:
         """Add a turn under the head, its picture written first (the caller saves the session)."""
+        self._claim()  # a new session's folder and lock, before its first file
         index = self.session.next_index()
         turn = Turn(index=index, parent=self.session.head, user=message, edit=edit, mode=mode, seed=seed,
                     steps=steps or 1, guidance=guidance or 0.0, model=self.model_name if paint else "", llm=llm,
@@ -327,6 +360,8 @@ class ChatEngine:
                     else random.randrange(2**31), steps=1, guidance=0.0, model="", llm=reader)
         previous, self.session = self.session, session
         try:
+            self.close()  # the session before it is no longer written here
+            self._claim()  # the new session's own folder and lock, before its first file
             turn.source = self.store.save_original(session, picture.suffix, picture.data)
             turn.image = self._save_image(turn, picture.image)
             session.add_turn(turn)
@@ -368,11 +403,31 @@ class ChatEngine:
         return (folder / DEFAULTS_FILE).is_file() and guess_defaults(self.model_name, folder).prompts == "shapeworld"
 
     def new_session(self) -> Session:
+        self.close()
         self.session = Session(model=self.model_name, llm=self.llm_name, settings=self.session.settings.model_copy())
+        self._opened, self.notes = None, []
         return self.session
 
-    def resume(self, session_id: str) -> Session:
-        self.session = self.store.load(session_id)
+    def resume(self, session_id: str, *, write: bool = True) -> Session:
+        """Open a saved session; ``write`` takes its lock now (``SessionBusy`` if another chatimg
+        has it), else only a later write does. Notes for the user land in ``self.notes``."""
+        resolved = self.store.resolve(session_id)
+        held = self._writer if self._writer is not None and self.session.id == resolved else None
+        try:
+            lock = held or (self.store.lock(resolved) if write else None)
+        except SessionDamaged as exc:
+            raise SessionDamaged(f"session {resolved} is damaged: {exc.reason}") from None
+        try:
+            loaded = self.store.load_checked(resolved)
+        except BaseException:
+            if lock is not None and lock is not held:
+                lock.release()
+            raise
+        if lock is not held:
+            self.close()
+        self._writer = lock
+        self.session, self.notes = loaded.session, loaded.notes
+        self._opened = (loaded.session.id, loaded.digest)
         return self.session
 
     def set_setting(self, name: str, value: object) -> None:

@@ -11,17 +11,18 @@ def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_
                 resume: str | None = None, seed: int | None = None, *, offload: bool | None = None,
                 llm_model: str | None = None,
                 verify: bool = True, verify_tries: int = 2, verifier: str | None = None,
-                segmenter: str | None = None):
+                segmenter: str | None = None, write: bool = True):
     """An engine that loads its models on first use; ``no_llm``: every turn is a typed prompt.
 
     ``model`` or ``llm`` may be a server's URL (an AUTOMATIC1111 / Forge / SD.Next server; an
     OpenAI-compatible one, asked for ``llm_model``); ``offload``: model CPU offload (``None``: when the
     model will not fit the GPU); ``verify``: the self-check, with up to
     ``verify_tries`` repaints and ``verifier`` as judge (``load_verifier``); ``segmenter``: a
-    CLIPSeg model that masks the things edits name."""
+    CLIPSeg model that masks the things edits name; ``write``: hold a resumed
+    session's lock (a second writer is refused), else only read it."""
+    from chatimg.core.store import SessionStore
     from chatimg.engine import ChatEngine
     from chatimg.locations import sessions_dir as resolve_sessions_dir
-    from chatimg.core.store import SessionStore
 
     def rewriter_factory(status: Callable[[str], None]):
         from chatimg.understand.rewriter import load_rewriter
@@ -50,8 +51,8 @@ def make_engine(model: str, llm: str, device: str, sessions_dir: str | None, no_
     engine = ChatEngine(store, rewriter_factory=None if no_llm else rewriter_factory,
                         painter_factory=painter_factory, model_name=model, llm_name=None if no_llm else llm,
                         verifier_factory=verifier_factory if verify else None, verify_tries=verify_tries if verify else 0)
-    if resume:
-        engine.resume(resume)
+    if resume is not None:
+        engine.resume(resume, write=write)
     if seed is not None:
         engine.set_setting("seed", seed)
     return engine

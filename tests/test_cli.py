@@ -74,7 +74,7 @@ def test_options_given_before_the_command_apply_to_it(tmp_path, tiny_pipeline_di
 
 @pytest.mark.parametrize("args, message", [
     (["run", "--resume", "nope", "--no-llm", "x"], "no session"),
-    (["run", "--no-llm", "--model", "/definitely/not/here", "x"], "cannot load painter"),
+    (["run", "--no-llm", "--model", "/definitely/not/here", "x"], "no such model folder: /definitely/not/here"),
     (["run", "--no-llm", "--rewrite-only", "x"], "would do nothing"),
     (["run", "--steps", "0", "x"], "Invalid value"),
 ])
@@ -212,3 +212,156 @@ def test_info_json_reads_a_png_written_by_another_tool(tmp_path):
     assert found["text"] == {"Software": "someone else"} and found["size"] == [8, 8]
     shown = chatimg("info", str(path))
     assert "Negative prompt: fog" in shown.stdout and "Software: someone else" in shown.stdout
+
+
+# -- sessions that cannot be lost or escaped ----------------------------------------------------
+def make_session(root: Path, session_id: str, title: str = "a red square") -> Path:
+    from chatimg.core.model import Edit, Session, Turn
+    from chatimg.core.store import SessionStore
+
+    store = SessionStore(root)
+    session = Session(id=session_id)
+    turn = Turn(index=0, user=title, edit=Edit(prompt=title), seed=1, steps=2, guidance=0.0)
+    turn.image = store.save_image(session, 0, Image.new("RGB", (8, 8), (200, 0, 0)))
+    session.add_turn(turn)
+    store.save(session)
+    return root / session_id
+
+
+def one_line_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chatimg: error: "), done.stderr
+    return lines[0]
+
+
+def test_delete_refuses_anything_but_a_session_id_in_the_folder(tmp_path):
+    sessions = tmp_path / "parent" / "sessions"
+    good = make_session(sessions, "20261203-000000-aaaa")
+    others = (tmp_path / "parent", tmp_path / "parent" / "sibling", tmp_path / "abs")
+    for folder in others:
+        folder.mkdir(exist_ok=True)
+        (folder / "session.json").write_text("{}")
+    for target in ["..", "../sibling", str(tmp_path / "abs"), "", "20261203"]:
+        message = one_line_error(chatimg("sessions", "--sessions-dir", str(sessions), "delete", target))
+        assert target != "20261203" or "did you mean 20261203-000000-aaaa" in message
+        assert (good / "session.json").is_file() and (good / "turn-000.png").is_file()
+        assert all((folder / "session.json").is_file() for folder in others)
+    done = chatimg("sessions", "--sessions-dir", str(sessions), "delete", "20261203-000000-aaaa")
+    assert done.returncode == 0 and not good.exists() and sessions.is_dir()
+
+
+def test_one_bad_session_never_hides_the_others(tmp_path):
+    make_session(tmp_path, "good")
+    bad = {"list": "[]", "null": "null", "format0": '{"format": 0}', "deep": "[" * 50_000 + "]" * 50_000,
+           "headless": '{"turns": [], "head": -1}'}
+    for name, content in bad.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "session.json").write_text(content)
+    done = chatimg("sessions", "--sessions-dir", str(tmp_path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
+    assert "a red square" in rows["good"] and all("damaged:" in rows[name] for name in bad)
+    listed = [json.loads(line) for line in chatimg("sessions", "--json", "--sessions-dir", str(tmp_path)).stdout.splitlines()]
+    assert {r["id"]: r["damaged"] is None for r in listed} == {"good": True, **{name: False for name in bad}}
+    assert "is damaged" in one_line_error(chatimg("export", "deep", str(tmp_path / "x.png"), "--sessions-dir",
+                                                  str(tmp_path)))
+
+
+def test_listing_shows_escape_codes_instead_of_obeying_them(tmp_path):
+    make_session(tmp_path, "evil", title="evil \x1b]0;HACKED\x07 \x1b[31mred\x1b[0m")
+    done = subprocess.run([sys.executable, "-m", "chatimg.cli", "sessions", "--sessions-dir", str(tmp_path)],
+                          capture_output=True, env={**os.environ, "FORCE_COLOR": "1"})
+    assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout
+    assert b"evil \\x1b]0;HACKED\\x07 \\x1b[31mred" in done.stdout
+
+
+def test_export_never_reads_or_writes_inside_the_wrong_place(tmp_path):
+    sessions = tmp_path / "sessions"
+    good = make_session(sessions, "good")
+    original = (good / "turn-000.png").read_bytes()
+    make_session(sessions, "other")
+    message = one_line_error(chatimg("export", "other", str(good / "turn-000.png"), "--sessions-dir", str(sessions)))
+    assert "inside the sessions folder" in message and (good / "turn-000.png").read_bytes() == original
+
+    secret = tmp_path / "secret.png"
+    secret.write_text("not yours")
+    data = json.loads((good / "session.json").read_text())
+    data["turns"][0]["image"] = str(secret)
+    (sessions / "evil").mkdir()
+    (sessions / "evil" / "session.json").write_text(json.dumps(data))
+    assert "not a plain file name" in one_line_error(
+        chatimg("export", "evil", str(tmp_path / "out.png"), "--sessions-dir", str(sessions)))
+    assert not (tmp_path / "out.png").exists()
+
+    (tmp_path / "afile").write_text("x")
+    message = one_line_error(chatimg("export", "good", str(tmp_path / "afile" / "x.png"), "--sessions-dir",
+                                     str(sessions)))
+    assert "is a file, not a folder" in message
+    done = chatimg("export", "good", str(tmp_path / "out" / "x.png"), "--sessions-dir", str(sessions))
+    assert done.returncode == 0 and (tmp_path / "out" / "x.png").read_bytes() == original
+
+
+def test_doctor_reports_then_fixes(tmp_path):
+    good = make_session(tmp_path, "good")
+    (good / ".session.json.x.tmp").write_text("half")
+    data = json.loads((good / "session.json").read_text())
+    data["head"] = 7
+    (tmp_path / "headless").mkdir()
+    (tmp_path / "headless" / "session.json").write_text(json.dumps({**data, "id": "headless"}))
+    (tmp_path / "headless" / "turn-000.png").write_bytes((good / "turn-000.png").read_bytes())
+    checked = chatimg("sessions", "--sessions-dir", str(tmp_path), "doctor")
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert "damaged  headless: head 7 is not a turn" in checked.stdout and "[--fix: head set to the newest turn]" in checked.stdout
+    assert "clutter  good/.session.json.x.tmp" in checked.stdout
+    fixed = chatimg("sessions", "--sessions-dir", str(tmp_path), "doctor", "--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    again = chatimg("sessions", "doctor", "--sessions-dir", str(tmp_path))  # either place
+    assert again.returncode == 0 and "are fine" in again.stderr
+    assert not (good / ".session.json.x.tmp").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--seed", "99999999999999999999999", "x"], "a seed is at most 4294967295"),
+    (["--seed", "4294967296", "run", "x"], "a seed is at most 4294967295"),
+    (["run", "--seed", "9" * 5000, "x"], "a seed is at most 4294967295"),
+    (["run", "--no-llm", "ok", b"bad \xff utf8"], "TURN 2 is not valid UTF-8 text"),
+    (["run", "--resume", "../x", "--no-llm", "x"], "not a session id"),
+    (["run", "--resume", "", "--no-llm", "x"], "give a session id"),
+])
+def test_bad_input_is_one_line_before_any_model_loads(tmp_path, args, message):
+    done = subprocess.run([sys.executable, "-m", "chatimg.cli", *args], capture_output=True,
+                          env={**os.environ, "CHATIMG_SESSIONS": str(tmp_path)}, timeout=120)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode != 0 and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
+    assert not any(tmp_path.iterdir())  # no session was started
+
+
+def test_a_broken_model_index_is_named(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model_index.json").write_text("{oops")
+    done = chatimg("run", "--no-llm", "--model", str(tmp_path / "model"), "x",
+                   env_extra={"CHATIMG_SESSIONS": str(tmp_path / "sessions")})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{tmp_path / 'model' / 'model_index.json'} is not valid JSON" in done.stderr.splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_two_runs_resuming_one_session_never_lose_a_turn(tmp_path, tiny_pipeline_dir):
+    sessions = tmp_path / "sessions"
+    common = ["--model", str(tiny_pipeline_dir), "--device", "cpu", "--sessions-dir", str(sessions), "--no-llm"]
+    first = chatimg("run", "--json", *common, "a red square")
+    sid = json.loads(first.stdout)["session"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    racers = [subprocess.Popen([sys.executable, "-m", "chatimg.cli", "run", "--json", "--resume", sid, *common,
+                                f"{c} one", f"{c} two", f"{c} three"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env) for c in "ab"]
+    reported = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=300)
+        if racer.returncode:
+            assert "is open in another chatimg" in err and "Traceback" not in err
+        reported += [json.loads(line)["turn"] for line in out.splitlines()]
+    saved = json.loads((sessions / sid / "session.json").read_text())["turns"]
+    assert sorted(reported) == [t["index"] for t in saved[1:]] and len(reported) in (3, 6)

@@ -7,11 +7,11 @@ import threading
 import numpy as np
 import pytest
 
-from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, run_command
+from chatimg.core.store import SessionStore
+from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.paint.painter import PaintCancelled
 from chatimg.paint.retouch import SIZE_STEP, Retouch
-from chatimg.core.store import SessionStore
 from tests.fakes import AppendRewriter, SolidPainter
 
 
@@ -312,3 +312,34 @@ def test_a_replayed_opening_keeps_the_prompt_it_had(engine, tmp_path):
     engine.captioner_factory = lambda status: pytest.fail("a replay reads no picture again")
     turn = engine.open_picture(photo, prompt="a white card").turn
     assert turn.edit.prompt == "a white card" and turn.llm is None
+
+
+def test_export_reads_only_the_session_and_writes_only_outside_it(engine, tmp_path):
+    from chatimg.core.store import StoreError
+
+    engine.run_turn("a green circle")
+    folder = engine.store.folder(engine.session.id)
+    own = (folder / "turn-000.png").read_bytes()
+    for inside in (folder / "turn-000.png", folder / "copy.png", engine.store.root / "x.png"):
+        with pytest.raises((StoreError, ValueError), match="sessions folder"):
+            engine.export(inside)
+    assert (folder / "turn-000.png").read_bytes() == own and not (folder / "copy.png").exists()
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not a session's picture")
+    (folder / "turn-000.png").unlink()
+    (folder / "turn-000.png").symlink_to(secret)  # swapped after the session was opened
+    with pytest.raises(StoreError, match="not a plain file"):
+        engine.export(tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_new_session_never_takes_over_an_existing_folder(engine):
+    from chatimg.core.model import Session
+
+    engine.run_turn("a red circle")
+    taken = engine.session.id
+    engine.close()
+    other = ChatEngine(engine.store, rewriter_factory=lambda s: AppendRewriter(), painter_factory=lambda s: SolidPainter(),
+                       session=Session(id=taken))
+    other.run_turn("a blue square")
+    assert other.session.id != taken and len(engine.store.load(taken).turns) == 1

@@ -97,6 +97,7 @@ async def test_resume_brings_the_transcript_and_image_back(tmp_path):
     engine = make_engine(tmp_path)
     engine.run_turn("a blue square")
     engine.run_turn("make it yellow")
+    engine.close()  # one writer per session: the first window lets go
     resumed = make_engine(tmp_path)
     resumed.resume("latest")
     app = ChatApp(resumed, preload=False)
@@ -147,6 +148,7 @@ async def test_graphics_protocol_previews_mount_their_own_widget(tmp_path, mode)
 async def test_session_picker_opens_a_saved_session(tmp_path):
     old = make_engine(tmp_path)
     old.run_turn("a blue square")
+    old.close()
     app = ChatApp(make_engine(tmp_path), preload=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await say(pilot, app, "/sessions")

@@ -111,11 +111,9 @@ def _target(store: SessionStore, session: Session, head: Turn, target: Path, fmt
 def _pictures(store: SessionStore, session: Session, turns: Iterable[Turn]) -> list[Picture]:
     pictures = []
     for turn in turns:
-        path = store.image_path(session, turn)
-        if path is None:
+        if not turn.image:
             continue
-        if not path.is_file():
-            raise ExportError(f"turn {turn.index}'s image {path} is missing")
+        path = store.readable_file(session.id, turn.image)  # a plain file of the session, never a link out of it
         with Image.open(path) as image:
             image.load()
             pictures.append(Picture(turn, path, image.convert("RGB")))

@@ -12,11 +12,48 @@ import secrets
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatimg.core.ops import EditOp, Intent, Source
 
 FORMAT_VERSION = 1
+
+#: Seeds are 32-bit everywhere (torch generators, the CLI, ``/seed``, saved turns).
+SEED_MAX = 2**32 - 1
+
+#: A session id, and every file name a session names, is a plain name: no separators, no leading
+#: dot, nothing a shell or a file system reads specially. Ids are resolved inside the sessions folder.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def is_plain_name(value: object) -> bool:
+    return (isinstance(value, str) and PLAIN_NAME.fullmatch(value) is not None and ".." not in value
+            and value.split(".")[0].upper() not in _RESERVED)
+
+
+def parse_seed(value: object) -> int:
+    """A seed from a number or its text, 0 to ``SEED_MAX``; ``ValueError`` says what is wrong."""
+    text = str(value).strip()
+    digits = text.replace("_", "")
+    shown = text[:30] + ("…" if len(text) > 30 else "")
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"a seed is a whole number from 0 to {SEED_MAX} (got {shown!r})")
+    if len(digits.lstrip("0")) > len(str(SEED_MAX)) or int(digits) > SEED_MAX:
+        raise ValueError(f"a seed is at most {SEED_MAX} (got {shown})")
+    return int(digits)
+
+
+def check_text(value: str, what: str = "text") -> str:
+    """``value`` if it can be written as UTF-8 (a lone surrogate from undecodable input cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid UTF-8 text (at character {exc.start})") from None
+    return value
+
 
 #: Regions a masked edit can target without naming an object. ``background`` is everything but
 #: the objects in front of it (found by colour, so only for flat backdrops; else the whole image).
@@ -98,6 +135,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _aware(value: datetime) -> datetime:
+    """Times without a zone are UTC (as chatimg writes them), so any two compare."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
 class Edit(BaseModel):
     """One structured edit: what the rewriter decided the user's words mean.
 
@@ -108,7 +150,7 @@ class Edit(BaseModel):
     names a move (``left->right``).
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     prompt: str = Field(min_length=1, description="Full updated image prompt.")
     instruction: str = Field("", description="The change, in a few words.")
@@ -127,6 +169,11 @@ class Edit(BaseModel):
     @classmethod
     def _strip(cls, value: object) -> object:
         return " ".join(value.split()) if isinstance(value, str) else value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8(cls, value: object) -> object:
+        return check_text(value) if isinstance(value, str) else value
 
     @field_validator("region", mode="before")
     @classmethod
@@ -148,6 +195,8 @@ SEEDED_MODES = ("txt2img", "img2img", "inpaint", "instruct")
 
 
 class Timings(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     rewrite_s: float = 0.0
     paint_s: float = 0.0
 
@@ -155,14 +204,16 @@ class Timings(BaseModel):
 class Turn(BaseModel):
     """One exchange: the user's words, the edit chosen, and the image it produced."""
 
+    model_config = ConfigDict(allow_inf_nan=False)
+
     index: int = Field(ge=0)
-    parent: int | None = None
+    parent: int | None = Field(None, ge=0)
     user: str
     edit: Edit
     mode: PaintMode = "txt2img"
-    seed: int = Field(ge=0)
-    steps: int = Field(ge=1)
-    guidance: float = Field(ge=0.0)
+    seed: int = Field(ge=0, le=SEED_MAX)
+    steps: int = Field(ge=1, le=10_000)
+    guidance: float = Field(ge=0.0, le=100.0)
     model: str = ""
     llm: str | None = None
     image: str | None = Field(None, description="PNG file name inside the session folder.")
@@ -172,6 +223,23 @@ class Turn(BaseModel):
     model_prompt: str = ""
     timings: Timings = Field(default_factory=Timings)
     created: datetime = Field(default_factory=utcnow)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8(cls, value: object) -> object:
+        return check_text(value) if isinstance(value, str) else value
+
+    @field_validator("created", mode="after")
+    @classmethod
+    def _zoned(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @field_validator("image")
+    @classmethod
+    def _plain_image_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_plain_name(value):
+            raise ValueError(f"image {value[:60]!r} is not a plain file name inside the session folder")
+        return value
 
     @property
     def prompt(self) -> str:
@@ -204,7 +272,9 @@ class Settings(BaseModel):
     ``None`` means "let the rewriter / painter default decide".
     """
 
-    seed: int | None = Field(None, ge=0)
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)
     steps: int | None = Field(None, ge=1, le=200)
     strength: float | None = Field(None, ge=STRENGTH_MIN, le=STRENGTH_MAX)
     guidance: float | None = Field(None, ge=0.0, le=30.0)
@@ -232,19 +302,45 @@ class Session(BaseModel):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not value or any(c in value for c in "/\\") or value.startswith("."):
-            raise ValueError(f"not a valid session id: {value!r}")
+        if not is_plain_name(value):
+            raise ValueError(f"not a valid session id: {value[:60]!r} (letters, digits, '-', '_' and '.')")
         return value
+
+    @field_validator("title", "model", "llm", mode="after")
+    @classmethod
+    def _utf8(cls, value: object) -> object:
+        return check_text(value) if isinstance(value, str) else value
+
+    @field_validator("created", "updated", mode="after")
+    @classmethod
+    def _zoned(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @model_validator(mode="after")
+    def _a_tree(self) -> Session:
+        """Turn ``i`` sits at position ``i`` and its parent is an earlier turn, so every walk
+        towards the root ends; the head is a turn or nothing."""
+        for position, turn in enumerate(self.turns):
+            if turn.index != position:
+                raise ValueError(f"turn at position {position} says it is turn {turn.index}")
+            if turn.parent is not None and not turn.parent < position:
+                raise ValueError(f"turn {position}'s parent {turn.parent} is not an earlier turn")
+        if self.head is not None and not 0 <= self.head < len(self.turns):
+            raise ValueError(f"head {self.head} is not a turn (the session has {len(self.turns)})")
+        return self
 
     # -- navigation -------------------------------------------------------------------
     def current(self) -> Turn | None:
         return None if self.head is None else self.turns[self.head]
 
     def branch(self, index: int | None = None) -> list[Turn]:
-        """Turns from the root to ``index`` (default: the head), oldest first."""
+        """Turns from the root to ``index`` (default: the head), oldest first. Parents are
+        earlier turns, so the walk takes at most one step per turn."""
         chain: list[Turn] = []
         cursor = self.head if index is None else index
         while cursor is not None:
+            if not 0 <= cursor < len(self.turns) or len(chain) >= len(self.turns):
+                raise ValueError(f"the turn tree is broken at turn {cursor}")
             turn = self.turns[cursor]
             chain.append(turn)
             cursor = turn.parent

