@@ -255,6 +255,7 @@ class ChatEngine:
             init = None if fresh else self.current_image()
             if init is None and self._after_import():
                 init = self.current_image()  # a picture the person opened is never thrown away
+            shown_size = init.size if init is not None else None
             if init is not None:
                 init = fit_for_model(init, painter)
             before = self.session.current_prompt()
@@ -276,6 +277,8 @@ class ChatEngine:
                                         cancelled=lambda: cancel is not None and cancel.is_set())
             result, seed = takes[best].result, takes[best].seed
             image, mode, steps, guidance = result.image, result.mode, result.steps, result.guidance
+            if shown_size is not None and image.size != shown_size:  # an opened picture keeps its own size
+                image = image.resize(shown_size, Image.LANCZOS)
             paint_s, notes = sum(t.result.seconds for t in takes), result.notes
             model_prompt = getattr(result, "model_prompt", "")
             checked = summary(takes, best)

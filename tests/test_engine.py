@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from chatimg.commands import CommandError, run_command
 from chatimg.core.store import SessionStore
@@ -343,3 +344,14 @@ def test_a_new_session_never_takes_over_an_existing_folder(engine):
                        session=Session(id=taken))
     other.run_turn("a blue square")
     assert other.session.id != taken and len(engine.store.load(taken).turns) == 1
+
+
+def test_an_opened_picture_keeps_its_own_size_through_its_edits(engine, tmp_path):
+    """The painter works at its own size (16x16 here); what it paints on an opened 40x30 picture
+    comes back at 40x30, so the conversation's pictures stay one size."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), (10, 200, 40)).save(photo)
+    opened = engine.open_picture(photo)
+    edited = engine.run_turn("make it red")
+    assert opened.image.size == edited.image.size == (40, 30) and edited.turn.mode == "img2img"
+    assert engine.store.load_image(engine.session, edited.turn).size == (40, 30)
