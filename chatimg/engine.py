@@ -266,7 +266,7 @@ class ChatEngine:
                     PaintRequest(prompt=edit.prompt, negative_prompt=edit.negative_prompt, init_image=init,
                                  strength=edit.strength, region=edit.region, seed=take_seed, steps=steps,
                                  guidance=guidance, retouch=retouch_of(before, edit.prompt) if before else None,
-                                 instruction=imperative_instruction(edit.instruction, edit.prompt, message)),
+                                 instruction=self._instruction(edit, message)),
                     on_step=callbacks.step, cancel=cancel)
 
             # The self-check: a take that missed is painted again with a new seed; the best is kept.
@@ -299,6 +299,15 @@ class ChatEngine:
                             model_prompt)
         self.save()
         return TurnOutcome(turn=turn, image=image, notes=notes, takes=max(1, len(takes)))
+
+    @staticmethod
+    def _instruction(edit: Edit, message: str) -> str:
+        """What an instruction-edit model is told: the edit's imperative sentence; a typed prompt's
+        own words first when they are a command ("make the car blue"); for a restart (its "paint …"
+        is no edit) the typed words or the prompt."""
+        if edit.source == "direct":
+            return imperative_instruction(message, edit.prompt, edit.instruction)
+        return imperative_instruction("" if edit.intent == "restart" else edit.instruction, edit.prompt, message)
 
     def _record(self, message: str, edit: Edit, mode: str, seed: int, steps: int | None, guidance: float | None,
                 llm: str | None, rewrite_s: float, paint_s: float, paint: bool, image: Image.Image | None,

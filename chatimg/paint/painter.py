@@ -393,7 +393,10 @@ class DiffusersPainter:
                 from chatimg.paint.latent_preview import fit_projection
                 from chatimg.locations import cache_dir
 
-                self._projection = fit_projection(vae, cache=cache_dir() / "previews")
+                try:
+                    self._projection = fit_projection(vae, cache=cache_dir() / "previews")
+                except (ValueError, RuntimeError, TypeError, AttributeError):  # a video VAE, or no latent scaling: no previews
+                    self._projection = False
         return self._projection if self._projection is not False else None
 
     def paint(self, request: PaintRequest, on_step: Callable[[StepUpdate], None] | None = None,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from chatimg.core.ops import EditOp, Restart, describe, imperative, intent_of
+from chatimg.core.ops import EditOp, Replace, Restart, describe, imperative, intent_of
 from chatimg.core.model import Edit
 
 
@@ -66,6 +66,10 @@ class DirectRewriter:
         if not text:
             raise ValueError("empty prompt")
         ops = prompt_ops(prompt, text)
+        if prompt is not None and [op.op for op in ops] == ["restart"]:
+            # a typed prompt is painted over the picture, however different (an instruction-edit
+            # model reads it as its instruction): "start over" is said, not typed as a new prompt
+            ops = [Replace(old=prompt, new=text)]
         if prompt is None:
             return Edit(prompt=text, instruction=imperative(ops), note="new picture", strength=1.0, reply="Painting it.",
                         ops=ops, source="direct", intent="restart")

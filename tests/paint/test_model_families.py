@@ -149,6 +149,7 @@ def test_three_turns_with_each_family(family_folder, tmp_path, monkeypatch):
         assert (after[:, size * 3 // 4:] == before[:, size * 3 // 4:]).all()
         assert not (after[:, : size // 4] == before[:, : size // 4]).all()
 
+    engine.close()  # one writer per session: let the resumed engine have it
     resumed = ChatEngine(SessionStore(tmp_path / "sessions"))
     resumed.resume(engine.session.id)
     assert [(t.mode, t.model_prompt) for t in resumed.session.branch()] == [(t.mode, t.model_prompt) for t in turns]
