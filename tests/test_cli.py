@@ -282,7 +282,7 @@ def test_export_never_reads_or_writes_inside_the_wrong_place(tmp_path):
     original = (good / "turn-000.png").read_bytes()
     make_session(sessions, "other")
     message = one_line_error(chatimg("export", "other", str(good / "turn-000.png"), "--sessions-dir", str(sessions)))
-    assert "inside the sessions folder" in message and (good / "turn-000.png").read_bytes() == original
+    assert "sessions folder" in message and (good / "turn-000.png").read_bytes() == original
 
     secret = tmp_path / "secret.png"
     secret.write_text("not yours")
@@ -297,7 +297,7 @@ def test_export_never_reads_or_writes_inside_the_wrong_place(tmp_path):
     (tmp_path / "afile").write_text("x")
     message = one_line_error(chatimg("export", "good", str(tmp_path / "afile" / "x.png"), "--sessions-dir",
                                      str(sessions)))
-    assert "is a file, not a folder" in message
+    assert "not a folder" in message
     done = chatimg("export", "good", str(tmp_path / "out" / "x.png"), "--sessions-dir", str(sessions))
     assert done.returncode == 0 and (tmp_path / "out" / "x.png").read_bytes() == original
 

@@ -94,7 +94,11 @@ def pipeline_class_name(folder: Path) -> str | None:
     index = folder / "model_index.json"
     if not index.is_file():
         return None
-    return json.loads(index.read_text()).get("_class_name")
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{index} is not valid JSON ({exc})") from None
+    return data.get("_class_name") if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)

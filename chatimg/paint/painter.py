@@ -233,7 +233,10 @@ class DiffusersPainter:
             folder = Path(self.spec).expanduser().resolve()
         else:
             folder = None
-        name = pipeline_class_name(folder) if folder is not None else _hub_class_name(self.spec)
+        try:
+            name = pipeline_class_name(folder) if folder is not None else _hub_class_name(self.spec)
+        except ValueError as exc:  # a broken model_index.json: named, in one line
+            raise PainterError(str(exc)) from None
         if name is None:
             return None
         try:
