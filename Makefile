@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.chatimg-installed
 
-.PHONY: setup run test test-fast bench clean-venv
+.PHONY: setup run test test-fast lint bench clean-venv
 
 setup: $(STAMP)
 
@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/chatimg $(ARGS)
 
-test: setup
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup

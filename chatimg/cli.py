@@ -363,7 +363,6 @@ def replay(source: str, as_json: bool, rewrite: bool, image: str | None, model: 
     the same model this reproduces the images; with another --model it re-renders the
     conversation in that model's style. --rewrite re-runs the messages through --llm.
     """
-    from chatimg.core.store import StoreError
 
     log = functools.partial(click.echo, err=True)
     from chatimg.core.lineage import LineageError, turns_from_png

@@ -19,19 +19,19 @@ from typing import Any
 
 from PIL import Image
 
-from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, STRENGTH_MIN, Edit, Session, Timings, Turn, check_text
+from chatimg.core.model import SEEDED_MODES, STRENGTH_MAX, Edit, Session, Timings, Turn, check_text
 from chatimg.core.ops import Talk
 from chatimg.core.provenance import PAINTED_MODES, turn_pnginfo
 from chatimg.core.session_lock import SessionLock
 from chatimg.core.store import SessionDamaged, SessionStore, StoreError
+from chatimg.core.verdict import Verifier
+from chatimg.paint.imperative import imperative_instruction
 from chatimg.paint.painter import PaintCancelled, Painter, PaintRequest, StepUpdate
 from chatimg.paint.picture_input import UNKNOWN_PROMPT, fit_for_model, open_picture
 from chatimg.paint.retouch import retouch_of
-from chatimg.shapeworld.read_back import picture_prompt
-from chatimg.paint.imperative import imperative_instruction
-from chatimg.understand.rewriter import DirectRewriter, Rewriter
-from chatimg.core.verdict import Verifier
 from chatimg.paint.verify import DEFAULT_TRIES, Take, paint_checked, set_aside_reply, summary
+from chatimg.shapeworld.read_back import picture_prompt
+from chatimg.understand.rewriter import DirectRewriter, Rewriter
 
 RewriterFactory = Callable[[Callable[[str], None]], Rewriter]
 PainterFactory = Callable[[Callable[[str], None]], Painter]

@@ -7,8 +7,8 @@ import time
 
 from PIL import Image
 
-from chatimg.paint.painter import PaintDefaults, PaintRequest, PaintResult, StepUpdate
 from chatimg.core.model import Edit
+from chatimg.paint.painter import PaintDefaults, PaintRequest, PaintResult, StepUpdate
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 70, 220), "yellow": (245, 225, 30)}
 

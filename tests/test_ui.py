@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 pytest.importorskip("textual")
 
 from textual.widgets import Input  # noqa: E402
 
-from chatimg.engine import ChatEngine  # noqa: E402
 from chatimg.core.store import SessionStore  # noqa: E402
+from chatimg.engine import ChatEngine  # noqa: E402
 from chatimg.ui.app import ChatApp  # noqa: E402
 from chatimg.ui.widgets.image_view import HalfblockImage  # noqa: E402
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage  # noqa: E402

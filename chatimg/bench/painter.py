@@ -24,12 +24,21 @@ from pathlib import Path
 
 import click
 
-from chatimg.shapeworld.builtin import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from chatimg.paint.retouch import retouch_of
 from chatimg.shapeworld import (
-    EDIT_STRENGTHS, POSITIONS, Reading, Scene, canonical_prompt, caption, edit_region, random_edit, random_scene,
-    read_image, render,
+    EDIT_STRENGTHS,
+    POSITIONS,
+    Reading,
+    Scene,
+    canonical_prompt,
+    caption,
+    edit_region,
+    random_edit,
+    random_scene,
+    read_image,
+    render,
 )
+from chatimg.shapeworld.builtin import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from chatimg.shapeworld.regions import touched_positions
 
 BENCH_KINDS = ("colour", "background", "position", "size", "shape", "add", "remove")

@@ -19,6 +19,7 @@ import click
 
 from chatimg.locations import evals_dir
 
+
 def eval_dir() -> Path:
     return evals_dir()
 
@@ -27,7 +28,6 @@ def eval_dir() -> Path:
 # One matcher for the data, its tests and this benchmark: chatimg.training.rewrite_data's.
 from chatimg.training.rewrite_data import check as failed_checks  # noqa: E402
 from chatimg.training.rewrite_data import phrase_in  # noqa: E402,F401 - part of this module's scoring API
-
 
 #: Evaluation sets in chatimg/bench/data/rewriter_eval: file-name prefix of each. "generated" is written by
 #: chatimg.training.rewrite_data (splits tune / heldout); "fresh" is hand-written, independently of the
@@ -181,7 +181,7 @@ def format_report(report: Report, show_failures: int = 0) -> str:
         f"  per-check accuracy                   : {_pct(s['per_check_accuracy'])}",
         f"  usable without falling back          : {_pct(s['usable_share'])}",
         f"  LLM outputs parsed without repair    : {_pct(s['parsed_without_repair'])}",
-        f"  answered by                          : " + ", ".join(f"{k} {v}" for k, v in s["sources"].items()),
+        "  answered by                          : " + ", ".join(f"{k} {v}" for k, v in s["sources"].items()),
         f"  median / p90 seconds per turn        : {s['median_seconds']:.3f} / {s['p90_seconds']:.3f}"
         if s["median_seconds"] is not None else "  median seconds per turn: n/a",
         f"  model load seconds                   : {s['load_seconds']:.2f}"

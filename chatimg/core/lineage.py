@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chatimg.core.provenance import read
 from chatimg.core.model import Edit, Turn
+from chatimg.core.provenance import read
 
 
 class LineageError(Exception):

@@ -8,7 +8,7 @@ schema an LLM is asked to emit under constrained decoding.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -183,7 +183,7 @@ class Talk(_Op):
 
 
 EditOp = Annotated[
-    Union[Recolour, Resize, Move, Swap, Add, Remove, Replace, SetBackground, SetAspect, Restart, Revert, Reroll, Talk],
+    Recolour | Resize | Move | Swap | Add | Remove | Replace | SetBackground | SetAspect | Restart | Revert | Reroll | Talk,
     Field(discriminator="op"),
 ]
 EditOps = TypeAdapter(list[EditOp])

@@ -393,8 +393,8 @@ class DiffusersPainter:
             if vae is None or not hasattr(vae, "encode"):
                 self._projection = False
             else:
-                from chatimg.paint.latent_preview import fit_projection
                 from chatimg.locations import cache_dir
+                from chatimg.paint.latent_preview import fit_projection
 
                 try:
                     self._projection = fit_projection(vae, cache=cache_dir() / "previews")

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from PIL import ImageColor
 
-from chatimg.understand.rules.general import COLOUR_WORDS
 from chatimg.paint.masks import RGB
 from chatimg.shapeworld.scene import RADII
+from chatimg.understand.rules.general import COLOUR_WORDS
 
 #: Colour words with no CSS name, as the RGB they usually mean.
 _EXTRA_RGB: dict[str, RGB] = {

@@ -14,8 +14,8 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-from chatimg.shapeworld.parse import _kind
 from chatimg.core.model import format_moves
+from chatimg.shapeworld.parse import _kind
 from chatimg.shapeworld.regions import BACKGROUND, WHOLE, edit_region
 from chatimg.shapeworld.scene import COMPATIBLE_POSITIONS, OPPOSITE, Scene, Shape, room_for
 from chatimg.shapeworld.vocab import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
@@ -66,10 +66,10 @@ _SHAPEWORLD_WORDS = set(COLOURS) | set(SHAPES) | set(SIZES) | set(POSITIONS) | s
     "just", "over", "against", "near", "corner", "edge", "a bit", "bit", "little", "more", "less", "so",
     "same", "but", "keep", "set", "give", "get", "rid", "swap", "switch", "for", "by", "replace", "only",
     "other", "new", "second", "recolour", "recolor", "backdrop", "where", "up", "down", "way", "like", "let's",
-    "could", "would", "make", "made", "right", "left", "slightly", "much", "very", "has", "have", "too",
+    "could", "would", "made", "right", "left", "slightly", "much", "very", "has", "have", "too",
     "top", "bottom", "out", "away", "thing", "object", "all", "every", "each", "enlarge", "shrink", "grow",
     "simple", "flat", "illustration", "minimalist", "minimal", "vector", "clean", "geometric", "art", "style",
-    "digital", "render", "graphic", "icon", "shapes", "sits", "there's", "theres", "one", "two"}
+    "digital", "render", "graphic", "icon", "sits", "there's", "theres", "two"}
 _STOP = {"please", "now", "can", "you", "could", "would", "i", "want", "let", "lets", "let's", "me",
          "just", "a", "bit", "little", "slightly", "much", "very", "instead", "also", "the", "an"}
 
@@ -996,7 +996,7 @@ def _last_target(editor: _Editor, history) -> None:
     scenes = _history_scenes(history[-2:])
     if None in scenes:
         return
-    for old, new, _ in _changed(scenes[0][1], scenes[1][1]):
+    for _old, new, _ in _changed(scenes[0][1], scenes[1][1]):
         if new is not None:
             match = next((s for s in editor.shapes if s.key() == new.key()), None)
             if match is not None:
@@ -1213,9 +1213,9 @@ def nearest_colour(name: str) -> str | None:
     rgb = _OTHER_COLOURS.get(name.lower())
     if rgb is None:
         return None
-    h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
-    if s * (1 - abs(2 * l - 1)) < 0.2:  # a grey, beige, cream: by lightness
-        return "white" if l >= 0.5 else "black"
+    h, lightness, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
+    if s * (1 - abs(2 * lightness - 1)) < 0.2:  # a grey, beige, cream: by lightness
+        return "white" if lightness >= 0.5 else "black"
     best, dist = None, 9.0
     for colour, ref in COLOURS.items():
         if colour in ("white", "black"):
@@ -1300,7 +1300,7 @@ def _prepare(message: str, shapes: list[_Shape]) -> tuple[str, list[str]]:
     return text, notes
 
 
-def _both(editor: "_Editor", text: str) -> bool:
+def _both(editor: _Editor, text: str) -> bool:
     """"make both of them triangles", "turn them all blue": every shape gets the value."""
     match = re.match(r"^(?:make|turn|change|paint|colou?r)\s+(?:both(?:\s+of\s+them|\s+shapes|\s+of\s+the\s+shapes)?|them\s+(?:both|all)|"
                      r"all\s+of\s+them|all\s+(?:the\s+)?shapes|them|the\s+two(?:\s+shapes)?)\s+(?:into\s+|to\s+|in\s+)?(?P<v>.+)$", text)
@@ -1502,7 +1502,7 @@ def _cannot(prompt: str, text: str, shapes: list[_Shape], background: str | None
     if named and words <= {"oops", "whoops", "sorry", "wait", "no", "nope", "i", "meant", "mean", "actually", "wrong", "my", "bad",
                            "and", "what", "about", "now", "the", "as", "well", "too", "also", "same", "for", "other", "one",
                            "how", "then", "please", "that", "this", "with", "do", "it", "again", "thing", "shape", "just", "only",
-                           "try", "great", "ok", "okay", "cool", "perfect", "alright", "meh", "hm", "hmm", "well", "yeah", "keep"} | set(named) | \
+                           "try", "great", "ok", "okay", "cool", "perfect", "alright", "meh", "hm", "hmm", "yeah", "keep"} | set(named) | \
             {w for w, v in {**SYNONYMS, **_EXTRA_SYNONYMS}.items() if v in SHAPES or v in COLOURS}:
         shape = next((t for t in toks if t in SHAPES or t == "background"), None) or "shape"
         if shape == "background":

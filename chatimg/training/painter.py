@@ -30,10 +30,17 @@ from pathlib import Path
 import click
 import numpy as np
 
-from chatimg.shapeworld.builtin import (
-    BUILTIN_PAINTER_DIR, DEFAULT_GUIDANCE, DEFAULT_STEPS, IMAGE_SIZE, MAX_TOKENS, _load, encode_prompts, make_scheduler,
-)
 from chatimg.shapeworld import caption, random_scene, render
+from chatimg.shapeworld.builtin import (
+    BUILTIN_PAINTER_DIR,
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    IMAGE_SIZE,
+    MAX_TOKENS,
+    _load,
+    encode_prompts,
+    make_scheduler,
+)
 
 DEFAULT_RUN = Path("runs/painter")
 DECODER_STEPS = 1200
@@ -441,7 +448,7 @@ PREDICTION_TYPES = ("sample", "v_prediction")
 
 
 def unet_loss(unet, scheduler, latents, text, generator, uncond, drop: float = 0.1,
-              prediction_type: str = "sample", high_share: float = 0.5, pixels: "PixelLoss | None" = None):
+              prediction_type: str = "sample", high_share: float = 0.5, pixels: PixelLoss | None = None):
     """MSE against x0 (``sample``) or v for one batch; ``drop`` of the captions are replaced by
     the empty one; with ``pixels``, plus that loss on the decoded x0 guesses."""
     torch = _torch()

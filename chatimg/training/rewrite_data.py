@@ -893,8 +893,9 @@ class Obj:
         return list(self.keys)
 
 
-def O(name: str, keys: str = "", ban: str = "", colour: str | None = None, text: str | None = None,
-      article: str = "a") -> Obj:
+def O(  # noqa: E743 - short, like V and G, for the long tables below
+        name: str, keys: str = "", ban: str = "", colour: str | None = None, text: str | None = None,
+        article: str = "a") -> Obj:
     split = lambda s: tuple(x.strip() for x in s.split("|") if x.strip())  # noqa: E731
     keys_t = split(keys) or (name, name + "s")
     return Obj(name, text or name, keys_t, split(ban) or keys_t, colour, article)

@@ -19,13 +19,20 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
-from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.commands import CommandError, is_command, run_command
+from chatimg.engine import ChatEngine, TurnCallbacks
 from chatimg.paint.painter import PaintCancelled
-from chatimg.ui.screens.session_picker import SessionPicker
 from chatimg.ui.messages import (
-    ModelsReady, PictureOpened, TurnCancelled, TurnDone, TurnEdit, TurnFailed, TurnStatus, TurnStep,
+    ModelsReady,
+    PictureOpened,
+    TurnCancelled,
+    TurnDone,
+    TurnEdit,
+    TurnFailed,
+    TurnStatus,
+    TurnStep,
 )
+from chatimg.ui.screens.session_picker import SessionPicker
 from chatimg.ui.widgets.image_view import HalfblockImage, image_widget
 from chatimg.ui.widgets.prompt_input import PromptInput
 from chatimg.ui.widgets.transcript import AssistantMessage, Note, UserMessage, edit_table

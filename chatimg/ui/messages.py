@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from chatimg.core.model import Edit
 from chatimg.engine import TurnOutcome
 from chatimg.paint.painter import StepUpdate
-from chatimg.core.model import Edit
 
 
 class TurnStatus(Message):

@@ -47,9 +47,9 @@ async def probe(started: float, sessions_dir: str, steps: int, ui_steps: int, wa
     from textual import events
     from textual.widgets import Input
 
-    from chatimg.wiring import make_engine
     from chatimg.ui.app import ChatApp
     from chatimg.ui.widgets.transcript import Note
+    from chatimg.wiring import make_engine
 
     engine = make_engine("builtin", "builtin", "cpu", sessions_dir, no_llm=True, seed=1)
     engine.set_setting("strength", 1.0)  # every turn paints from text: the same work each time

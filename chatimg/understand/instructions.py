@@ -25,9 +25,9 @@ _COUNTS = [re.compile(p, re.I) for p in (
     rf"^(?:actually,?\s+|no,?\s+|oh,?\s+)?(?:make\s+(?:it|that|them)\s+)?(?:just|only)\s+(?P<n>{_NUM})\s+(?P<x>[\w' -]+?)"
     r"(?:\s+instead)?(?:\s+please)?[.!]?$",
     rf"^there should (?:only )?be\s+(?:just\s+|only\s+)?(?P<n>{_NUM})\s+(?P<x>[\w' -]+?)(?:\s+instead)?[.!]?$",
-    rf"^(?:please\s+)?(?:make|have)\s+(?:the\s+)?(?P<x>[\w' -]+?)\s+(?P<n>\d{{1,3}}|two|three|four|five|six|seven|"
+    r"^(?:please\s+)?(?:make|have)\s+(?:the\s+)?(?P<x>[\w' -]+?)\s+(?P<n>\d{1,3}|two|three|four|five|six|seven|"
     r"eight|nine|ten|eleven|twelve)[.!]?$",
-    rf"^(?:make it|i want|give me|let'?s have|show)\s+(?P<n>\d{{1,3}}|two|three|four|five|six|seven|eight|nine|ten|"
+    r"^(?:make it|i want|give me|let'?s have|show)\s+(?P<n>\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve)\s+(?P<x>[\w' -]+?)(?:\s+instead)?[.!]?$",
 )]
 _MAKE = re.compile(r"^(?:please\s+)?(?:make|turn|paint|change)\s+(?P<x>(?:the|that|this|those|these)\s+[\w' -]+?)\s+"

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from chatimg.core.ops import EditOp, Replace, Restart, describe, imperative, intent_of
 from chatimg.core.model import Edit
+from chatimg.core.ops import EditOp, Replace, Restart, describe, imperative, intent_of
 
 
 class Rewriter(Protocol):

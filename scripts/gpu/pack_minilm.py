@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from chatimg.shapeworld import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 from chatimg.shapeworld.builtin import MAX_TOKENS, _load, minilm_path
 from chatimg.training.painter import scene_plan
-from chatimg.shapeworld import COLOURS, POSITIONS, SHAPES, SIZES, SYNONYMS
 
 n_captions, renders = int(sys.argv[1]), int(sys.argv[2])
 _, tokenizer = _load(text_encoder=False)

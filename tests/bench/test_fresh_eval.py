@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
-from chatimg.training import rewrite_data as rd
 from chatimg.bench.rewriter import EVAL_SETS, load_items
 from chatimg.shapeworld.captions import canonical_prompt
 from chatimg.shapeworld.parse import parse_prompt
+from chatimg.training import rewrite_data as rd
 
 #: Messages anyone would type; the only ones allowed to coincide with a generated message.
 #: Short, common requests that the generator's templates can also produce word for word (the

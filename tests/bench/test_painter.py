@@ -7,7 +7,7 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from chatimg.bench.painter import app_image_size, bench_edits, painter_command, paint_edit, score_edit
+from chatimg.bench.painter import app_image_size, bench_edits, paint_edit, painter_command, score_edit
 from chatimg.paint.masks import region_mask
 from chatimg.shapeworld import Scene, Shape, render
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageSequence
 
-from chatimg.engine import ChatEngine
 from chatimg.core import provenance
 from chatimg.core.exports import ExportError, export_session, format_for
 from chatimg.core.store import SessionStore
+from chatimg.engine import ChatEngine
 from tests.fakes import AppendRewriter, SolidPainter
 
 

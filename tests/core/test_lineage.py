@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from chatimg.engine import ChatEngine
 from chatimg.core.lineage import LineageError, turns_from_png
 from chatimg.core.store import SessionStore
+from chatimg.engine import ChatEngine
 from tests.fakes import AppendRewriter, SolidPainter
 
 

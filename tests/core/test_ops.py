@@ -4,7 +4,18 @@ import pytest
 from pydantic import ValidationError
 
 from chatimg.core.ops import (
-    EDIT_OPS_SCHEMA, Add, EditOps, Recolour, Reroll, Restart, Revert, SetAspect, Talk, describe, imperative, intent_of,
+    EDIT_OPS_SCHEMA,
+    Add,
+    EditOps,
+    Recolour,
+    Reroll,
+    Restart,
+    Revert,
+    SetAspect,
+    Talk,
+    describe,
+    imperative,
+    intent_of,
 )
 
 

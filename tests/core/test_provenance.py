@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from chatimg import __version__
-from chatimg.engine import ChatEngine
 from chatimg.core import provenance
 from chatimg.core.model import Edit, Session, Turn
 from chatimg.core.store import SessionStore
+from chatimg.engine import ChatEngine
 from tests.fakes import AppendRewriter, SolidPainter
 
 #: AUTOMATIC1111's own pattern for the key: value pairs of the last line (modules/infotext_utils.py).

@@ -40,7 +40,8 @@ def test_undo_moves_head_and_next_turn_branches():
     session.add_turn(make_turn(session, "three"))
     assert [t.user for t in session.branch()] == ["one", "three"]
     assert session.turns[2].parent == 0 and len(session.turns) == 3
-    session.undo(); session.undo()
+    session.undo()
+    session.undo()
     assert session.current() is None
     with pytest.raises(ValueError):
         session.undo()
@@ -107,8 +108,10 @@ def test_list_latest_prefix_and_delete(tmp_path):
     for s in (first, second):
         s.add_turn(make_turn(s, f"hello {s.id}"))
     second.updated = second.updated.replace(year=2030)
-    store.save(first); store.save(second)
-    (tmp_path / "garbage").mkdir(); (tmp_path / "garbage" / "session.json").write_text("{not json")
+    store.save(first)
+    store.save(second)
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "session.json").write_text("{not json")
     assert [s.id for s in store.list() if not s.damaged] == [second.id, first.id]
     assert [s.damaged for s in store.list() if s.id == "garbage"] == [
         "session.json is not valid JSON (Expecting property name enclosed in double quotes, line 1 column 2)"]

@@ -2,8 +2,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from chatimg.paint.masks import (
-    background_mask, composite_objects, edit_mask, match_seam_colours, move_objects, object_alpha, recolour_objects,
-    region_mask, resize_object,
+    background_mask,
+    composite_objects,
+    edit_mask,
+    match_seam_colours,
+    move_objects,
+    object_alpha,
+    recolour_objects,
+    region_mask,
+    resize_object,
 )
 from chatimg.shapeworld import read_image, render
 from chatimg.shapeworld.scene import Scene, Shape

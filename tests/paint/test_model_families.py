@@ -13,9 +13,9 @@ import json
 import numpy as np
 import pytest
 
+from chatimg.core.model import Edit
 from chatimg.paint.imperative import canvas_instruction, imperative_instruction
 from chatimg.paint.model_families import FAMILIES, family_of, tuning
-from chatimg.core.model import Edit
 from tests.tiny_families import BUILDERS
 
 #: family key -> (family name, what the first turn is)
@@ -106,9 +106,9 @@ def spy_on_pipelines(monkeypatch, class_name: str, calls: list[dict] | None = No
 
 
 def test_three_turns_with_each_family(family_folder, tmp_path, monkeypatch):
+    from chatimg.core.store import SessionStore
     from chatimg.engine import ChatEngine
     from chatimg.paint.painter import DiffusersPainter
-    from chatimg.core.store import SessionStore
 
     key, folder = family_folder
     name, first = MATRIX[key]

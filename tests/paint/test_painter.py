@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chatimg.paint.retouch import Retouch
 from chatimg.paint.painter import DiffusersPainter, PaintCancelled, PainterError, PaintRequest, effective_steps
+from chatimg.paint.retouch import Retouch
 
 
 def test_txt2img_then_img2img(tiny_painter):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chatimg.paint.picture_input import MAX_PIXELS, PictureError, fit_for_model, normalise, open_picture
 from chatimg.paint.painter import PaintDefaults
+from chatimg.paint.picture_input import MAX_PIXELS, PictureError, fit_for_model, normalise, open_picture
 
 
 def test_missing_not_an_image_and_a_folder_are_refused(tmp_path):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from chatimg.bench.painter import attributes, changed_keys, edit_cases, score_edit
-from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR, MAX_TOKENS
 from chatimg.shapeworld import Scene, Shape, check_image, parse_prompt, read_image, render
+from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR, MAX_TOKENS
 
 
 def test_shipped_folder_is_a_small_safetensors_pipeline() -> None:
@@ -126,8 +126,8 @@ def test_builtin_serves_img2img_and_inpainting(pipe) -> None:
     from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
     from PIL import Image
 
-    from chatimg.shapeworld.builtin import DEFAULT_GUIDANCE, DEFAULT_STEPS
     from chatimg.shapeworld import EDIT_STRENGTHS
+    from chatimg.shapeworld.builtin import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
     source = render(Scene("blue", (Shape("circle", "red", "big", "center"),)), seed=0)
     img2img = StableDiffusionImg2ImgPipeline(**pipe.components)
@@ -151,13 +151,12 @@ def test_shipped_decoder_draws_square_corners_from_the_unets_own_latents(pipe) -
     paints from a noised square's latent read right in about two thirds of held-out scenes
     (39 of 60 for the pair shipped first, 17 of these 24 for the grown UNet and its decoder);
     the untuned decoder got about a third right (19 of 60)."""
-    import random
 
     import torch
 
+    from chatimg.shapeworld import canonical_prompt, random_scene
     from chatimg.shapeworld.builtin import encode_prompts
     from chatimg.training.painter import _images_tensor, painted_latents
-    from chatimg.shapeworld import canonical_prompt, random_scene
 
     torch.set_num_threads(2)
     rng = random.Random(11)

@@ -8,8 +8,25 @@ import numpy as np
 import pytest
 
 from chatimg.shapeworld import (
-    COLOURS, EDIT_KINDS, EDIT_STRENGTHS, DEFAULT_STRENGTH, POSITIONS, SHAPES, SIZES, Scene, Shape,
-    canonical_prompt, caption, check_image, complete_prompt, edit_region, parse_prompt, random_edit, random_scene, read_image, render,
+    COLOURS,
+    DEFAULT_STRENGTH,
+    EDIT_KINDS,
+    EDIT_STRENGTHS,
+    POSITIONS,
+    SHAPES,
+    SIZES,
+    Scene,
+    Shape,
+    canonical_prompt,
+    caption,
+    check_image,
+    complete_prompt,
+    edit_region,
+    parse_prompt,
+    random_edit,
+    random_scene,
+    read_image,
+    render,
 )
 
 

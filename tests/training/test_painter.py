@@ -9,9 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from chatimg.training import painter as pt  # noqa: E402
-from chatimg.shapeworld.builtin import make_scheduler  # noqa: E402
 from chatimg.shapeworld import check_image, is_held_out, parse_prompt  # noqa: E402
+from chatimg.shapeworld.builtin import make_scheduler  # noqa: E402
+from chatimg.training import painter as pt  # noqa: E402
 
 
 def _tiny_unet():
@@ -303,8 +303,8 @@ def test_painted_latents_are_the_shipped_painters_own_guesses() -> None:
     """The decoder's extra training inputs: close to the true latent (the UNet denoised them),
     not equal to it (the UNet's own error is what the decoder learns to draw through); starting
     a few sampling steps earlier leaves the sampler more room to wander from it."""
-    from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
     from chatimg.shapeworld import canonical_prompt, random_scene, render
+    from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR, encode_prompts, load_builtin_pipeline
 
     torch.set_num_threads(1)
     pipe = load_builtin_pipeline(BUILTIN_PAINTER_DIR)
@@ -326,8 +326,8 @@ def test_pixel_loss_grows_when_a_squares_latent_is_blurred() -> None:
     half of the batch is left out."""
     from diffusers import AutoencoderKL
 
-    from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR
     from chatimg.shapeworld import Scene, Shape, render
+    from chatimg.shapeworld.builtin import BUILTIN_PAINTER_DIR
 
     torch.set_num_threads(1)
     vae = AutoencoderKL.from_pretrained(BUILTIN_PAINTER_DIR / "vae").eval()

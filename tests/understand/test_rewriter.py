@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chatimg.core.model import Edit
 from chatimg.understand.llm.output import clamp_strength, clean_prompt, clean_region, make_edit, parse_output
 from chatimg.understand.llm.rewriter import LLMRewriter
-from chatimg.core.model import Edit
 
 CABIN = "a cozy cabin in a snowy forest at sunset, oil painting"
 SHAPES = "a big red circle on the left and a small blue square on the right, on a green background"

@@ -10,7 +10,17 @@ import json
 import re
 
 from chatimg.core.ops import (
-    ASPECT_SLOTS, Add, EditOp, EditOps, Recolour, Remove, Replace, Resize, SetAspect, SetBackground, Talk,
+    ASPECT_SLOTS,
+    Add,
+    EditOp,
+    EditOps,
+    Recolour,
+    Remove,
+    Replace,
+    Resize,
+    SetAspect,
+    SetBackground,
+    Talk,
 )
 from chatimg.understand.lexicon import is_colour
 

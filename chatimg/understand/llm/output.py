@@ -11,7 +11,15 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from chatimg.core.model import NAMED_REGIONS, STRENGTH_MAX, STRENGTH_MIN, Edit, canonical_region, parse_moves, split_moves
+from chatimg.core.model import (
+    NAMED_REGIONS,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    Edit,
+    canonical_region,
+    parse_moves,
+    split_moves,
+)
 
 #: Longest prompt we accept; diffusion text encoders read ~77 tokens anyway.
 MAX_PROMPT_CHARS = 400

@@ -32,15 +32,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatimg.understand.rules import general as edit_rules
-from chatimg.shapeworld import edits as shapeworld_edits
-from chatimg.core.ops import Restart, Reroll, Revert, Talk, describe, imperative
-from chatimg.understand.llm.output import end_sentence, make_edit, parse_output, shorten
 from chatimg.core.model import STRENGTH_MIN, Edit
-from chatimg.understand.rules.typos import expand_shorthand, fix_typos
+from chatimg.core.ops import Reroll, Restart, Revert, Talk, describe, imperative
+from chatimg.shapeworld import edits as shapeworld_edits
 from chatimg.understand import instructions
-from chatimg.understand.history import described_turn
 from chatimg.understand.apply import apply as apply_ops
+from chatimg.understand.history import described_turn
+from chatimg.understand.llm.output import end_sentence, make_edit, parse_output, shorten
+from chatimg.understand.rules import general as edit_rules
+from chatimg.understand.rules.typos import expand_shorthand, fix_typos
 
 GenerateFn = Callable[[list[dict]], str]
 MODES = ("rules-first", "llm-first", "llm-only")

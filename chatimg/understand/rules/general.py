@@ -867,7 +867,7 @@ def _replace_in_prompt(prompt: str, old: str, new: str) -> tuple[str, bool]:
     match = np.search(prompt)
     if match:
         body = _strip_det(new_clean)
-        new_det = re.match(rf"^(?:a|an|the|some|two|three|several|many)\b", new_clean, re.I)
+        new_det = re.match(r"^(?:a|an|the|some|two|three|several|many)\b", new_clean, re.I)
         if new_det:
             replacement = new_clean
         elif match.group("det"):
@@ -1034,7 +1034,7 @@ _KNOWN_ADJECTIVES = {"big", "small", "large", "tiny", "huge", "tall", "short", "
                      "shiny", "fluffy", "wet", "dry", "happy", "sad", "angry", "smiling", "transparent", "glowing",
                      "striped", "spotted", "wooden", "metal", "metallic", "golden", "round", "square", "long",
                      "curly", "bald", "fat", "thin", "invisible", "broken", "rusty", "new", "clean", "dirty",
-                     "empty", "full", "busy", "quiet", "calm", "warm", "cold", "cozy", "dim", "huge", "wide", "narrow"}
+                     "empty", "full", "busy", "quiet", "calm", "warm", "cold", "cozy", "dim", "wide", "narrow"}
 
 
 def _apply_attribute(prompt: str, text: str) -> RuleEdit | None:
@@ -2081,7 +2081,7 @@ def resolve_kinds(prompt: str, text: str) -> str:
             swap = re.match(r"^(?:swap|replace|exchange|switch|trade|change)\b", text, re.I)
             name = f"{named.group(1)} {found[0]}" if swap and named and named.group(1).lower() in COLOUR_WORDS \
                 else found[0]
-            text = said.sub(lambda m: f"{m.group('d')} {name}{m.group('s')}", text)
+            text = said.sub(lambda m, name=name: f"{m.group('d')} {name}{m.group('s')}", text)
     return text
 
 

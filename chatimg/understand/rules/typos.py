@@ -91,7 +91,7 @@ _SPELLINGS = {"centre": "center", "colour": "color", "colours": "colors", "grey"
 _FUNCTION_WORDS = {"the", "that", "this", "these", "those", "last", "time", "back", "put", "add", "make", "get", "rid",
                    "should", "paint", "with", "from", "into", "onto", "meant", "view", "drawing", "turn", "give", "take",
                    "have", "more", "less", "much", "some", "there", "their", "them", "they", "what", "want", "would",
-                   "could", "like", "look", "looks", "make", "change", "style", "colour", "color", "over", "under",
+                   "could", "like", "look", "looks", "change", "style", "colour", "color", "over", "under",
                    "behind", "front", "next", "instead", "without", "also", "just", "only", "keep", "same", "both",
                    "other", "day", "sky", "sun", "moon", "snow", "rain", "fog", "dark", "light", "bright", "scene"}
 

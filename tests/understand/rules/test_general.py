@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from chatimg.understand.rules import general as edit_rules
-from chatimg.shapeworld import edits as shapeworld_edits
 from chatimg.bench.rewriter import failed_checks, load_items, phrase_in, run_benchmark
+from chatimg.shapeworld import edits as shapeworld_edits
 from chatimg.understand.llm.rewriter import LLMRewriter
+from chatimg.understand.rules import general as edit_rules
 from chatimg.understand.rules.typos import fix_typos
 
 TWO = "a big red circle on the left and a small blue square on the right, on a green background"
