@@ -27,7 +27,6 @@ import click
 from chatimg.paint.retouch import retouch_of
 from chatimg.shapeworld import (
     EDIT_STRENGTHS,
-    POSITIONS,
     Reading,
     Scene,
     canonical_prompt,
@@ -40,6 +39,7 @@ from chatimg.shapeworld import (
 )
 from chatimg.shapeworld.builtin import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from chatimg.shapeworld.regions import touched_positions
+from chatimg.shapeworld.verify import scene_attributes
 
 BENCH_KINDS = ("colour", "background", "position", "size", "shape", "add", "remove")
 #: How edits are painted: ``app`` = the app's region for the edit (inpainting), ``img2img`` = whole image.
@@ -48,16 +48,7 @@ EDIT_PATHS = ("app", "img2img")
 
 def attributes(scene: Scene | Reading) -> dict[str, object]:
     """Flat view: background, and for every position whether it holds a shape and that shape's attributes."""
-    flat: dict[str, object] = {"background": scene.background}
-    shapes = scene.shapes
-    for position in POSITIONS:
-        here = [s for s in shapes if s.position == position]
-        flat[f"{position}.occupied"] = len(here)
-        if here:
-            flat[f"{position}.shape"] = here[0].shape
-            flat[f"{position}.colour"] = here[0].colour
-            flat[f"{position}.size"] = here[0].size
-    return flat
+    return scene_attributes(scene)
 
 
 def changed_keys(before: Scene, after: Scene, kind: str) -> set[str]:

@@ -55,18 +55,13 @@ def apply(ops: list[EditOp], prompt: str) -> str | None:
             if at < 0:
                 return None
             prompt = prompt[:at] + op.new + prompt[at + len(op.old):]
-        elif op.op == "recolour":
-            done = _recolour(prompt, op.target, op.colour)
+        elif op.op in ("recolour", "resize"):  # both give the thing an adjective in its place
+            done = _recolour(prompt, op.target, op.colour if op.op == "recolour" else op.size)
             if done is None:
                 return None
             prompt = done.prompt
         elif op.op == "set_background":
             prompt = _set_background(prompt, op.value)
-        elif op.op == "resize":
-            done = _recolour(prompt, op.target, op.size)
-            if done is None:
-                return None
-            prompt = done.prompt
         elif op.op == "remove":
             prompt, found = remove_object(prompt, op.target)
             if not found:
