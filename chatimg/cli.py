@@ -281,7 +281,7 @@ def report_turn(engine, outcome, as_json: bool) -> None:
         click.echo(json.dumps(record))
         return
     notes = "".join(f"\n    note:     {printable(note)}" for note in outcome.notes)
-    if turn.model_prompt and turn.model_prompt != turn.edit.prompt:  # an instruction-edit model's instruction
+    if turn.mode == "instruct" and turn.model_prompt and turn.model_prompt != turn.edit.prompt:  # an instruction-edit model's instruction
         notes = f"\n    told:     {printable(turn.model_prompt)}{notes}"
     click.echo(f"[{turn.index}] {printable(turn.user)}\n    prompt:   {printable(turn.edit.prompt)}\n"
                f"    edit:     {printable(turn.painted_how(' ', steps=False))}\n"

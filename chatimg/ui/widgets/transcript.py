@@ -48,7 +48,7 @@ def edit_table(turn: Turn, compact: bool = False) -> Table:
         table.add_row("ops", Text(printable(f"{describe(edit.ops)}  ({edit.source})" if edit.source else describe(edit.ops))))
     elif edit.instruction and edit.instruction != edit.prompt:
         table.add_row("change", Text(printable(edit.instruction)))
-    if turn.model_prompt and turn.model_prompt != edit.prompt:  # what an instruction-edit model was told
+    if turn.mode == "instruct" and turn.model_prompt and turn.model_prompt != edit.prompt:  # what an instruction-edit model was told
         table.add_row("told", Text(printable(turn.model_prompt)))
     if edit.negative_prompt:
         table.add_row("avoid", Text(printable(edit.negative_prompt)))
