@@ -26,8 +26,9 @@ def _words(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class GoingBack:
-    """An earlier prompt the message points at; ``whole``: the picture ("the blue one"), else only
-    what it described ("go back to digital art": that phrase, the later changes kept)."""
+    """An earlier prompt the message points at; ``whole``: the picture ("the blue one"), else what
+    it described ("go back to digital art", "the wide shot": that phrase again, the later changes
+    kept, when it is a phrase that can be set again)."""
 
     prompt: str
     phrase: str
@@ -52,6 +53,5 @@ def described_turn(message: str, prompt: str, history: Sequence[tuple[str, str]]
     if found is None:
         return None
     phrase = next((s.strip() for s in found.split(",") if wanted <= _words(s)), "")
-    whole = not phrase or bool(re.match(r"^(?:the|that|this)\b", match["d"], re.I)) or \
-        bool(re.search(r"\b(?:one|ones|version|picture|image|pic)\b", said, re.I))
+    whole = not phrase or bool(re.search(r"\b(?:one|ones|version|picture|image|pic)\b", said, re.I))
     return GoingBack(prompt=found, phrase=phrase, whole=whole)

@@ -223,7 +223,10 @@ class LLMRewriter:
                 return self._no_change(prompt, "Starting over: what should the new picture show?")
         if use_rules and prompt is not None:
             text, _kept = instructions.strip_keep(text)  # "…, keep the bear unchanged": the rest is kept anyway
-            if (back := described_turn(text, prompt, history)) is not None:
+            back = described_turn(text, prompt, history)
+            if back is not None and not back.whole and shapeworld_edits.is_shapeworld_prompt(prompt):
+                back = None  # "go back to yellow": the shape-world rules change that value alone
+            if back is not None:
                 self.last.source = "history"
                 if not back.whole:  # "go back to digital art": that phrase again, the later changes kept
                     again = edit_rules._apply_scene_terms(prompt, back.phrase)
