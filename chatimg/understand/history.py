@@ -55,3 +55,41 @@ def described_turn(message: str, prompt: str, history: Sequence[tuple[str, str]]
     phrase = next((s.strip() for s in found.split(",") if wanted <= _words(s)), "")
     whole = not phrase or bool(re.search(r"\b(?:one|ones|version|picture|image|pic)\b", said, re.I))
     return GoingBack(prompt=found, phrase=phrase, whole=whole)
+
+
+_BACK_AGAIN = [re.compile(p, re.I) for p in (
+    r"^(?:(?:ok|okay|no|hmm+|actually|wait),?\s+)*(?:please\s+)?(?:re-?add|bring back|put back|restore)\s+(?P<x>.+?)"
+    r"(?:\s+(?:again|please))?$",
+    r"^(?:(?:ok|okay|no|hmm+|actually|wait),?\s+)*i\s+(?:want|need|miss|liked)\s+(?P<x>.+?)\s+(?:again|back)$",
+    r"^(?:(?:ok|okay|no|hmm+|actually|wait),?\s+)*(?:give me|can i have|can we have)\s+(?P<x>.+?)\s+back$",
+)]
+
+
+def returned_thing(message: str, prompt: str, history: Sequence[tuple[str, str]]) -> str | None:
+    """"Re-add the barn", "I want the bicycle again": the prompt with the newest earlier phrase
+    that had it put back in place of the phrase it was removed from (so "a red barn" comes back
+    as it was); the prompt itself when it is there now; None when nothing earlier had it."""
+    text = " ".join(message.split()).rstrip(" .!?")
+    for pattern in _BACK_AGAIN:
+        if match := pattern.match(text):
+            wanted = _words(match["x"]) - _VAGUE
+            break
+    else:
+        return None
+    if not wanted:
+        return None
+    if wanted <= _words(prompt):
+        return prompt  # it is there already
+    segments = [s.strip() for s in prompt.split(",") if s.strip()]
+    for _, earlier in reversed(list(history)):
+        for phrase in (s.strip() for s in earlier.split(",")):
+            if wanted <= _words(phrase):
+                # the current segment it was taken out of: the one sharing most of its other words
+                scores = [len(_words(seg) & (_words(phrase) - wanted)) for seg in segments]
+                best = max(range(len(segments)), key=scores.__getitem__) if segments else None
+                if best is not None and scores[best] >= 2:
+                    segments[best] = phrase
+                else:
+                    segments.insert(len(segments) - 1 if len(segments) > 1 else len(segments), phrase)
+                return ", ".join(segments)
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from chatimg.core.ops import EditOp, Recolour, Replace, SetBackground
+from chatimg.core.ops import Add, EditOp, Recolour, Replace, SetBackground
 from chatimg.understand.lexicon import MATERIALS, NUMBERS, QUANTIFIERS, is_colour, number_of, plural, singular
 
 _NUM = r"(?:\d{1,3}|" + "|".join(sorted((re.escape(w) for w in NUMBERS), key=len, reverse=True)) + ")"
@@ -41,6 +41,11 @@ _CHANGE_TO = re.compile(r"^(?:please\s+)?(?:change|turn|switch|swap|replace|make
 _ONE_LESS = re.compile(r"^(?:please\s+)?(?:remove|delete|take away|take out|get rid of|drop)\s+(?:just\s+)?(?:one|a single)\s+"
                        r"(?:of\s+the\s+)?(?P<x>[\w' -]+?)$", re.I)
 _ONE_MORE = re.compile(r"^(?:please\s+)?(?:add|put|draw|give me)\s+(?:one|1)\s+more\s+(?P<x>[\w' -]+?)$", re.I)
+_WANT_ALSO = re.compile(r"^(?:(?:ok|okay|hmm+|and|also|now),?\s+)*(?:i'?d like|i would like|i want|can we have|could we have|"
+                        r"let'?s have|can you add|could you add|please add|can we get|i'?d love)\s+"
+                        r"(?P<x>(?:a|an|some|two|three|four|a few|a couple of)\s+[\w' -]+?)"
+                        r"(?:\s+(?:in there|in it|in the picture|in the scene|there)(?:\s+(?:too|as well|also))?|"
+                        r"\s+(?:too|as well|also))$", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|some|all|all the|those|these|that|this)\s+", re.I)
 _STOP = ("with|and|or|on|in|at|of|to|by|from|for|near|next|under|over|behind|beside|holding|wearing|carrying|"
          "sitting|standing|lying|the|a|an|is|are|its|his|her|their|it")
@@ -125,6 +130,8 @@ def understand(prompt: str, message: str, *, it_is_subject: bool = True) -> list
         subject = _subject(prompt)  # "it" is the picture's subject: "make it red" recolours the car
         subject = re.sub(r"(?:\s+\w+ed)+$", "", subject or "")  # "a car parked": the car
         return [Recolour(target=_DETERMINER.sub("", subject), colour=match["y"])] if subject else None
+    if match := _WANT_ALSO.match(text):  # "I'd like a ferry in there too": a new thing, not a style
+        return [Add(thing=match["x"])]
     if (match := _ONE_LESS.match(text) or _ONE_MORE.match(text)) and (found := _noun_phrase(prompt, match["x"])):
         have = number_of(found["q"] or "one") if found["q"] and found["q"].lower() != "the" else None
         if have is not None:  # "remove one cat" from three cats: two cats, not none

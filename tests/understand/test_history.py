@@ -21,3 +21,17 @@ def test_nothing_to_go_back_to_is_left_to_the_other_understanders():
     assert described_turn("go back to the red one", "a red vintage car", CARS) is None  # it is red now
     assert described_turn("make it blue", "a red vintage car", CARS) is None
     assert described_turn("go back to the previous one", "a red vintage car", CARS) is None
+
+
+def test_a_thing_asked_back_returns_as_it_was_in_its_place():
+    from chatimg.understand.history import returned_thing
+
+    history = [("a storefront", "a storefront on a quiet street with a blue bicycle, watercolor"),
+               ("remove the bicycle", "a storefront on a quiet street, watercolor"),
+               ("make it cozy", "a storefront on a quiet street, cozy, watercolor")]
+    now = "a storefront on a quiet street, cozy, watercolor"
+    assert returned_thing("actually, I want the bicycle again", now, history) == \
+        "a storefront on a quiet street with a blue bicycle, cozy, watercolor"
+    assert returned_thing("re-add the bicycle", history[0][1], history[:1]) == history[0][1]  # there already
+    assert returned_thing("bring back the dragon", now, history) is None
+    assert returned_thing("make it blue", now, history) is None

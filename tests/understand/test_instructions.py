@@ -60,3 +60,10 @@ def test_one_less_one_more_and_a_thing_changed_into_another():
     assert understand("a teddy bear on a bench", "replace the teddy bear with a panda") == \
         [Replace(old="a teddy bear", new="a panda")]
     assert understand("a castle under a blue sky", "change the sky to stormy") is None  # a quality: the rules'
+
+
+def test_a_thing_wanted_too_is_added_not_a_style():
+    from chatimg.core.ops import Add
+
+    assert understand("a city skyline at night, photograph", "I'd like a ferry in there too") == [Add(thing="a ferry")]
+    assert understand("a city skyline at night", "can we have two boats as well") == [Add(thing="two boats")]

@@ -37,7 +37,7 @@ from chatimg.core.ops import Reroll, Restart, Revert, Talk, describe, imperative
 from chatimg.shapeworld import edits as shapeworld_edits
 from chatimg.understand import instructions
 from chatimg.understand.apply import apply as apply_ops
-from chatimg.understand.history import described_turn
+from chatimg.understand.history import described_turn, returned_thing
 from chatimg.understand.llm.output import end_sentence, make_edit, parse_output, shorten
 from chatimg.understand.rules import general as edit_rules
 from chatimg.understand.rules.typos import expand_shorthand, fix_typos
@@ -223,6 +223,13 @@ class LLMRewriter:
                 return self._no_change(prompt, "Starting over: what should the new picture show?")
         if use_rules and prompt is not None:
             text, _kept = instructions.strip_keep(text)  # "…, keep the bear unchanged": the rest is kept anyway
+            again = returned_thing(text, prompt, history)
+            if again == prompt:
+                return self._no_change(prompt, "It already looks like that.")
+            if again is not None and not shapeworld_edits.is_shapeworld_prompt(prompt):
+                self.last.source = "history"  # "re-add the barn": the phrase as it was, the rest kept
+                return make_edit(prompt=again, instruction="bring it back", strength=GENERAL_STRENGTHS["add"],
+                                 reply="Brought it back as it was.", previous_prompt=prompt)[0]
             back = described_turn(text, prompt, history)
             if back is not None and not back.whole and shapeworld_edits.is_shapeworld_prompt(prompt):
                 back = None  # "go back to yellow": the shape-world rules change that value alone
