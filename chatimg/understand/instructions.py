@@ -46,6 +46,8 @@ _WANT_ALSO = re.compile(r"^(?:(?:ok|okay|hmm+|and|also|now),?\s+)*(?:i'?d like|i
                         r"(?P<x>(?:a|an|some|two|three|four|a few|a couple of)\s+[\w' -]+?)"
                         r"(?:\s+(?:in there|in it|in the picture|in the scene|there)(?:\s+(?:too|as well|also))?|"
                         r"\s+(?:too|as well|also))$", re.I)
+_GIVE = re.compile(r"^(?:(?:now|ok|okay|and),?\s+)*(?:please\s+)?(?:give|make)\s+(?:him|her|it|them|the\s+[\w-]+)\s+"
+                   r"(?P<y>(?:a\s+|an\s+|some\s+)?(?:[\w-]+\s+){0,3}[\w-]+)$", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|some|all|all the|those|these|that|this)\s+", re.I)
 _STOP = ("with|and|or|on|in|at|of|to|by|from|for|near|next|under|over|behind|beside|holding|wearing|carrying|"
          "sitting|standing|lying|the|a|an|is|are|its|his|her|their|it")
@@ -130,6 +132,10 @@ def understand(prompt: str, message: str, *, it_is_subject: bool = True) -> list
         subject = _subject(prompt)  # "it" is the picture's subject: "make it red" recolours the car
         subject = re.sub(r"(?:\s+\w+ed)+$", "", subject or "")  # "a car parked": the car
         return [Recolour(target=_DETERMINER.sub("", subject), colour=match["y"])] if subject else None
+    if (match := _GIVE.match(text)) and len(match["y"].split()) >= 2 and (found := _noun_phrase(prompt, match["y"])):
+        old = found.group(0)  # "give her long red hair" over "short black hair": the new look, not a second one
+        new = match["y"] if not found["q"] or _DETERMINER.match(match["y"]) else f"{found['q']} {match['y']}"
+        return [] if old.lower() == new.lower() else [Replace(old=old, new=new)]
     if match := _WANT_ALSO.match(text):  # "I'd like a ferry in there too": a new thing, not a style
         return [Add(thing=match["x"])]
     if (match := _ONE_LESS.match(text) or _ONE_MORE.match(text)) and (found := _noun_phrase(prompt, match["x"])):

@@ -67,3 +67,11 @@ def test_a_thing_wanted_too_is_added_not_a_style():
 
     assert understand("a city skyline at night, photograph", "I'd like a ferry in there too") == [Add(thing="a ferry")]
     assert understand("a city skyline at night", "can we have two boats as well") == [Add(thing="two boats")]
+
+
+def test_a_new_look_given_replaces_the_old_one():
+    portrait = "a portrait of a young woman with short black hair, studio lighting"
+    assert understand(portrait, "give her long red hair") == [Replace(old="short black hair", new="long red hair")]
+    assert understand("a dog with a blue collar", "give the dog a red collar") == \
+        [Replace(old="a blue collar", new="a red collar")]
+    assert understand("a golden retriever", "give the dog a red collar") is None  # nothing to replace: an add
