@@ -703,3 +703,10 @@ def test_going_back_to_a_style_keeps_the_later_changes(rewriter):
         prompt = edit.prompt
         history.append((message, prompt))
     assert "violin" in prompt and "digital art" in prompt and "pencil" not in prompt and edit.source == "history"
+
+
+def test_a_new_style_keeps_what_the_thing_itself_is(rewriter):
+    """'vintage' in 'a red vintage car' is the car's, not the picture's style."""
+    prompt = "a red vintage car parked on a city street, photo"
+    edit = run(rewriter, "make it look like a watercolor painting", prompt)
+    assert edit.prompt == "a red vintage car parked on a city street, watercolor painting"

@@ -565,6 +565,9 @@ def _remove_category(prompt: str, category: str, only: set[str] | None = None) -
             # with its preposition only when the term ends the phrase ("at sunset"), else the bare
             # adjective ("in a snowy forest" -> "in a forest")
             new = re.sub(pattern + r"(?=\s*(?:$|,|\band\b))", "", new, flags=re.I)
+            if category == "style" and re.search(rf"(?<![\w'-]){re.escape(term)}\s+(?!(?:of|in|on|at|with|and|by|for)\b)[a-z]",
+                                                 new, re.I):
+                continue  # "a red vintage car": the car is vintage, not the picture's style
             new = re.sub(rf"(?<![\w'-]){re.escape(term)}(?![\w'-])\s*", "", new, flags=re.I)
         new = _clean(_DANGLING_DAY.sub("", new))
         if new and not re.fullmatch(r"(?:in|at|on|during|with|the|a|an|of|and|style)(?:\s+(?:in|at|on|during|with|the|a|an|of|and|style))*", new, re.I):
