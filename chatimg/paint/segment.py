@@ -41,14 +41,10 @@ class ClipSegSegmenter:
     def __init__(self, spec: str, device: str | None = "cpu", threshold: float = THRESHOLD) -> None:
         from transformers import CLIPSegForImageSegmentation, CLIPSegProcessor
 
-        source = str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
-        try:
-            self.model = CLIPSegForImageSegmentation.from_pretrained(source, use_safetensors=True).eval()
-            self.processor = CLIPSegProcessor.from_pretrained(source)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot load segmenter {spec!r} as a CLIPSeg model: {str(exc).splitlines()[0]}") from exc
-        self.device = device or "cpu"
-        self.model.to(self.device)
+        from chatimg.paint.vision_models import load_model_and_processor
+
+        self.model, self.processor, self.device = load_model_and_processor(
+            CLIPSegForImageSegmentation, CLIPSegProcessor, spec, "segmenter", "CLIPSeg", device)
         self.threshold = threshold
         self.name = f"CLIPSeg {Path(spec).name or spec}"
 

@@ -38,14 +38,10 @@ class ClipVerifier:
                  min_keep: float = 0.8) -> None:
         from transformers import CLIPModel, CLIPProcessor
 
-        source = str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
-        try:
-            self.model = CLIPModel.from_pretrained(source, use_safetensors=True).eval()
-            self.processor = CLIPProcessor.from_pretrained(source)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot load verifier {spec!r} as a CLIP model: {str(exc).splitlines()[0]}") from exc
-        self.device = device or "cpu"
-        self.model.to(self.device)
+        from chatimg.paint.vision_models import load_model_and_processor
+
+        self.model, self.processor, self.device = load_model_and_processor(
+            CLIPModel, CLIPProcessor, spec, "verifier", "CLIP", device)
         self.name = f"CLIP {Path(spec).name or spec}"
         self.min_match, self.min_keep = min_match, min_keep
 
