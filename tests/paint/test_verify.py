@@ -11,22 +11,10 @@ from chatimg.core.store import SessionStore
 from chatimg.engine import ChatEngine
 from chatimg.paint.painter import PaintDefaults, PaintResult
 from chatimg.paint.verify import ClipVerifier, paint_checked, retry_seed, summary
-from chatimg.shapeworld import Scene, parse_prompt, render
+from chatimg.shapeworld import parse_prompt, render
 from chatimg.shapeworld.verify import ShapeWorldVerifier
 from chatimg.wiring import load_verifier
-
-RED_SQUARE = "a big red square on the left, on a white background"
-BLUE_SQUARE = "a big blue square on the left, on a white background"
-TWO = "a big red square on the left and a small blue circle on the right, on a white background"
-
-
-def picture(prompt: str, seed: int = 0, **changes) -> object:
-    """The shape world's own drawing of ``prompt``, with the first shape's attributes changed."""
-    scene = parse_prompt(prompt, defaults=True)
-    if changes:
-        first = replace(scene.shapes[0], **changes)
-        scene = Scene(background=scene.background, shapes=(first, *scene.shapes[1:]))
-    return render(scene, seed=seed)
+from tests.shapeworld.pictures import BLUE_SQUARE, RED_SQUARE, TWO, picture
 
 
 class FlakyShapePainter:
